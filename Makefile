@@ -1,0 +1,118 @@
+# xc - plain make.  `make` builds lib/libxc.a and the programs in bin/;
+# `make check` runs every test through prove; see README for the rest.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+SODIUM_CFLAGS != $(PKG_CONFIG) --cflags libsodium 2>/dev/null || true
+SODIUM_LIBS != $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium
+
+WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS ?= -O2 -g
+XCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
+	$(HARDEN) $(SODIUM_CFLAGS)
+LDFLAGS ?=
+XLDFLAGS = -pie -Wl,-z,relro,-z,now
+
+PROGS = bin/xc-keygen bin/xc-seal bin/xc-open
+LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/err.o \
+	lib/header.o lib/hkdf.o lib/io.o lib/keys.o lib/stream.o
+UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
+	t/unit/test-age.o
+FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt
+MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1
+
+all: lib/libxc.a $(PROGS)
+
+lib/libxc.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(LIBOBJ) bin/cli.o: lib/xc.h
+bin/cli.o: bin/cli.h
+
+.c.o:
+	$(CC) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+
+# One link line per program; each links only what it uses.
+bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-keygen.o bin/cli.o lib/libxc.a $(SODIUM_LIBS)
+bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-seal.o bin/cli.o lib/libxc.a $(SODIUM_LIBS)
+bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS)
+bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o: bin/cli.h lib/xc.h
+
+t/unit/unit: $(UNITOBJ) lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS)
+$(UNITOBJ): t/unit/unit.h lib/xc.h
+
+check: all t/unit/unit
+	prove t/
+
+# The whole suite again, built with ASan and UBSan in a separate tree.
+SANDIR = .sanitize
+check-sanitize:
+	rm -rf $(SANDIR) && mkdir -p $(SANDIR)
+	tar cf - Makefile lib bin t | (cd $(SANDIR) && tar xf -)
+	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit \
+		CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined"
+	XC_BIN=$(CURDIR)/$(SANDIR)/bin XC_UNIT=$(CURDIR)/$(SANDIR)/t/unit/unit \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		XC_SANITIZE=1 prove t/
+
+# libFuzzer targets, built with clang against a sanitizer build of the library.
+FUZZCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
+	-fsanitize=fuzzer,address,undefined $(SODIUM_CFLAGS)
+fuzz: $(FUZZ)
+t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt: lib/xc.h $(LIBOBJ:.o=.c)
+	clang $(FUZZCFLAGS) -o $@ $@.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS)
+# Seeds: the CCTV vectors' age files (inflated where compressed).
+fuzz-seeds:
+	sh t/fuzz/seeds.sh
+
+bench: all
+	sh t/bench.sh
+
+demo: all
+	sh t/demo.sh
+
+lint:
+	mandoc -Tlint -W warning $(MANS)
+	bash -n completions/xc.bash
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	cp $(PROGS) $(DESTDIR)$(BINDIR)/
+	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp man/xc.7 $(DESTDIR)$(MANDIR)/man7/
+	cp completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
+	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal
+	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-open
+	cp completions/_xc $(DESTDIR)$(ZSHCOMPDIR)/_xc
+	cp completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc.fish
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p#bin/}; done
+	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal \
+		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(ZSHCOMPDIR)/_xc \
+		$(DESTDIR)$(FISHCOMPDIR)/xc.fish
+
+clean:
+	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ)
+	rm -rf $(SANDIR)
+
+.PHONY: all check check-sanitize fuzz fuzz-seeds bench demo lint install uninstall clean

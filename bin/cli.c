@@ -1,0 +1,422 @@
+/*
+ * cli.c - the shared program helpers declared in cli.h.
+ *
+ * Error grammar (git, age): "<prog>: error: <what>", lower case, no final
+ * period, file names quoted, optionally followed by "<prog>: hint: <how>".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+const char *prog = "xc";
+
+static void
+vmsg(const char *kind, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s: ", prog, kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error", fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_hint(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("hint", fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("error", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s", usage);
+	exit(EX_USAGE_);
+}
+
+int
+cli_exit_code(int e)
+{
+	switch (e) {
+	case XC_OK:
+		return EX_OK_;
+	case XC_ENOMATCH:
+		return EX_NO;
+	case XC_EHEADER: case XC_EMAC: case XC_EPAYLOAD: case XC_EARMOR:
+	case XC_EKEY: case XC_EUNSUPPORTED: case XC_ELIMIT:
+		return EX_BADINPUT;
+	case XC_EINVAL:
+		return EX_USAGE_;
+	}
+	return EX_SYSTEM;
+}
+
+int
+cli_report(int e, const char *what)
+{
+	const char *d = xc_errdetail();
+	int saved = errno;
+
+	switch (e) {
+	case XC_ENOMATCH:
+		cli_error("no identity matched any recipient of this file");
+		break;
+	case XC_EMAC:
+		cli_error("header MAC failure: the header was modified or "
+		    "is corrupt");
+		break;
+	case XC_EHEADER: case XC_EPAYLOAD: case XC_EARMOR:
+		cli_error("%s: %s", xc_strerror(e), d);
+		break;
+	case XC_EREAD:
+		cli_error("cannot read '%s': %s", what ? what : "-",
+		    strerror(saved));
+		break;
+	case XC_EWRITE:
+		cli_error("cannot write '%s': %s", what ? what : "-",
+		    strerror(saved));
+		break;
+	default:
+		if (what)
+			cli_error("'%s': %s", what, *d ? d : xc_strerror(e));
+		else
+			cli_error("%s", *d ? d : xc_strerror(e));
+	}
+	return cli_exit_code(e);
+}
+
+int
+cli_slurp(const char *path, size_t cap, int secret, char **bufp,
+    size_t *lenp)
+{
+	struct stat sb;
+	char *buf;
+	size_t len = 0;
+	int fd, code = 0;
+
+	if (strcmp(path, "-") == 0)
+		fd = 0;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		cli_error("cannot open '%s': %s", path, strerror(errno));
+		return EX_SYSTEM;
+	}
+	if (fstat(fd, &sb) != 0) {
+		cli_error("cannot stat '%s': %s", path, strerror(errno));
+		code = EX_SYSTEM;
+		goto out;
+	}
+	if (secret && fd != 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & 077) != 0) {
+		cli_error("'%s' is accessible by group or others (mode %04o)",
+		    path, (unsigned)(sb.st_mode & 07777));
+		cli_hint("chmod 600 '%s'", path);
+		code = EX_SYSTEM;
+		goto out;
+	}
+	if ((buf = sodium_malloc(cap + 1)) == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, cap + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cli_error("cannot read '%s': %s", path,
+			    strerror(errno));
+			code = EX_SYSTEM;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > cap) {
+			cli_error("'%s' is too large (limit %zu bytes)", path,
+			    cap);
+			code = EX_BADINPUT;
+			break;
+		}
+	}
+	if (code) {
+		sodium_free(buf);
+		goto out;
+	}
+	*bufp = buf;
+	*lenp = len;
+out:
+	if (fd != 0)
+		close(fd);
+	return code;
+}
+
+void
+cli_slurp_free(char *buf, size_t len)
+{
+	(void)len;
+	sodium_free(buf);	/* wipes */
+}
+
+int
+cli_passphrase_file(const char *path, char **pw, size_t *len)
+{
+	char *buf, *nl;
+	size_t n;
+	int code;
+
+	if ((code = cli_slurp(path, XC_MAX_PASSPHRASE + 2, 1, &buf, &n)) != 0)
+		return code;
+	nl = memchr(buf, '\n', n);
+	if (nl)
+		n = (size_t)(nl - buf);
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	if (n == 0 || n > XC_MAX_PASSPHRASE) {
+		cli_error("'%s': the passphrase on its first line is %s", path,
+		    n == 0 ? "empty" : "too long");
+		sodium_free(buf);
+		return EX_BADINPUT;
+	}
+	*pw = buf;
+	*len = n;
+	return 0;
+}
+
+static int
+tty_read(int tty, const char *prompt, char *buf, size_t cap, size_t *len)
+{
+	struct termios old, raw;
+	size_t n = 0;
+	int rc = 0;
+
+	if (tcgetattr(tty, &old) != 0)
+		return -1;
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)ECHO;
+	raw.c_lflag |= ECHONL;
+	if (write(tty, prompt, strlen(prompt)) < 0 ||
+	    tcsetattr(tty, TCSAFLUSH, &raw) != 0)
+		return -1;
+	for (;;) {
+		char c;
+		ssize_t r = read(tty, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || c == '\n')
+			break;
+		if (n < cap)
+			buf[n] = c;
+		n++;
+	}
+	tcsetattr(tty, TCSAFLUSH, &old);
+	if (n > cap)
+		rc = -2;
+	*len = n > cap ? 0 : n;
+	return rc;
+}
+
+int
+cli_passphrase_tty(int confirm, char **pw, size_t *len)
+{
+	char *a = sodium_malloc(XC_MAX_PASSPHRASE), *b = NULL;
+	size_t na = 0, nb = 0;
+	int tty, code = 0;
+
+	if (a == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	if ((tty = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0) {
+		cli_error("no terminal to read a passphrase from");
+		cli_hint("use --passphrase-file FILE in scripts");
+		sodium_free(a);
+		return EX_SYSTEM;
+	}
+	if (tty_read(tty, "Enter passphrase: ", a, XC_MAX_PASSPHRASE, &na)
+	    != 0 || na == 0) {
+		cli_error("no passphrase read from the terminal (empty or "
+		    "too long)");
+		code = EX_USAGE_;
+		goto out;
+	}
+	if (confirm) {
+		if ((b = sodium_malloc(XC_MAX_PASSPHRASE)) == NULL ||
+		    tty_read(tty, "Confirm passphrase: ", b, XC_MAX_PASSPHRASE,
+		    &nb) != 0 || nb != na || sodium_memcmp(a, b, na) != 0) {
+			cli_error("passphrases did not match");
+			code = EX_USAGE_;
+			goto out;
+		}
+	}
+out:
+	close(tty);
+	sodium_free(b);
+	if (code) {
+		sodium_free(a);
+		return code;
+	}
+	*pw = a;
+	*len = na;
+	return 0;
+}
+
+void
+cli_passphrase_free(char *pw)
+{
+	sodium_free(pw);
+}
+
+int
+cli_open_in(const char *path, int *fd)
+{
+	if (path == NULL || strcmp(path, "-") == 0) {
+		*fd = 0;
+		return 0;
+	}
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		cli_error("cannot open '%s': %s", path, strerror(errno));
+		return EX_SYSTEM;
+	}
+	return 0;
+}
+
+/* The temporary output file, for the signal handler. */
+static volatile sig_atomic_t have_tmp;
+static char *tmp_for_signal;
+
+static void
+on_signal(int sig)
+{
+	if (have_tmp)
+		unlink(tmp_for_signal);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int
+cli_out_open(struct cli_out *o, const char *path, const char *inpath)
+{
+	struct stat in, out;
+	char *dcopy, *bcopy;
+	mode_t um;
+	size_t n;
+
+	o->fd = 1;
+	o->path = NULL;
+	o->tmp = NULL;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	if (inpath != NULL && strcmp(inpath, "-") != 0 &&
+	    stat(inpath, &in) == 0 && stat(path, &out) == 0 &&
+	    in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+		cli_error("input and output are the same file '%s'", path);
+		return EX_USAGE_;
+	}
+	dcopy = strdup(path);
+	bcopy = strdup(path);
+	n = strlen(path) + 32;
+	o->tmp = malloc(n);
+	if (dcopy == NULL || bcopy == NULL || o->tmp == NULL) {
+		free(dcopy);
+		free(bcopy);
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	snprintf(o->tmp, n, "%s/.%s.xc-XXXXXX", dirname(dcopy),
+	    basename(bcopy));
+	free(dcopy);
+	free(bcopy);
+	tmp_for_signal = o->tmp;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	if ((o->fd = mkstemp(o->tmp)) < 0) {
+		cli_error("cannot create '%s': %s", path, strerror(errno));
+		free(o->tmp);
+		o->tmp = NULL;
+		return EX_SYSTEM;
+	}
+	have_tmp = 1;
+	um = umask(0);
+	umask(um);
+	fchmod(o->fd, 0666 & ~um);
+	o->path = path;
+	return 0;
+}
+
+int
+cli_out_commit(struct cli_out *o)
+{
+	if (o->tmp == NULL)
+		return 0;
+	if (fsync(o->fd) != 0 || close(o->fd) != 0) {
+		cli_error("cannot write '%s': %s", o->path, strerror(errno));
+		o->fd = -1;
+		cli_out_abort(o);
+		return EX_SYSTEM;
+	}
+	o->fd = -1;
+	if (rename(o->tmp, o->path) != 0) {
+		cli_error("cannot create '%s': %s", o->path, strerror(errno));
+		cli_out_abort(o);
+		return EX_SYSTEM;
+	}
+	have_tmp = 0;
+	free(o->tmp);
+	o->tmp = NULL;
+	return 0;
+}
+
+void
+cli_out_abort(struct cli_out *o)
+{
+	if (o->tmp == NULL)
+		return;
+	if (o->fd >= 0)
+		close(o->fd);
+	unlink(o->tmp);
+	have_tmp = 0;
+	free(o->tmp);
+	o->tmp = NULL;
+}
+
+int
+cli_close_stdout(int code)
+{
+	if (fflush(stdout) != 0 || close(1) != 0) {
+		if (errno != EBADF && code == 0) {
+			cli_error("cannot write to standard output: %s",
+			    strerror(errno));
+			return EX_SYSTEM;
+		}
+	}
+	return code;
+}

@@ -1,0 +1,64 @@
+/*
+ * cli.h - what the xc programs share: messages, the exit-status table,
+ * secret files, passphrases and atomic output files.  Library code never
+ * prints; these helpers are where library errors become words and codes.
+ */
+#ifndef XC_CLI_H
+#define XC_CLI_H
+
+#include <stddef.h>
+
+#include "../lib/xc.h"
+
+/* The exit-status table of xc(7). */
+enum {
+	EX_OK_ = 0,
+	EX_NO = 1,		/* not for you: no identity matched */
+	EX_USAGE_ = 2,		/* usage error */
+	EX_BADINPUT = 3,	/* malformed, truncated or tampered input */
+	EX_SYSTEM = 4,		/* files, memory, permissions, terminal */
+	EX_NETWORK = 5		/* reserved for relays */
+};
+
+extern const char *prog;
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints a usage error and the usage line, exits 2. */
+void cli_usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+/* Maps a library error to the exit-status table. */
+int cli_exit_code(int xcerr);
+/* Reports a library error about 'what' (a file name or NULL). */
+int cli_report(int xcerr, const char *what);
+
+/* Reads a whole small file (at most cap bytes) into secure memory.  With
+ * secret set, a file readable or writable by group or others is refused.
+ * "-" reads stdin.  Returns an exit code (0 on success), having reported. */
+int cli_slurp(const char *path, size_t cap, int secret, char **buf,
+    size_t *len);
+void cli_slurp_free(char *buf, size_t len);
+
+/* Passphrases: the first line of a file, or the terminal with echo off. */
+int cli_passphrase_file(const char *path, char **pw, size_t *len);
+int cli_passphrase_tty(int confirm, char **pw, size_t *len);
+void cli_passphrase_free(char *pw);
+
+/* Input: a file, or stdin for NULL or "-". */
+int cli_open_in(const char *path, int *fd);
+
+/* Output: stdout, or a temporary file renamed onto path by cli_out_commit;
+ * cli_out_abort (also run on SIGINT/SIGTERM/SIGHUP) removes it. */
+struct cli_out {
+	int fd;
+	const char *path;
+	char *tmp;
+};
+int cli_out_open(struct cli_out *o, const char *path, const char *inpath);
+int cli_out_commit(struct cli_out *o);
+void cli_out_abort(struct cli_out *o);
+
+/* Flushes and checks stdout before exit: a failed write is never exit 0. */
+int cli_close_stdout(int code);
+
+#endif

@@ -1,0 +1,231 @@
+/*
+ * xc-keygen - make keys.  This version makes age X25519 identities in
+ * age-keygen's identity-file format (--age) and prints the recipients of an
+ * identity file (-y).  Handles and cards come with the identities issue.
+ *
+ * A key file is created with O_EXCL and mode 0600 and is never overwritten;
+ * the secret is formatted in sodium_malloc'd memory and wiped after use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: xc-keygen --age [-o FILE]\n"
+    "       xc-keygen -y [FILE]\n";
+
+static void
+help(void)
+{
+	printf("%s", usage);
+	printf("\nMake an age X25519 identity, or print an identity file's "
+	    "recipients.\n"
+	    "\n"
+	    "  --age              new identity in age's identity-file format\n"
+	    "  -o, --output FILE  write the identity to FILE (mode 0600, never\n"
+	    "                     overwritten); the recipient goes to stderr\n"
+	    "  -y                 print the recipient of each identity in FILE\n"
+	    "                     (or standard input)\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  -V, --version      print the version and exit\n"
+	    "\nExit status: 0 ok, 2 usage, 3 bad input, 4 system error.\n"
+	    "See xc-keygen(1) and xc(7).\n");
+}
+
+static int
+write_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+gen(const char *outpath)
+{
+	uint8_t pk[32], *sk = sodium_malloc(32);
+	char rcpt[XC_AGE_PUBLIC_MAX], *text = sodium_malloc(512), stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int fd = 1, code = 0, n;
+
+	if (sk == NULL || text == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	xc_x25519_keygen(pk, sk);
+	if (xc_age_recipient_encode(rcpt, sizeof rcpt, pk) < 0) {
+		cli_error("cannot encode the recipient");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(text, 512, "# created: %s\n# public key: %s\n", stamp,
+	    rcpt);
+	if (xc_age_identity_encode(text + n, 512 - (size_t)n, sk) < 0) {
+		cli_error("cannot encode the identity");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	strcat(text, "\n");
+	if (outpath && strcmp(outpath, "-") != 0) {
+		fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd < 0) {
+			cli_error("cannot create '%s': %s", outpath,
+			    strerror(errno));
+			if (errno == EEXIST)
+				cli_hint("xc-keygen never overwrites a key "
+				    "file; choose another name");
+			code = EX_SYSTEM;
+			goto out;
+		}
+	}
+	if (write_all(fd, text, strlen(text)) != 0 ||
+	    (fd != 1 && (fsync(fd) != 0 || close(fd) != 0))) {
+		cli_error("cannot write '%s': %s", fd == 1 ? "-" : outpath,
+		    strerror(errno));
+		if (fd != 1)
+			unlink(outpath);
+		code = EX_SYSTEM;
+		goto out;
+	}
+	if (fd != 1 || !isatty(1))
+		fprintf(stderr, "Public key: %s\n", rcpt);
+out:
+	sodium_free(sk);
+	sodium_free(text);
+	return code;
+}
+
+/* Prints the recipient of each identity of an identity file, in order. */
+static int
+pubs_line(const char *l, size_t ll, size_t no, const char *path)
+{
+	uint8_t pk[32], *sk = sodium_malloc(32);
+	char rcpt[XC_AGE_PUBLIC_MAX];
+	int rc;
+
+	if (sk == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	rc = xc_age_identity_decode(sk, l, ll);
+	if (rc == 0)
+		rc = xc_x25519_public(pk, sk);
+	sodium_free(sk);
+	if (rc < 0) {
+		cli_error("'%s' line %zu: %s", path, no, xc_errdetail());
+		return cli_exit_code(rc);
+	}
+	xc_age_recipient_encode(rcpt, sizeof rcpt, pk);
+	printf("%s\n", rcpt);
+	return 0;
+}
+
+static int
+pubs(const char *path)
+{
+	char *buf;
+	size_t len, pos = 0, no = 0, found = 0;
+	int code;
+
+	if ((code = cli_slurp(path, XC_MAX_KEYFILE, 0, &buf, &len)) != 0)
+		return code;
+	while (pos < len && code == 0) {
+		const char *l = buf + pos, *e = memchr(l, '\n', len - pos);
+		size_t ll = e ? (size_t)(e - l) : len - pos;
+		pos += ll + (e != NULL);
+		no++;
+		while (ll > 0 && (l[ll - 1] == '\r' || l[ll - 1] == ' ' ||
+		    l[ll - 1] == '\t'))
+			ll--;
+		while (ll > 0 && (*l == ' ' || *l == '\t')) {
+			l++;
+			ll--;
+		}
+		if (ll == 0 || *l == '#')
+			continue;
+		code = pubs_line(l, ll, no, path);
+		found++;
+	}
+	if (code == 0 && found == 0) {
+		cli_error("'%s': no identities found", path);
+		code = EX_BADINPUT;
+	}
+	cli_slurp_free(buf, len);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_AGE = 256 };
+	static const struct option longopts[] = {
+		{"age", no_argument, NULL, OPT_AGE},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *outpath = NULL;
+	int age = 0, y = 0, c;
+
+	prog = "xc-keygen";
+	while ((c = getopt_long(argc, argv, "o:yhV", longopts, NULL)) != -1)
+		switch (c) {
+		case OPT_AGE: age = 1; break;
+		case 'o':
+			if (outpath)
+				cli_usage_error(usage, "-o given twice");
+			outpath = optarg;
+			break;
+		case 'y': y = 1; break;
+		case 'h': help(); return cli_close_stdout(0);
+		case 'V':
+			printf("xc-keygen %s\n", XC_VERSION);
+			return cli_close_stdout(0);
+		default:
+			fprintf(stderr, "%s", usage);
+			return EX_USAGE_;
+		}
+	if (sodium_init() < 0) {
+		cli_error("cannot initialise libsodium");
+		return EX_SYSTEM;
+	}
+	if (age && y)
+		cli_usage_error(usage, "--age and -y conflict");
+	if (age) {
+		if (optind != argc)
+			cli_usage_error(usage, "--age takes no operands");
+		return cli_close_stdout(gen(outpath));
+	}
+	if (y) {
+		if (outpath)
+			cli_usage_error(usage, "-y writes to standard output; "
+			    "-o does not apply");
+		if (argc - optind > 1)
+			cli_usage_error(usage, "too many operands");
+		return cli_close_stdout(pubs(optind < argc ? argv[optind] :
+		    "-"));
+	}
+	cli_usage_error(usage, "nothing to do: give --age or -y");
+}

@@ -1,0 +1,44 @@
+/*
+ * err.c - error classes and the per-thread detail string.
+ *
+ * The library reports failures as negative codes; the detail is a static
+ * string (never formatted with input or secrets) so that it can be printed
+ * by the programs without leaking anything an attacker could steer.
+ */
+#include "xc.h"
+
+static _Thread_local const char *detail;
+
+int
+xc_fail(int err, const char *d)
+{
+	detail = d;
+	return err;
+}
+
+const char *
+xc_errdetail(void)
+{
+	return detail ? detail : "";
+}
+
+const char *
+xc_strerror(int err)
+{
+	switch (err) {
+	case XC_OK: return "success";
+	case XC_ENOMATCH: return "no identity matched";
+	case XC_EHEADER: return "header failure";
+	case XC_EMAC: return "header MAC failure";
+	case XC_EPAYLOAD: return "payload failure";
+	case XC_EARMOR: return "armor failure";
+	case XC_EREAD: return "read error";
+	case XC_EWRITE: return "write error";
+	case XC_ENOMEM: return "out of memory";
+	case XC_EKEY: return "malformed key";
+	case XC_EUNSUPPORTED: return "unsupported";
+	case XC_EINVAL: return "invalid argument";
+	case XC_ELIMIT: return "limit exceeded";
+	}
+	return "unknown error";
+}
