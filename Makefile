@@ -51,7 +51,7 @@ bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc.a
 bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o: bin/cli.h lib/xc.h
 
 t/unit/unit: $(UNITOBJ) lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) -lz
 $(UNITOBJ): t/unit/unit.h lib/xc.h
 
 check: all t/unit/unit

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -60,6 +61,24 @@ cli_usage_error(const char *usage, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s", usage);
 	exit(EX_USAGE_);
+}
+
+void
+cli_bad_option(const char *usage, char **argv, int c)
+{
+	const char *arg = argv[optind - 1];
+
+	if (c == ':') {
+		if (arg[0] == '-' && arg[1] == '-')
+			cli_usage_error(usage, "option '%s' needs an argument",
+			    arg);
+		cli_usage_error(usage, "option '-%c' needs an argument",
+		    optopt);
+	}
+	if (arg[0] == '-' && arg[1] == '-')
+		cli_usage_error(usage, "unknown option or unexpected argument "
+		    "'%s'", arg);
+	cli_usage_error(usage, "unknown option '-%c'", optopt);
 }
 
 int

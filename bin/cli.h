@@ -27,6 +27,9 @@ void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error and the usage line, exits 2. */
 void cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
+/* Reports the option getopt just refused (optstring starting with ':',
+ * opterr = 0): c is ':' for a missing argument.  Exits 2. */
+void cli_bad_option(const char *usage, char **argv, int c) __attribute__((noreturn));
 /* Maps a library error to the exit-status table. */
 int cli_exit_code(int xcerr);
 /* Reports a library error about 'what' (a file name or NULL). */

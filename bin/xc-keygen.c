@@ -21,7 +21,8 @@
 
 static const char usage[] =
     "usage: xc-keygen --age [-o FILE]\n"
-    "       xc-keygen -y [FILE]\n";
+    "       xc-keygen -y [FILE]\n"
+    "       xc-keygen -h | -V\n";
 
 static void
 help(void)
@@ -190,7 +191,8 @@ main(int argc, char **argv)
 	int age = 0, y = 0, c;
 
 	prog = "xc-keygen";
-	while ((c = getopt_long(argc, argv, "o:yhV", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:yhV", longopts, NULL)) != -1)
 		switch (c) {
 		case OPT_AGE: age = 1; break;
 		case 'o':
@@ -204,8 +206,7 @@ main(int argc, char **argv)
 			printf("xc-keygen %s\n", XC_VERSION);
 			return cli_close_stdout(0);
 		default:
-			fprintf(stderr, "%s", usage);
-			return EX_USAGE_;
+			cli_bad_option(usage, argv, c);
 		}
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");

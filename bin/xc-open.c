@@ -67,7 +67,8 @@ main(int argc, char **argv)
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
-	while ((c = getopt_long(argc, argv, "i:po:hV", longopts, NULL)) != -1)
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:po:hV", longopts, NULL)) != -1)
 		switch (c) {
 		case OPT_RAW: raw = 1; break;
 		case 'i': idfiles[nid++] = optarg; break;
@@ -88,8 +89,7 @@ main(int argc, char **argv)
 			printf("xc-open %s\n", XC_VERSION);
 			return cli_close_stdout(0);
 		default:
-			fprintf(stderr, "%s", usage);
-			return EX_USAGE_;
+			cli_bad_option(usage, argv, c);
 		}
 	if (argc - optind > 1)
 		cli_usage_error(usage, "too many operands");

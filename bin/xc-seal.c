@@ -76,7 +76,8 @@ main(int argc, char **argv)
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
-	while ((c = getopt_long(argc, argv, "ar:R:po:hV", longopts, NULL))
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ar:R:po:hV", longopts, NULL))
 	    != -1)
 		switch (c) {
 		case OPT_RAW: raw = 1; break;
@@ -111,8 +112,7 @@ main(int argc, char **argv)
 			printf("xc-seal %s\n", XC_VERSION);
 			return cli_close_stdout(0);
 		default:
-			fprintf(stderr, "%s", usage);
-			return EX_USAGE_;
+			cli_bad_option(usage, argv, c);
 		}
 	if (argc - optind > 1)
 		cli_usage_error(usage, "too many operands");

@@ -59,8 +59,16 @@ decode32(uint8_t *out, const char *s, size_t len, const char *hrp, int upper)
 	size_t n;
 	int rc;
 
-	if (len == 0 || (upper ? !(s[0] >= 'A' && s[0] <= 'Z') :
-	    !(s[0] >= 'a' && s[0] <= 'z')))
+	size_t hl = strlen(hrp), i;
+
+	/* Name the expected form for lines that are not keys at all. */
+	for (i = 0; i < hl; i++)
+		if (i >= len || (s[i] | 0x20) != hrp[i])
+			return xc_fail(XC_EKEY, upper ?
+			    "not an age identity (AGE-SECRET-KEY-1...)" :
+			    "not an age recipient (age1...)");
+	if (upper ? !(s[0] >= 'A' && s[0] <= 'Z') :
+	    !(s[0] >= 'a' && s[0] <= 'z'))
 		return xc_fail(XC_EKEY, "wrong case for this key type");
 	if ((rc = xc_bech32_decode(h, sizeof h, d, sizeof d, &n, s, len)) < 0)
 		goto out;

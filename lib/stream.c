@@ -86,16 +86,17 @@ xc_stream_encrypt(xc_rd in, xc_wr out, const uint8_t key[32])
 	return rc;
 }
 
+/* Out of place: libsodium zeroes the output when a tag fails, and the
+ * ciphertext may still be needed for a second try with the final flag. */
 static int
-open_chunk(uint8_t *buf, size_t n, uint64_t ctr, int last,
+open_chunk(uint8_t *pt, const uint8_t *ct, size_t n, uint64_t ctr, int last,
     const uint8_t key[32])
 {
 	uint8_t nonce[12];
 
 	nonce_set(nonce, ctr, last);
-	return crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf, NULL,
-	    buf, n - XC_TAG_BYTES, buf + n - XC_TAG_BYTES, NULL, 0, nonce,
-	    key);
+	return crypto_aead_chacha20poly1305_ietf_decrypt_detached(pt, NULL,
+	    ct, n - XC_TAG_BYTES, ct + n - XC_TAG_BYTES, NULL, 0, nonce, key);
 }
 
 /*
@@ -107,12 +108,17 @@ open_chunk(uint8_t *buf, size_t n, uint64_t ctr, int last,
 int
 xc_stream_decrypt(xc_in *in, xc_wr out, const uint8_t key[32])
 {
-	uint8_t *buf;
+	uint8_t *buf, *pt;
 	uint64_t ctr = 0;
 	int rc;
 
-	if ((buf = malloc(ENC_CHUNK)) == NULL)
+	buf = malloc(ENC_CHUNK);
+	pt = malloc(XC_CHUNK_BYTES);
+	if (buf == NULL || pt == NULL) {
+		free(buf);
+		free(pt);
 		return xc_fail(XC_ENOMEM, "out of memory");
+	}
 	for (;;) {
 		const uint8_t *p;
 		size_t n, avail;
@@ -135,16 +141,16 @@ xc_stream_decrypt(xc_in *in, xc_wr out, const uint8_t key[32])
 				rc = xc_fail(XC_EPAYLOAD, "empty final chunk");
 				break;
 			}
-			rc = open_chunk(buf, n, ctr, 1, key);
-		} else if ((rc = open_chunk(buf, n, ctr, 0, key)) != 0) {
+			rc = open_chunk(pt, buf, n, ctr, 1, key);
+		} else if ((rc = open_chunk(pt, buf, n, ctr, 0, key)) != 0) {
 			last = 1;
-			rc = open_chunk(buf, n, ctr, 1, key);
+			rc = open_chunk(pt, buf, n, ctr, 1, key);
 		}
 		if (rc != 0) {
 			rc = xc_fail(XC_EPAYLOAD, "chunk failed authentication");
 			break;
 		}
-		if ((rc = out.write(out.ctx, buf, n - XC_TAG_BYTES)) < 0)
+		if ((rc = out.write(out.ctx, pt, n - XC_TAG_BYTES)) < 0)
 			break;
 		if (last) {
 			if ((rc = xc_in_peek(in, 1, &p, &avail)) < 0)
@@ -159,7 +165,8 @@ xc_stream_decrypt(xc_in *in, xc_wr out, const uint8_t key[32])
 			break;
 		}
 	}
-	sodium_memzero(buf, ENC_CHUNK);
+	sodium_memzero(pt, XC_CHUNK_BYTES);
 	free(buf);
+	free(pt);
 	return rc;
 }

@@ -1,0 +1,21 @@
+/*
+ * unit.h - a minimal TAP producer for the C unit tests: ok() prints one
+ * test line, and main.c prints the plan at the end ("1..N" last is valid
+ * TAP), so suites need not count their tests in advance.
+ */
+#ifndef XC_UNIT_H
+#define XC_UNIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Decodes hex into out (at most cap bytes); returns the length or -1. */
+long unhex(uint8_t *out, size_t cap, const char *hex);
+
+void test_codec(void);
+void test_hkdf(void);
+void test_age(void);
+
+#endif
