@@ -93,7 +93,9 @@ xc_age_recipient_decode(uint8_t pk[32], const char *s, size_t len)
 	if (len >= 7 && memcmp(s, "age1pq1", 7) == 0)
 		return xc_fail(XC_EUNSUPPORTED,
 		    "ML-KEM hybrid recipients are not supported");
-	if (len >= 7 && memcmp(s, "age1tag", 7) == 0)
+	/* Whole hrps: "age1tag..." can be the start of an X25519 recipient. */
+	if ((len >= 8 && memcmp(s, "age1tag1", 8) == 0) ||
+	    (len >= 10 && memcmp(s, "age1tagpq1", 10) == 0))
 		return xc_fail(XC_EUNSUPPORTED,
 		    "tagged (hardware) recipients are not supported");
 	if (len >= 4 && memcmp(s, "ssh-", 4) == 0)
