@@ -75,7 +75,7 @@ FUZZCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
 	-fsanitize=fuzzer,address,undefined $(SODIUM_CFLAGS)
 fuzz: $(FUZZ)
 t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt: lib/xc.h $(LIBOBJ:.o=.c)
-	clang $(FUZZCFLAGS) -o $@ $@.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS)
+	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS)
 # Seeds: the CCTV vectors' age files (inflated where compressed).
 fuzz-seeds:
 	sh t/fuzz/seeds.sh
@@ -101,7 +101,9 @@ install: all
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-open
 	cp completions/_xc $(DESTDIR)$(ZSHCOMPDIR)/_xc
-	cp completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc.fish
+	cp completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish
+	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish
+	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p#bin/}; done
@@ -109,7 +111,8 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal \
 		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(ZSHCOMPDIR)/_xc \
-		$(DESTDIR)$(FISHCOMPDIR)/xc.fish
+		$(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish \
+		$(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish
 
 clean:
 	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ)

@@ -117,9 +117,9 @@ out:
 	return code;
 }
 
-/* Prints the recipient of each identity of an identity file, in order. */
+/* Appends the recipient of one identity line to out (one line each). */
 static int
-pubs_line(const char *l, size_t ll, size_t no, const char *path)
+pubs_line(const char *l, size_t ll, size_t no, const char *path, char *out)
 {
 	uint8_t pk[32], *sk = sodium_malloc(32);
 	char rcpt[XC_AGE_PUBLIC_MAX];
@@ -138,19 +138,27 @@ pubs_line(const char *l, size_t ll, size_t no, const char *path)
 		return cli_exit_code(rc);
 	}
 	xc_age_recipient_encode(rcpt, sizeof rcpt, pk);
-	printf("%s\n", rcpt);
+	strcat(strcat(out, rcpt), "\n");
 	return 0;
 }
 
+/* Prints the recipients of an identity file, in order, and only once the
+ * whole file has parsed: a bad line leaves stdout empty. */
 static int
 pubs(const char *path)
 {
-	char *buf;
+	char *buf, *out;
 	size_t len, pos = 0, no = 0, found = 0;
 	int code;
 
 	if ((code = cli_slurp(path, XC_MAX_KEYFILE, 0, &buf, &len)) != 0)
 		return code;
+	/* An identity line is longer than its recipient plus a newline. */
+	if ((out = calloc(1, len + 1)) == NULL) {
+		cli_slurp_free(buf, len);
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
 	while (pos < len && code == 0) {
 		const char *l = buf + pos, *e = memchr(l, '\n', len - pos);
 		size_t ll = e ? (size_t)(e - l) : len - pos;
@@ -165,13 +173,16 @@ pubs(const char *path)
 		}
 		if (ll == 0 || *l == '#')
 			continue;
-		code = pubs_line(l, ll, no, path);
+		code = pubs_line(l, ll, no, path, out);
 		found++;
 	}
 	if (code == 0 && found == 0) {
 		cli_error("'%s': no identities found", path);
 		code = EX_BADINPUT;
 	}
+	if (code == 0)
+		fputs(out, stdout);
+	free(out);
 	cli_slurp_free(buf, len);
 	return code;
 }
