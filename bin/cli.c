@@ -23,6 +23,9 @@
 
 const char *prog = "xc";
 
+static void vmsg(const char *, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vmsg(const char *kind, const char *fmt, va_list ap)
 {
