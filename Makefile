@@ -17,7 +17,7 @@ WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 XCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-	$(HARDEN) $(SODIUM_CFLAGS)
+	$(HARDEN) -pthread $(SODIUM_CFLAGS)
 LDFLAGS ?=
 XLDFLAGS = -pie -Wl,-z,relro,-z,now
 
@@ -43,15 +43,15 @@ bin/cli.o: bin/cli.h
 
 # One link line per program; each links only what it uses.
 bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-keygen.o bin/cli.o lib/libxc.a $(SODIUM_LIBS)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-keygen.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) -pthread
 bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-seal.o bin/cli.o lib/libxc.a $(SODIUM_LIBS)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-seal.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) -pthread
 bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS)
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) -pthread
 bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o: bin/cli.h lib/xc.h
 
 t/unit/unit: $(UNITOBJ) lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) -lz
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) -lz -pthread
 $(UNITOBJ): t/unit/unit.h lib/xc.h
 
 check: all t/unit/unit
@@ -75,7 +75,7 @@ FUZZCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
 	-fsanitize=fuzzer,address,undefined $(SODIUM_CFLAGS)
 fuzz: $(FUZZ)
 t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt: lib/xc.h $(LIBOBJ:.o=.c)
-	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS)
+	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed).
 fuzz-seeds:
 	sh t/fuzz/seeds.sh
