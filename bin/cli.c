@@ -356,11 +356,25 @@ cli_out_open(struct cli_out *o, const char *path, const char *inpath)
 	o->tmp = NULL;
 	if (path == NULL || strcmp(path, "-") == 0)
 		return 0;
-	if (inpath != NULL && strcmp(inpath, "-") != 0 &&
-	    stat(inpath, &in) == 0 && stat(path, &out) == 0 &&
-	    in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
-		cli_error("input and output are the same file '%s'", path);
-		return EX_USAGE_;
+	if (stat(path, &out) == 0) {
+		if (inpath != NULL && strcmp(inpath, "-") != 0 &&
+		    stat(inpath, &in) == 0 && in.st_dev == out.st_dev &&
+		    in.st_ino == out.st_ino) {
+			cli_error("input and output are the same file '%s'",
+			    path);
+			return EX_USAGE_;
+		}
+		/* A device or FIFO (-o /dev/null) is written in place: the
+		 * rename below would replace the node with a regular file. */
+		if (!S_ISREG(out.st_mode)) {
+			if ((o->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+				cli_error("cannot open '%s': %s", path,
+				    strerror(errno));
+				return EX_SYSTEM;
+			}
+			o->path = path;
+			return 0;
+		}
 	}
 	dcopy = strdup(path);
 	bcopy = strdup(path);
@@ -397,8 +411,14 @@ cli_out_open(struct cli_out *o, const char *path, const char *inpath)
 int
 cli_out_commit(struct cli_out *o)
 {
-	if (o->tmp == NULL)
+	if (o->tmp == NULL) {
+		if (o->fd > 1 && close(o->fd) != 0) {
+			cli_error("cannot write '%s': %s", o->path,
+			    strerror(errno));
+			return EX_SYSTEM;
+		}
 		return 0;
+	}
 	if (fsync(o->fd) != 0 || close(o->fd) != 0) {
 		cli_error("cannot write '%s': %s", o->path, strerror(errno));
 		o->fd = -1;
@@ -420,8 +440,12 @@ cli_out_commit(struct cli_out *o)
 void
 cli_out_abort(struct cli_out *o)
 {
-	if (o->tmp == NULL)
+	if (o->tmp == NULL) {
+		if (o->fd > 1)
+			close(o->fd);
+		o->fd = -1;
 		return;
+	}
 	if (o->fd >= 0)
 		close(o->fd);
 	unlink(o->tmp);

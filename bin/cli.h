@@ -51,7 +51,9 @@ void cli_passphrase_free(char *pw);
 int cli_open_in(const char *path, int *fd);
 
 /* Output: stdout, or a temporary file renamed onto path by cli_out_commit;
- * cli_out_abort (also run on SIGINT/SIGTERM/SIGHUP) removes it. */
+ * cli_out_abort (also run on SIGINT/SIGTERM/SIGHUP) removes it.  An
+ * existing path that is not a regular file (/dev/null, a FIFO) is opened
+ * and written in place. */
 struct cli_out {
 	int fd;
 	const char *path;
