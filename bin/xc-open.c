@@ -39,6 +39,10 @@ help(void)
 	    "4 system error.  See xc-open(1) and xc(7).\n");
 }
 
+/* Operand lists live as long as the process; file scope keeps them
+ * reachable on every exit path (usage errors exit from cli.c). */
+static const char **idfiles;
+
 int
 main(int argc, char **argv)
 {
@@ -53,7 +57,7 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	const char **idfiles = NULL, *pwfile = NULL, *outpath = NULL,
+	const char *pwfile = NULL, *outpath = NULL,
 	    *inpath = NULL;
 	size_t nid = 0, i;
 	int raw = 0, askpw = 0, c, code = 0, infd = 0, rc;

@@ -42,6 +42,10 @@ help(void)
 	    "See xc-seal(1) and xc(7).\n");
 }
 
+/* Operand lists live as long as the process; file scope keeps them
+ * reachable on every exit path (usage errors exit from cli.c). */
+static const char **rs, **rfiles;
+
 int
 main(int argc, char **argv)
 {
@@ -59,7 +63,7 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	const char **rs = NULL, **rfiles = NULL, *pwfile = NULL,
+	const char *pwfile = NULL,
 	    *outpath = NULL, *inpath = NULL;
 	size_t nr = 0, nrf = 0, i;
 	int raw = 0, armor = 0, askpw = 0, logn = 0, c, code = 0, infd = 0,

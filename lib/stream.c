@@ -10,7 +10,9 @@
  * Chunks are independent once their counters are known, so both directions
  * work on batches of XC_BATCH chunks and split each batch between two
  * threads (the machines we target have at least two cores; libsodium is
- * thread-safe).  Memory is two batch buffers, whatever the payload's size.
+ * thread-safe).  Memory is two batch buffers, whatever the payload's size;
+ * they start at one chunk and grow only while batches come back full, so a
+ * short message costs neither 4 MiB of page faults nor their wiping.
  * Release order is unchanged: chunks are written in order, and never past
  * the first one that failed.
  */
@@ -40,6 +42,7 @@ nonce_set(uint8_t n[12], uint64_t ctr, int last)
  * (ENC_CHUNK apart); the last chunk of the batch has length lastlen. */
 struct batch {
 	uint8_t *pt, *ct;
+	size_t cap;		/* chunks the buffers hold, up to XC_BATCH */
 	size_t k, lastlen;	/* lastlen counts plaintext bytes */
 	uint64_t ctr;		/* counter of chunk 0 */
 	int last;		/* chunk k-1 is the final chunk (sealing) */
@@ -136,26 +139,51 @@ read_full(xc_rd in, uint8_t *buf, size_t len, size_t *got)
 }
 
 static int
+batch_alloc(struct batch *b, size_t cap)
+{
+	uint8_t *p;
+
+	/* One spare plaintext byte tells a full chunk from the final one;
+	 * only that carried byte survives a resize, and the old plaintext is
+	 * wiped (realloc would free it as it is). */
+	if ((p = malloc(cap * XC_CHUNK_BYTES + 1)) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	if (b->pt != NULL) {
+		p[0] = b->pt[0];
+		sodium_memzero(b->pt, b->cap * XC_CHUNK_BYTES + 1);
+		free(b->pt);
+	}
+	b->pt = p;
+	free(b->ct);
+	if ((b->ct = malloc(cap * ENC_CHUNK)) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	b->cap = cap;
+	return 0;
+}
+
+static int
 batch_new(struct batch *b, const uint8_t key[32], int opening)
 {
 	memset(b, 0, sizeof *b);
-	/* One spare plaintext byte tells a full chunk from the final one. */
-	b->pt = malloc(XC_BATCH * XC_CHUNK_BYTES + 1);
-	b->ct = malloc(XC_BATCH * ENC_CHUNK);
 	b->key = key;
 	b->opening = opening;
-	if (b->pt == NULL || b->ct == NULL) {
-		free(b->pt);
-		free(b->ct);
-		return xc_fail(XC_ENOMEM, "out of memory");
-	}
-	return 0;
+	return batch_alloc(b, 1);
+}
+
+/* After a full batch: more input is likely, so take bigger bites. */
+static int
+batch_grow(struct batch *b)
+{
+	if (b->cap >= XC_BATCH)
+		return 0;
+	return batch_alloc(b, b->cap * 8 < XC_BATCH ? b->cap * 8 : XC_BATCH);
 }
 
 static void
 batch_free(struct batch *b)
 {
-	sodium_memzero(b->pt, XC_BATCH * XC_CHUNK_BYTES + 1);
+	if (b->pt)
+		sodium_memzero(b->pt, b->cap * XC_CHUNK_BYTES + 1);
 	free(b->pt);
 	free(b->ct);
 }
@@ -163,14 +191,16 @@ batch_free(struct batch *b)
 int
 xc_stream_encrypt(xc_rd in, xc_wr out, const uint8_t key[32])
 {
-	const size_t cap = XC_BATCH * XC_CHUNK_BYTES;
 	struct batch b;
 	size_t have = 0, got;
 	int rc;
 
-	if ((rc = batch_new(&b, key, 0)) < 0)
+	if ((rc = batch_new(&b, key, 0)) < 0) {
+		batch_free(&b);
 		return rc;
+	}
 	for (;;) {
+		size_t cap = b.cap * XC_CHUNK_BYTES;
 		uint8_t carry = 0;
 
 		if ((rc = read_full(in, b.pt + have, cap + 1 - have, &got)) < 0)
@@ -178,7 +208,7 @@ xc_stream_encrypt(xc_rd in, xc_wr out, const uint8_t key[32])
 		have += got;
 		if (have > cap) {
 			carry = b.pt[cap];
-			b.k = XC_BATCH;
+			b.k = b.cap;
 			b.lastlen = XC_CHUNK_BYTES;
 			b.last = 0;
 		} else {
@@ -193,6 +223,8 @@ xc_stream_encrypt(xc_rd in, xc_wr out, const uint8_t key[32])
 		    b.lastlen + XC_TAG_BYTES)) < 0 || b.last)
 			break;
 		b.ctr += b.k;
+		if ((rc = batch_grow(&b)) < 0)
+			break;
 		b.pt[0] = carry;
 		have = 1;
 	}
@@ -213,15 +245,17 @@ xc_stream_decrypt(xc_in *in, xc_wr out, const uint8_t key[32])
 	struct batch b;
 	int rc;
 
-	if ((rc = batch_new(&b, key, 1)) < 0)
+	if ((rc = batch_new(&b, key, 1)) < 0) {
+		batch_free(&b);
 		return rc;
+	}
 	for (;;) {
 		const uint8_t *p;
 		size_t n, avail, k, m, j, tail;
 		int atend, last = 0;
 		uint8_t *ct, *pt;
 
-		if ((rc = xc_in_read(in, b.ct, XC_BATCH * ENC_CHUNK, &n)) < 0)
+		if ((rc = xc_in_read(in, b.ct, b.cap * ENC_CHUNK, &n)) < 0)
 			break;
 		if (n == 0) {
 			rc = xc_fail(XC_EPAYLOAD, b.ctr == 0 ?
@@ -229,7 +263,7 @@ xc_stream_decrypt(xc_in *in, xc_wr out, const uint8_t key[32])
 			    "missing final chunk (truncated file)");
 			break;
 		}
-		if (n == XC_BATCH * ENC_CHUNK) {
+		if (n == b.cap * ENC_CHUNK) {
 			if ((rc = xc_in_peek(in, 1, &p, &avail)) < 0)
 				break;
 			atend = avail == 0;
@@ -264,6 +298,8 @@ xc_stream_decrypt(xc_in *in, xc_wr out, const uint8_t key[32])
 		}
 		if (!atend) {
 			b.ctr += k;
+			if ((rc = batch_grow(&b)) < 0)
+				break;
 			continue;
 		}
 		/* The chunk at the end of input, k-1. */

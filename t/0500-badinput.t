@@ -206,6 +206,9 @@ must_fail 4 to_full xc-seal --raw -r "$pub" p
 must_fail 4 to_full xc-keygen --age
 must_fail 4 to_full xc-keygen -y key
 if strace -o /dev/null true 2>/dev/null; then
+	# LeakSanitizer cannot run under ptrace: off for the traced runs only.
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	export ASAN_OPTIONS
 	python3 -c "import sys; sys.stdout.buffer.write(bytes(range(256)) * 81920)" >big
 	must_fail 4 strace -o /dev/null -P big -e trace=read \
 		-e inject=read:error=EIO:when=2 xc-seal --raw -r "$pub" -o od/big.age big
