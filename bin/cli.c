@@ -141,7 +141,7 @@ cli_slurp(const char *path, size_t cap, int secret, char **bufp,
 {
 	struct stat sb;
 	char *buf;
-	size_t len = 0;
+	size_t len = 0, alloc;
 	int fd, code = 0;
 
 	if (strcmp(path, "-") == 0)
@@ -163,13 +163,31 @@ cli_slurp(const char *path, size_t cap, int secret, char **bufp,
 		code = EX_SYSTEM;
 		goto out;
 	}
-	if ((buf = sodium_malloc(cap + 1)) == NULL) {
+	/* Secure memory is locked and wiped page by page: size it to the file
+	 * (one spare byte shows growth), the cap only when the size is
+	 * unknown (pipes) or the file grew while it was read. */
+	alloc = S_ISREG(sb.st_mode) && (size_t)sb.st_size < cap ?
+	    (size_t)sb.st_size + 1 : cap + 1;
+	if ((buf = sodium_malloc(alloc)) == NULL) {
 		cli_error("out of memory");
 		code = EX_SYSTEM;
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf + len, cap + 1 - len);
+		ssize_t n;
+		if (len == alloc && alloc < cap + 1) {
+			char *bigger = sodium_malloc(cap + 1);
+			if (bigger == NULL) {
+				cli_error("out of memory");
+				code = EX_SYSTEM;
+				break;
+			}
+			memcpy(bigger, buf, len);
+			sodium_free(buf);
+			buf = bigger;
+			alloc = cap + 1;
+		}
+		n = read(fd, buf + len, alloc - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
