@@ -1,14 +1,14 @@
 #!/bin/sh
 # 0400-interop: xc against the real age 1.1.1, both directions (TESTPLAN V03):
 # age -e -> xc-open --raw and xc-seal --raw -> age -d, compared with cmp.
-# Sizes around the 64 KiB chunk boundaries, 10 MiB, and 100 sizes below 1 MiB
+# Sizes around the 64 KiB chunk and 1 MiB batch boundaries, 10 MiB, and 100 sizes below 1 MiB
 # drawn from a fixed seed; 1 and 5 recipients, -R files, armor, scrypt
 # passphrases (age prompts on /dev/tty: a small pty helper answers), and an
 # identity file where only the last key matches.
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 261
+plan 273
 
 seed=20261125
 python3 -c "
@@ -16,7 +16,7 @@ import random, sys
 random.seed($seed)
 sys.stdout.buffer.write(random.randbytes(10 << 20))
 " >base || exit 1
-sizes="0 1 65535 65536 65537 196608 196609 10485760 $(python3 -c "
+sizes="0 1 65535 65536 65537 196608 196609 1048575 1048576 1048577 2097152 2097153 3211264 10485760 $(python3 -c "
 import random
 random.seed($seed)
 print(' '.join(str(random.randrange(1 << 20)) for _ in range(100)))

@@ -75,14 +75,15 @@ released_ok(const struct membuf *out, const uint8_t *pt, size_t n)
 static void
 roundtrips(xc_ids *ids, xc_rcpts *r, const char *what)
 {
+	/* Chunk edges, and batch edges (16 chunks) of the threaded path. */
 	static const size_t sizes[] = { 0, 1, 65535, 65536, 65537, 131072,
-	    131073, 196608 + 1 };
+	    131073, 196608 + 1, 1048575, 1048576, 1048577, 2097152 + 7 };
 	struct membuf ct = {0}, pt = {0};
-	uint8_t *in = malloc(200000);
+	uint8_t *in = malloc(2097152 + 7);
 	size_t i;
 	int armor;
 
-	randombytes_buf(in, 200000);
+	randombytes_buf(in, 2097152 + 7);
 	for (armor = 0; armor < 2; armor++)
 		for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
 			ok(seal(in, sizes[i], r, armor, &ct) == 0 &&
@@ -231,6 +232,43 @@ flips_and_truncations(xc_ids *ids, xc_rcpts *r)
 	free(out.p);
 }
 
+/*
+ * A 40-chunk file crosses batches: a bad chunk anywhere releases exactly
+ * the chunks before it, and a cut after chunk 16 (a batch edge) releases
+ * 16 chunks and then fails.
+ */
+static void
+batches(xc_ids *ids, xc_rcpts *r)
+{
+	static const size_t bad[] = { 0, 1, 14, 15, 16, 17, 31, 32, 39 };
+	size_t ptlen = 40 * (size_t)XC_CHUNK_BYTES - 1000, hdr, i;
+	uint8_t *pt = malloc(ptlen);
+	struct membuf ct = {0}, out = {0};
+	const size_t enc = XC_CHUNK_BYTES + XC_TAG_BYTES;
+
+	randombytes_buf(pt, ptlen);
+	seal(pt, ptlen, r, 0, &ct);
+	hdr = ct.len - (ptlen + 40 * XC_TAG_BYTES);	/* header + nonce */
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		size_t at = hdr + bad[i] * enc + 100;
+		int rc;
+		ct.p[at] ^= 0x40;
+		rc = open_(ct.p, ct.len, ids, &out);
+		ct.p[at] ^= 0x40;
+		ok(rc == XC_EPAYLOAD && out.len == bad[i] * XC_CHUNK_BYTES &&
+		    released_ok(&out, pt, ptlen), "bad chunk %zu of 40: "
+		    "exactly %zu chunks released", bad[i], bad[i]);
+	}
+	ok(open_(ct.p, hdr + 16 * enc, ids, &out) == XC_EPAYLOAD &&
+	    out.len == 16 * XC_CHUNK_BYTES && released_ok(&out, pt, ptlen),
+	    "cut at a batch edge: 16 chunks released, then a failure");
+	ok(open_(ct.p, ct.len, ids, &out) == 0 && out.len == ptlen &&
+	    memcmp(out.p, pt, ptlen) == 0, "the 40-chunk file opens");
+	free(pt);
+	free(ct.p);
+	free(out.p);
+}
+
 static void
 errors(xc_ids *ids, xc_rcpts *r)
 {
@@ -281,6 +319,7 @@ test_age(void)
 	ok(xc_rcpts_add_x25519(pwr, pk) == XC_EINVAL,
 	    "a passphrase set refuses X25519 recipients");
 	header_roundtrip();
+	batches(ids, r);
 	errors(ids, r);
 	flips_and_truncations(ids, r);
 	sodium_free(sk);
