@@ -12,21 +12,24 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 SODIUM_CFLAGS != $(PKG_CONFIG) --cflags libsodium 2>/dev/null || true
 SODIUM_LIBS != $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium
+JSON_CFLAGS != $(PKG_CONFIG) --cflags libcjson 2>/dev/null || true
+JSON_LIBS != $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson
 
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 XCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-	$(HARDEN) -pthread $(SODIUM_CFLAGS)
+	$(HARDEN) -pthread $(SODIUM_CFLAGS) $(JSON_CFLAGS)
 LDFLAGS ?=
 XLDFLAGS = -pie -Wl,-z,relro,-z,now
 
 PROGS = bin/xc-keygen bin/xc-seal bin/xc-open
 LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/err.o \
-	lib/header.o lib/hkdf.o lib/io.o lib/keys.o lib/stream.o
+	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keys.o lib/stream.o
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
-	t/unit/test-age.o
-FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt
+	t/unit/test-age.o t/unit/test-json.o
+FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
+	t/fuzz/fuzz-json
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1
 
 all: lib/libxc.a $(PROGS)
@@ -51,7 +54,7 @@ bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc.a
 bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o: bin/cli.h lib/xc.h
 
 t/unit/unit: $(UNITOBJ) lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) -lz -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -lz -pthread
 $(UNITOBJ): t/unit/unit.h lib/xc.h
 
 check: all t/unit/unit
@@ -72,11 +75,17 @@ check-sanitize:
 
 # libFuzzer targets, built with clang against a sanitizer build of the library.
 FUZZCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
-	-fsanitize=fuzzer,address,undefined $(SODIUM_CFLAGS)
+	-fsanitize=fuzzer,address,undefined $(SODIUM_CFLAGS) $(JSON_CFLAGS)
 fuzz: $(FUZZ)
-t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt: lib/xc.h $(LIBOBJ:.o=.c)
-	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) -pthread
-# Seeds: the CCTV vectors' age files (inflated where compressed).
+$(FUZZ): t/fuzz/options.c lib/xc.h $(LIBOBJ:.o=.c)
+t/fuzz/fuzz-header: t/fuzz/fuzz-header.c
+t/fuzz/fuzz-armor: t/fuzz/fuzz-armor.c
+t/fuzz/fuzz-decrypt: t/fuzz/fuzz-decrypt.c
+t/fuzz/fuzz-json: t/fuzz/fuzz-json.c
+$(FUZZ):
+	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) -pthread
+# Seeds: the CCTV vectors' age files (inflated where compressed), and a few
+# JSON documents written by the script.
 fuzz-seeds:
 	sh t/fuzz/seeds.sh
 

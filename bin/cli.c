@@ -94,6 +94,7 @@ cli_exit_code(int e)
 		return EX_NO;
 	case XC_EHEADER: case XC_EMAC: case XC_EPAYLOAD: case XC_EARMOR:
 	case XC_EKEY: case XC_EUNSUPPORTED: case XC_ELIMIT:
+	case XC_EJSON:
 		return EX_BADINPUT;
 	case XC_EINVAL:
 		return EX_USAGE_;

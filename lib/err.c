@@ -39,6 +39,7 @@ xc_strerror(int err)
 	case XC_EUNSUPPORTED: return "unsupported";
 	case XC_EINVAL: return "invalid argument";
 	case XC_ELIMIT: return "limit exceeded";
+	case XC_EJSON: return "malformed JSON";
 	}
 	return "unknown error";
 }

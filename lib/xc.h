@@ -33,7 +33,8 @@ enum {
 	XC_EKEY = -9,		/* malformed key, recipient or identity string */
 	XC_EUNSUPPORTED = -10,	/* well-formed but unsupported (ML-KEM, plugins) */
 	XC_EINVAL = -11,	/* bad argument from the caller */
-	XC_ELIMIT = -12		/* input exceeds a documented limit */
+	XC_ELIMIT = -12,	/* input exceeds a documented limit */
+	XC_EJSON = -13		/* malformed or unacceptable JSON */
 };
 
 const char *xc_strerror(int err);
@@ -201,5 +202,21 @@ int xc_age_decrypt(xc_rd in, xc_wr out, const xc_ids *ids);
 /* The steps of decryption, for callers that handle the payload themselves. */
 int xc_age_unwrap(const xc_header *h, const xc_ids *ids,
     uint8_t *filekey /* XC_FILE_KEY_BYTES, secure */);
+
+/* Strict JSON, checked before cJSON sees a byte (lib/json.c): exactly one
+ * RFC 8259 value with space, tab, CR or LF around it; strings of valid UTF-8
+ * without control characters, \u0000 or unpaired surrogates; integers only,
+ * |n| <= 2^53-1, no "-0" or leading zeros; at most XC_MAX_JSON_KEYS keys per
+ * object, no two equal after unescaping and ASCII case folding; at most
+ * maxdepth nested arrays and objects.  Longer than maxlen is XC_ELIMIT, any
+ * other deviation XC_EJSON. */
+#define XC_MAX_JSON_DEPTH 16
+#define XC_MAX_JSON (64 * 1024)
+#define XC_MAX_JSON_KEYS 256
+int xc_json_check(const char *s, size_t len, size_t maxdepth, size_t maxlen);
+/* xc_json_check() with the limits above, then cJSON; *out is the caller's
+ * (cJSON_Delete).  Look keys up with cJSON_GetObjectItemCaseSensitive. */
+struct cJSON;
+int xc_json_parse(const char *s, size_t len, struct cJSON **out);
 
 #endif

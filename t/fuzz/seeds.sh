@@ -1,13 +1,33 @@
 #!/bin/sh
 # seeds.sh - fills t/fuzz/seed-{header,armor,decrypt}/ with the age files
 # of the CCTV vectors (inflated where the vector says `compressed: zlib`),
-# read in place from ../shared/vectors/age.  Run by `make fuzz-seeds`.
+# read in place from ../shared/vectors/age, and t/fuzz/seed-json/ with the
+# small documents written below.  Run by `make fuzz-seeds`.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 vectors=${XC_VECTORS:-$root/../shared/vectors/age}
 out=$root/t/fuzz
 rm -rf "$out/seed-header" "$out/seed-armor" "$out/seed-decrypt"
 mkdir -p "$out/seed-header" "$out/seed-armor" "$out/seed-decrypt"
+
+# JSON: a few documents the checker accepts and one of each way to be wrong.
+# printf's format turns \NNN into bytes (invalid UTF-8); \\ is a backslash.
+rm -rf "$out/seed-json"
+mkdir -p "$out/seed-json"
+json() { name=$1; shift; printf "$@" >"$out/seed-json/$name"; }
+json card '{"v":1,"handle":"@alice","keys":{"ed25519":"c2lnbg","x25519":"age1qqqq"},"created":1700000000,"tags":["a","b"]}\n'
+json letter '{"version":1,"from":"@alice","to":[{"handle":"@bob","fp":"ab12"}],"date":1700000000,"expiry":null,"parts":[{"name":"body.txt","type":"text/plain","size":12,"hash":"00ff"}],"signed":true,"draft":false}'
+json unicode '{"name":"Zo\\u00eb","emoji":"\\ud83d\\ude00","raw":"\303\251\360\237\230\200","esc":"\\"\\\\\\/\\b\\f\\n\\r\\t\\u0001"}'
+json numbers '[0,-1,9007199254740991,-9007199254740991,1000000000000000]'
+json nested ' \t\r\n[[[[[[[[[[[[[[{"a":[]}]]]]]]]]]]]]]] \n'
+json dup '{"a":1,"b":{"c":2},"a":3}'
+json case '{"Key":1,"kEY":2,"k\\u0045y":3}'
+json nul '{"a":"x\\u0000y"}'
+json surrogate '["\\uD800","\\uDC00\\uD800","\\uD83D\\uDE00"]'
+json utf8 '["\300\200","\355\240\200","\364\220\200\200","\342\202"]'
+json numbers-bad '[1.5,1e3,-0,01,9007199254740992]'
+json trailing '{"a":[1,2]}{}'
+json deep '[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]'
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;
 	for my $f (@files) {
@@ -28,5 +48,5 @@ exec perl -MCompress::Zlib -e '
 			print $o $b; close $o;
 		}
 	}
-	printf "fuzz seeds: %d vectors\n", scalar @files;
+	printf "fuzz seeds: %d vectors, 13 JSON documents\n", scalar @files;
 ' "$out" "$vectors"/*

@@ -60,6 +60,7 @@ main(void)
 		{"codec", test_codec},
 		{"hkdf", test_hkdf},
 		{"age", test_age},
+		{"json", test_json},
 	};
 	size_t i;
 

@@ -17,5 +17,6 @@ long unhex(uint8_t *out, size_t cap, const char *hex);
 void test_codec(void);
 void test_hkdf(void);
 void test_age(void);
+void test_json(void);
 
 #endif
