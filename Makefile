@@ -23,9 +23,10 @@ XCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
 LDFLAGS ?=
 XLDFLAGS = -pie -Wl,-z,relro,-z,now
 
-PROGS = bin/xc-keygen bin/xc-seal bin/xc-open
-LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/err.o \
-	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keys.o lib/stream.o
+PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify
+LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
+	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
+	lib/stream.o
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
@@ -46,12 +47,14 @@ bin/cli.o: bin/cli.h
 
 # One link line per program; each links only what it uses.
 bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-keygen.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-keygen.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
 bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-seal.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) -pthread
 bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) -pthread
-bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o: bin/cli.h lib/xc.h
+bin/xc-verify: bin/xc-verify.o bin/cli.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-verify.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
+bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o: bin/cli.h lib/xc.h
 
 t/unit/unit: $(UNITOBJ) lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -lz -pthread

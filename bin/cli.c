@@ -90,11 +90,11 @@ cli_exit_code(int e)
 	switch (e) {
 	case XC_OK:
 		return EX_OK_;
-	case XC_ENOMATCH:
+	case XC_ENOMATCH: case XC_ESIG: case XC_EEXPIRED: case XC_ECHAIN:
 		return EX_NO;
 	case XC_EHEADER: case XC_EMAC: case XC_EPAYLOAD: case XC_EARMOR:
 	case XC_EKEY: case XC_EUNSUPPORTED: case XC_ELIMIT:
-	case XC_EJSON:
+	case XC_EJSON: case XC_ECARD:
 		return EX_BADINPUT;
 	case XC_EINVAL:
 		return EX_USAGE_;

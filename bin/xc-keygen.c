@@ -1,11 +1,15 @@
 /*
- * xc-keygen - make keys.  This version makes age X25519 identities in
- * age-keygen's identity-file format (--age) and prints the recipients of an
- * identity file (-y).  Handles and cards come with the identities issue.
+ * xc-keygen - make keys.  `xc-keygen @HANDLE` makes an identity in the
+ * keyring (an Ed25519 identity key, a first X25519 encryption key as an age
+ * identity file, and its signed card, printed on stdout); --card prints a
+ * card again and --list lists identities.  --age makes a bare age X25519
+ * identity in age-keygen's format, and -y prints the recipients of an
+ * identity file.
  *
  * A key file is created with O_EXCL and mode 0600 and is never overwritten;
  * the secret is formatted in sodium_malloc'd memory and wiped after use.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,7 +24,10 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: xc-keygen --age [-o FILE]\n"
+    "usage: xc-keygen [--home DIR] @HANDLE\n"
+    "       xc-keygen [--home DIR] --card [@HANDLE]\n"
+    "       xc-keygen [--home DIR] --list\n"
+    "       xc-keygen --age [-o FILE]\n"
     "       xc-keygen -y [FILE]\n"
     "       xc-keygen -h | -V\n";
 
@@ -28,9 +35,16 @@ static void
 help(void)
 {
 	printf("%s", usage);
-	printf("\nMake an age X25519 identity, or print an identity file's "
-	    "recipients.\n"
+	printf("\nMake an identity for a handle in the keyring and print its "
+	    "card,\nor make a bare age X25519 identity.\n"
 	    "\n"
+	    "  @HANDLE            new identity: identity key, encryption key "
+	    "and card\n"
+	    "                     (card on stdout, fingerprint on stderr)\n"
+	    "  --card [@HANDLE]   print the current card of an identity\n"
+	    "  --list             list the identities in the keyring\n"
+	    "  --home DIR         the keyring (default $XC_HOME, else\n"
+	    "                     $XDG_DATA_HOME/xc or ~/.local/share/xc)\n"
 	    "  --age              new identity in age's identity-file format\n"
 	    "  -o, --output FILE  write the identity to FILE (mode 0600, never\n"
 	    "                     overwritten); the recipient goes to stderr\n"
@@ -38,8 +52,8 @@ help(void)
 	    "                     (or standard input)\n"
 	    "  -h, --help         print this help and exit\n"
 	    "  -V, --version      print the version and exit\n"
-	    "\nExit status: 0 ok, 2 usage, 3 bad input, 4 system error.\n"
-	    "See xc-keygen(1) and xc(7).\n");
+	    "\nExit status: 0 ok, 2 usage, 3 bad input, 4 system error "
+	    "(also: the\nhandle exists).  See xc-keygen(1) and xc(7).\n");
 }
 
 static int
@@ -187,25 +201,164 @@ pubs(const char *path)
 	return code;
 }
 
+/* Reports a keyring error about what (a handle or a path). */
+static int
+keyring_error(int rc, const char *what)
+{
+	if (rc == XC_EEXIST)
+		cli_error("@%s exists already: one identity per handle", what);
+	else if (rc == XC_ENOTFOUND)
+		cli_error("no identity @%s in this keyring", what);
+	else if (rc == XC_EREAD || rc == XC_EWRITE)
+		cli_error("%s: %s", xc_errdetail(), strerror(errno));
+	else
+		cli_error("%s", xc_errdetail());
+	return rc == XC_EEXIST || rc == XC_ENOTFOUND ? EX_SYSTEM :
+	    cli_exit_code(rc);
+}
+
+static int
+create(const char *home, const char *arg)
+{
+	char h[XC_HANDLE_MAX + 1], fp[XC_FINGERPRINT_LEN + 1], *card;
+	size_t len;
+	xc_card c;
+	int rc;
+
+	if (xc_handle_norm(h, arg, strlen(arg)) < 0) {
+		cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
+		return EX_USAGE_;
+	}
+	if ((rc = xc_identity_create(home, h, (int64_t)time(NULL), &card,
+	    &len)) < 0)
+		return keyring_error(rc, h);
+	fwrite(card, 1, len, stdout);
+	xc_card_parse(&c, card, len);
+	xc_fingerprint(fp, c.handle, c.ik);
+	fprintf(stderr, "Fingerprint of @%s: %s\n", c.handle, fp);
+	free(card);
+	return 0;
+}
+
+/* The handle named, or the only identity when none is named. */
+static int
+pick(const char *home, const char *arg, char h[XC_HANDLE_MAX + 1])
+{
+	char dir[XC_PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (arg != NULL) {
+		if (xc_handle_norm(h, arg, strlen(arg)) == 0)
+			return 0;
+		cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
+		return EX_USAGE_;
+	}
+	if (snprintf(dir, sizeof dir, "%s/ids", home) >= (int)sizeof dir)
+		return EX_USAGE_;
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.' && strlen(e->d_name) <=
+			    XC_HANDLE_MAX && n++ == 0)
+				snprintf(h, XC_HANDLE_MAX + 1, "%s", e->d_name);
+		closedir(d);
+	}
+	if (n == 1)
+		return 0;
+	cli_error(n == 0 ? "no identity in this keyring" :
+	    "several identities: name one");
+	if (n == 0)
+		cli_hint("make one with: xc-keygen @HANDLE");
+	return n == 0 ? EX_SYSTEM : EX_USAGE_;
+}
+
+static int
+show_card(const char *home, const char *arg)
+{
+	char h[XC_HANDLE_MAX + 1], *card;
+	size_t len;
+	int rc, code;
+
+	if ((code = pick(home, arg, h)) != 0)
+		return code;
+	if ((rc = xc_identity_card(home, h, &card, &len)) < 0)
+		return keyring_error(rc, h);
+	fwrite(card, 1, len, stdout);
+	free(card);
+	return 0;
+}
+
+static int
+list(const char *home)
+{
+	char dir[XC_PATH_MAX], fp[XC_FINGERPRINT_LEN + 1], when[32];
+	struct dirent *e;
+	DIR *d;
+	int code = 0;
+
+	if (snprintf(dir, sizeof dir, "%s/ids", home) >= (int)sizeof dir ||
+	    (d = opendir(dir)) == NULL)
+		return 0;	/* no identities yet */
+	while ((e = readdir(d)) != NULL) {
+		char *card;
+		size_t len;
+		xc_card c;
+		time_t t;
+		struct tm tm;
+		int rc;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if ((rc = xc_identity_card(home, e->d_name, &card, &len)) < 0) {
+			code = keyring_error(rc, e->d_name);
+			continue;
+		}
+		rc = xc_card_parse(&c, card, len);
+		free(card);
+		if (rc < 0) {
+			cli_error("@%s: %s: %s", e->d_name, xc_strerror(rc),
+			    xc_errdetail());
+			code = cli_exit_code(rc);
+			continue;
+		}
+		xc_fingerprint(fp, c.handle, c.ik);
+		t = (time_t)c.expires;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%d", &tm);
+		printf("@%s\t%s\tseq %llu\texpires %s\n", c.handle, fp,
+		    (unsigned long long)c.seq, when);
+	}
+	closedir(d);
+	return code;
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_AGE = 256 };
+	enum { OPT_AGE = 256, OPT_HOME, OPT_CARD, OPT_LIST };
 	static const struct option longopts[] = {
 		{"age", no_argument, NULL, OPT_AGE},
+		{"home", required_argument, NULL, OPT_HOME},
+		{"card", no_argument, NULL, OPT_CARD},
+		{"list", no_argument, NULL, OPT_LIST},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	const char *outpath = NULL;
-	int age = 0, y = 0, c;
+	const char *outpath = NULL, *homeopt = NULL;
+	char home[XC_PATH_MAX];
+	int age = 0, y = 0, card = 0, lst = 0, c;
 
 	prog = "xc-keygen";
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:yhV", longopts, NULL)) != -1)
 		switch (c) {
 		case OPT_AGE: age = 1; break;
+		case OPT_HOME: homeopt = optarg; break;
+		case OPT_CARD: card = 1; break;
+		case OPT_LIST: lst = 1; break;
 		case 'o':
 			if (outpath)
 				cli_usage_error(usage, "-o given twice");
@@ -223,8 +376,10 @@ main(int argc, char **argv)
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	if (age && y)
-		cli_usage_error(usage, "--age and -y conflict");
+	if (age + y + card + lst > 1)
+		cli_usage_error(usage, "--age, -y, --card and --list conflict");
+	if (homeopt && (age || y))
+		cli_usage_error(usage, "--home does not apply to --age or -y");
 	if (age) {
 		if (optind != argc)
 			cli_usage_error(usage, "--age takes no operands");
@@ -239,5 +394,21 @@ main(int argc, char **argv)
 		return cli_close_stdout(pubs(optind < argc ? argv[optind] :
 		    "-"));
 	}
-	cli_usage_error(usage, "nothing to do: give --age or -y");
+	if (outpath)
+		cli_usage_error(usage, "-o goes with --age only");
+	if (argc - optind > 1 || (lst && optind < argc))
+		cli_usage_error(usage, "too many operands");
+	if (!card && !lst && optind == argc)
+		cli_usage_error(usage, "nothing to do: give @HANDLE, --card, "
+		    "--list, --age or -y");
+	if (xc_home(home, homeopt) < 0) {
+		cli_error("%s", xc_errdetail());
+		return EX_SYSTEM;
+	}
+	if (lst)
+		return cli_close_stdout(list(home));
+	if (card)
+		return cli_close_stdout(show_card(home, optind < argc ?
+		    argv[optind] : NULL));
+	return cli_close_stdout(create(home, argv[optind]));
 }

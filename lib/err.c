@@ -39,6 +39,13 @@ xc_strerror(int err)
 	case XC_EUNSUPPORTED: return "unsupported";
 	case XC_EINVAL: return "invalid argument";
 	case XC_ELIMIT: return "limit exceeded";
+	case XC_ECARD: return "malformed card";
+	case XC_ESIG: return "bad signature";
+	case XC_EEXPIRED: return "expired";
+	case XC_ECHAIN: return "broken card chain";
+	case XC_EEXIST: return "already exists";
+	case XC_EINSECURE: return "insecure file";
+	case XC_ENOTFOUND: return "not found";
 	case XC_EJSON: return "malformed JSON";
 	}
 	return "unknown error";

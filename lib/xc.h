@@ -34,7 +34,14 @@ enum {
 	XC_EUNSUPPORTED = -10,	/* well-formed but unsupported (ML-KEM, plugins) */
 	XC_EINVAL = -11,	/* bad argument from the caller */
 	XC_ELIMIT = -12,	/* input exceeds a documented limit */
-	XC_EJSON = -13		/* malformed or unacceptable JSON */
+	XC_EJSON = -13,		/* malformed or unacceptable JSON */
+	XC_ECARD = -14,		/* malformed card (does not parse) */
+	XC_ESIG = -15,		/* signature does not verify */
+	XC_EEXPIRED = -16,	/* card or key past its validity */
+	XC_ECHAIN = -17,	/* card does not follow its predecessor */
+	XC_EEXIST = -18,	/* would overwrite or duplicate (errno kept) */
+	XC_EINSECURE = -19,	/* secret file open to others, or a symlink */
+	XC_ENOTFOUND = -20	/* no such identity or contact */
 };
 
 const char *xc_strerror(int err);
@@ -218,5 +225,96 @@ int xc_json_check(const char *s, size_t len, size_t maxdepth, size_t maxlen);
  * (cJSON_Delete).  Look keys up with cJSON_GetObjectItemCaseSensitive. */
 struct cJSON;
 int xc_json_parse(const char *s, size_t len, struct cJSON **out);
+
+/*
+ * Handles and cards (lib/card.c; the format is xc-card(5)).
+ *
+ * A handle is 1-32 of [a-z0-9_], shown with '@'.  A card is two lines:
+ *   "xc-card-v1 " base64(identity key) " " base64(signature) LF
+ *   JSON LF
+ * The Ed25519 signature covers "xc-card-v1" NUL || JSON bytes and is
+ * checked before the JSON is parsed; the card's hash (for chaining and for
+ * a log) is SHA-256 of all its bytes.
+ */
+#define XC_HANDLE_MAX 32
+#define XC_MAX_CARD 8192		/* bytes of a whole card */
+#define XC_MAX_CARD_KEYS 8		/* encryption keys on one card */
+#define XC_MAX_TAG_BITS 24
+#define XC_FINGERPRINT_LEN 35		/* 6 groups of 5 digits, 5 spaces */
+#define XC_SAFETY_LEN 71		/* 12 groups of 5 digits, 11 spaces */
+
+typedef struct {
+	uint8_t pk[32];			/* X25519 (age1...) */
+	int64_t from, until;		/* validity, Unix seconds */
+} xc_card_key;
+
+typedef struct {
+	char handle[XC_HANDLE_MAX + 1];	/* canonical, without '@' */
+	uint8_t ik[32];			/* Ed25519 identity public key */
+	xc_card_key enc[XC_MAX_CARD_KEYS];
+	size_t nenc;
+	int tag_bits;			/* mailbox tag bits, 0..XC_MAX_TAG_BITS */
+	int64_t created, expires;
+	uint64_t seq;			/* 1 for a first card */
+	int has_prev;
+	uint8_t prev[32];		/* hash of the previous card */
+	uint8_t hash[32];		/* hash of this card (set by parse/sign) */
+} xc_card;
+
+/* Accepts "alice", "@alice", "@Alice"; writes "alice".  XC_EINVAL if not
+ * a handle. */
+int xc_handle_norm(char out[XC_HANDLE_MAX + 1], const char *in, size_t len);
+/* Serialises and signs c with the identity key's 32-byte seed; c->ik must
+ * match it.  *out is malloc'd; c->hash is set. */
+int xc_card_sign(xc_card *c, const uint8_t *seed, char **out, size_t *len);
+/* Parses a card: shape, then signature (XC_ESIG), then strict JSON and
+ * fields (XC_ECARD).  Neither expiry nor chain is judged here. */
+int xc_card_parse(xc_card *c, const char *buf, size_t len);
+/* XC_EEXPIRED unless created <= now + 1 h (clock skew) and now < expires. */
+int xc_card_check_time(const xc_card *c, int64_t now);
+/* XC_ECHAIN unless next is prev's successor: same handle and identity key,
+ * seq + 1, prev = hash of prev. */
+int xc_card_check_chain(const xc_card *prev, const xc_card *next);
+/* 30 digits in groups of 5 naming (handle, identity key). */
+void xc_fingerprint(char out[XC_FINGERPRINT_LEN + 1], const char *handle,
+    const uint8_t ik[32]);
+/* Both parties' fingerprints in a fixed order: the same string on both
+ * sides, to compare aloud. */
+void xc_safety_number(char out[XC_SAFETY_LEN + 1], const xc_card *a,
+    const xc_card *b);
+
+/*
+ * The keyring (lib/keyring.c): $XC_HOME, directories 0700, secret files
+ * 0600 created with O_EXCL, every file written atomically (temp file in the
+ * same directory, fsync, link or rename, fsync of the directory).
+ */
+#define XC_PATH_MAX 4096
+#define XC_IDENTITY_HRP "XC-IDENTITY-KEY-"
+#define XC_DEFAULT_KEY_DAYS 90		/* validity of an encryption key */
+#define XC_DEFAULT_TAG_BITS 12
+
+/* The home: opt if given, else $XC_HOME, else $XDG_DATA_HOME/xc, else
+ * $HOME/.local/share/xc.  XC_EINVAL when none can be found. */
+int xc_home(char out[XC_PATH_MAX], const char *opt);
+/* Creates dir and its missing parents (new ones mode 0700). */
+int xc_mkdirs(const char *dir);
+/* Writes path atomically with mode; with excl an existing path is
+ * XC_EEXIST and is left alone. */
+int xc_write_file(const char *path, const void *buf, size_t len,
+    unsigned mode, int excl);
+/* Reads a whole file of at most cap bytes into sodium_malloc'd memory
+ * (sodium_free it).  With secret: refuses symlinks and files that group or
+ * others may access (XC_EINSECURE). */
+int xc_read_file(const char *path, size_t cap, int secret, char **buf,
+    size_t *len);
+
+/* Own identities: $XC_HOME/ids/HANDLE/{identity.key,enc-N.key,card-N,card}.
+ * xc_identity_create makes the directory (mkdir: a second identity for a
+ * handle is XC_EEXIST), the keys and the first card, returned in *card. */
+int xc_identity_create(const char *home, const char *handle, int64_t now,
+    char **card, size_t *cardlen);
+/* The current card of an own identity. */
+int xc_identity_card(const char *home, const char *handle, char **card,
+    size_t *cardlen);
 
 #endif

@@ -17,7 +17,7 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd) || exit 1
 XC_BIN=${XC_BIN:-$root/bin}
 case $XC_BIN in /*) ;; *) XC_BIN=$(cd "$XC_BIN" && pwd) || exit 1 ;; esac
-for _p in xc-keygen xc-seal xc-open; do
+for _p in xc-keygen xc-seal xc-open xc-verify; do
 	if ! [ -x "$XC_BIN/$_p" ]; then
 		echo "Bail out! $XC_BIN/$_p is missing: run make first"
 		exit 255
