@@ -226,6 +226,51 @@ cli_slurp_free(char *buf, size_t len)
 	sodium_free(buf);	/* wipes */
 }
 
+static int
+load_keyfile(const char *path, int secret,
+    int (*parse)(void *, const char *, size_t, size_t *), void *obj)
+{
+	char *buf;
+	size_t len, line = 0;
+	int code, rc;
+
+	if ((code = cli_slurp(path, XC_MAX_KEYFILE, secret, &buf, &len)) != 0)
+		return code;
+	rc = parse(obj, buf, len, &line);
+	cli_slurp_free(buf, len);
+	if (rc == 0)
+		return 0;
+	if (line)
+		cli_error("'%s' line %zu: %s", path, line, xc_errdetail());
+	else
+		cli_error("'%s': %s", path, xc_errdetail());
+	return cli_exit_code(rc);
+}
+
+static int
+parse_ids(void *o, const char *t, size_t n, size_t *line)
+{
+	return xc_ids_parse(o, t, n, line);
+}
+
+static int
+parse_rcpts(void *o, const char *t, size_t n, size_t *line)
+{
+	return xc_rcpts_parse(o, t, n, line);
+}
+
+int
+cli_load_identities(const char *path, int secret, xc_ids *ids)
+{
+	return load_keyfile(path, secret, parse_ids, ids);
+}
+
+int
+cli_load_recipients(const char *path, xc_rcpts *r)
+{
+	return load_keyfile(path, 0, parse_rcpts, r);
+}
+
 int
 cli_passphrase_file(const char *path, char **pw, size_t *len)
 {

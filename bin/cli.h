@@ -42,6 +42,12 @@ int cli_slurp(const char *path, size_t cap, int secret, char **buf,
     size_t *len);
 void cli_slurp_free(char *buf, size_t len);
 
+/* Reads an age identity file into ids (with secret, refused if others may
+ * access it) or a recipients file into r; reports "'FILE' line N: ...".
+ * Return an exit code, 0 on success. */
+int cli_load_identities(const char *path, int secret, xc_ids *ids);
+int cli_load_recipients(const char *path, xc_rcpts *r);
+
 /* Passphrases: the first line of a file, or the terminal with echo off. */
 int cli_passphrase_file(const char *path, char **pw, size_t *len);
 int cli_passphrase_tty(int confirm, char **pw, size_t *len);

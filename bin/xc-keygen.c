@@ -75,10 +75,8 @@ static int
 gen(const char *outpath)
 {
 	uint8_t pk[32], *sk = sodium_malloc(32);
-	char rcpt[XC_AGE_PUBLIC_MAX], *text = sodium_malloc(512), stamp[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	int fd = 1, code = 0, n;
+	char rcpt[XC_AGE_PUBLIC_MAX], *text = sodium_malloc(512);
+	int fd = 1, code = 0;
 
 	if (sk == NULL || text == NULL) {
 		cli_error("out of memory");
@@ -86,21 +84,12 @@ gen(const char *outpath)
 		goto out;
 	}
 	xc_x25519_keygen(pk, sk);
-	if (xc_age_recipient_encode(rcpt, sizeof rcpt, pk) < 0) {
-		cli_error("cannot encode the recipient");
-		code = EX_SYSTEM;
-		goto out;
-	}
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(text, 512, "# created: %s\n# public key: %s\n", stamp,
-	    rcpt);
-	if (xc_age_identity_encode(text + n, 512 - (size_t)n, sk) < 0) {
+	xc_age_recipient_encode(rcpt, sizeof rcpt, pk);
+	if (xc_age_identity_file(text, 512, sk, (int64_t)time(NULL)) < 0) {
 		cli_error("cannot encode the identity");
 		code = EX_SYSTEM;
 		goto out;
 	}
-	strcat(text, "\n");
 	if (outpath && strcmp(outpath, "-") != 0) {
 		fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
@@ -131,73 +120,31 @@ out:
 	return code;
 }
 
-/* Appends the recipient of one identity line to out (one line each). */
-static int
-pubs_line(const char *l, size_t ll, size_t no, const char *path, char *out)
-{
-	uint8_t pk[32], *sk = sodium_malloc(32);
-	char rcpt[XC_AGE_PUBLIC_MAX];
-	int rc;
-
-	if (sk == NULL) {
-		cli_error("out of memory");
-		return EX_SYSTEM;
-	}
-	rc = xc_age_identity_decode(sk, l, ll);
-	if (rc == 0)
-		rc = xc_x25519_public(pk, sk);
-	sodium_free(sk);
-	if (rc < 0) {
-		cli_error("'%s' line %zu: %s", path, no, xc_errdetail());
-		return cli_exit_code(rc);
-	}
-	xc_age_recipient_encode(rcpt, sizeof rcpt, pk);
-	strcat(strcat(out, rcpt), "\n");
-	return 0;
-}
-
 /* Prints the recipients of an identity file, in order, and only once the
- * whole file has parsed: a bad line leaves stdout empty. */
+ * whole file has parsed: a bad line leaves stdout empty.  Not a secret
+ * read (-y is for any identity file, as age-keygen's). */
 static int
 pubs(const char *path)
 {
-	char *buf, *out;
-	size_t len, pos = 0, no = 0, found = 0;
+	char rcpt[XC_AGE_PUBLIC_MAX];
+	uint8_t pk[32];
+	size_t i;
+	xc_ids *ids;
 	int code;
 
-	if ((code = cli_slurp(path, XC_MAX_KEYFILE, 0, &buf, &len)) != 0)
-		return code;
-	/* An identity line is longer than its recipient plus a newline. */
-	if ((out = calloc(1, len + 1)) == NULL) {
-		cli_slurp_free(buf, len);
+	if ((ids = xc_ids_new()) == NULL) {
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
-	while (pos < len && code == 0) {
-		const char *l = buf + pos, *e = memchr(l, '\n', len - pos);
-		size_t ll = e ? (size_t)(e - l) : len - pos;
-		pos += ll + (e != NULL);
-		no++;
-		while (ll > 0 && (l[ll - 1] == '\r' || l[ll - 1] == ' ' ||
-		    l[ll - 1] == '\t'))
-			ll--;
-		while (ll > 0 && (*l == ' ' || *l == '\t')) {
-			l++;
-			ll--;
-		}
-		if (ll == 0 || *l == '#')
-			continue;
-		code = pubs_line(l, ll, no, path, out);
-		found++;
+	if ((code = cli_load_identities(path, 0, ids)) != 0)
+		goto out;
+	for (i = 0; i < xc_ids_count(ids); i++) {
+		xc_ids_recipient(ids, i, pk);
+		xc_age_recipient_encode(rcpt, sizeof rcpt, pk);
+		printf("%s\n", rcpt);
 	}
-	if (code == 0 && found == 0) {
-		cli_error("'%s': no identities found", path);
-		code = EX_BADINPUT;
-	}
-	if (code == 0)
-		fputs(out, stdout);
-	free(out);
-	cli_slurp_free(buf, len);
+out:
+	xc_ids_free(ids);
 	return code;
 }
 

@@ -117,25 +117,9 @@ main(int argc, char **argv)
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
-	for (i = 0; i < nid; i++) {
-		char *buf;
-		size_t len, line = 0;
-		if ((code = cli_slurp(idfiles[i], XC_MAX_KEYFILE, 1, &buf,
-		    &len)) != 0)
+	for (i = 0; i < nid; i++)
+		if ((code = cli_load_identities(idfiles[i], 1, ids)) != 0)
 			goto out;
-		rc = xc_ids_parse(ids, buf, len, &line);
-		cli_slurp_free(buf, len);
-		if (rc < 0) {
-			if (line)
-				cli_error("'%s' line %zu: %s", idfiles[i], line,
-				    xc_errdetail());
-			else
-				cli_error("'%s': %s", idfiles[i],
-				    xc_errdetail());
-			code = cli_exit_code(rc);
-			goto out;
-		}
-	}
 	if (askpw || pwfile) {
 		char *pw;
 		size_t pwlen;

@@ -158,25 +158,9 @@ main(int argc, char **argv)
 			code = rc == XC_ENOMEM ? EX_SYSTEM : EX_USAGE_;
 			goto out;
 		}
-	for (i = 0; i < nrf; i++) {
-		char *buf;
-		size_t len, line = 0;
-		if ((code = cli_slurp(rfiles[i], XC_MAX_KEYFILE, 0, &buf,
-		    &len)) != 0)
+	for (i = 0; i < nrf; i++)
+		if ((code = cli_load_recipients(rfiles[i], r)) != 0)
 			goto out;
-		rc = xc_rcpts_parse(r, buf, len, &line);
-		cli_slurp_free(buf, len);
-		if (rc < 0) {
-			if (line)
-				cli_error("'%s' line %zu: %s", rfiles[i], line,
-				    xc_errdetail());
-			else
-				cli_error("'%s': %s", rfiles[i],
-				    xc_errdetail());
-			code = cli_exit_code(rc);
-			goto out;
-		}
-	}
 	if ((code = cli_open_in(inpath, &infd)) != 0)
 		goto out;
 	if (askpw || pwfile) {

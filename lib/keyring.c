@@ -243,7 +243,7 @@ int
 xc_identity_create(const char *home, const char *handle, int64_t now,
     char **cardp, size_t *cardlen)
 {
-	char p[XC_PATH_MAX], when[32], rcpt[XC_AGE_PUBLIC_MAX];
+	char p[XC_PATH_MAX], when[32];
 	char *text = NULL, *card = NULL;
 	uint8_t *seed = NULL, *esk = NULL, sk64[64];
 	size_t n, clen;
@@ -295,12 +295,8 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 		goto out;
 
 	/* The encryption key: an age identity file (age -d -i works). */
-	xc_age_recipient_encode(rcpt, sizeof rcpt, c.enc[0].pk);
-	n = (size_t)snprintf(text, 512, "# created: %s\n# public key: %s\n",
-	    when, rcpt);
-	if ((rc = xc_age_identity_encode(text + n, 512 - n, esk)) < 0)
+	if ((rc = xc_age_identity_file(text, 512, esk, now)) < 0)
 		goto out;
-	strcat(text, "\n");
 	if ((rc = path_of(p, home, c.handle, "enc-1.key")) < 0 ||
 	    (rc = xc_write_file(p, text, strlen(text), 0600, 1)) < 0)
 		goto out;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -85,6 +86,31 @@ decode32(uint8_t *out, const char *s, size_t len, const char *hrp, int upper)
 out:
 	sodium_memzero(d, sizeof d);
 	return rc;
+}
+
+int
+xc_age_identity_file(char *out, size_t cap, const uint8_t *sk,
+    int64_t created)
+{
+	char rcpt[XC_AGE_PUBLIC_MAX], when[32];
+	uint8_t pk[32];
+	time_t t = (time_t)created;
+	struct tm tm;
+	int n, rc;
+
+	if ((rc = xc_x25519_public(pk, sk)) < 0 ||
+	    (rc = xc_age_recipient_encode(rcpt, sizeof rcpt, pk)) < 0)
+		return rc;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(out, cap, "# created: %s\n# public key: %s\n", when,
+	    rcpt);
+	if (n < 0 || (size_t)n >= cap ||
+	    (rc = xc_age_identity_encode(out + n, cap - (size_t)n, sk)) < 0 ||
+	    strlen(out) + 2 > cap)
+		return xc_fail(XC_EINVAL, "buffer too small");
+	strcat(out, "\n");
+	return 0;
 }
 
 int
@@ -169,6 +195,14 @@ ids_push(xc_ids *ids)
 	}
 	memset(&ids->v[ids->n], 0, sizeof ids->v[0]);
 	return &ids->v[ids->n];
+}
+
+int
+xc_ids_recipient(const xc_ids *ids, size_t i, uint8_t pk[32])
+{
+	if (i >= ids->n || ids->v[i].sk == NULL)
+		return xc_fail(XC_EINVAL, "not an X25519 identity");
+	return xc_x25519_public(pk, ids->v[i].sk);
 }
 
 int

@@ -160,6 +160,10 @@ int xc_age_identity_encode(char *out /* secure */, size_t cap,
     const uint8_t *sk);
 int xc_age_identity_decode(uint8_t *sk /* secure */, const char *s,
     size_t len);
+/* An age identity file as age-keygen writes it ("# created:", "# public
+ * key:", the key), NUL-terminated in out (secure memory, cap >= 256). */
+int xc_age_identity_file(char *out, size_t cap, const uint8_t *sk,
+    int64_t created);
 
 /* A set of identities for decryption: X25519 keys and passphrases. */
 typedef struct xc_ids xc_ids;
@@ -167,6 +171,8 @@ xc_ids *xc_ids_new(void);
 void xc_ids_free(xc_ids *ids);
 size_t xc_ids_count(const xc_ids *ids);
 int xc_ids_add_x25519(xc_ids *ids, const uint8_t *sk);
+/* The recipient (public key) of the i-th identity, an X25519 one. */
+int xc_ids_recipient(const xc_ids *ids, size_t i, uint8_t pk[32]);
 int xc_ids_add_passphrase(xc_ids *ids, const char *pw, size_t len);
 /* Parses an identity file: AGE-SECRET-KEY-1 lines, '#' comments and blank
  * lines.  On error *line is the 1-based line at fault. */
