@@ -91,6 +91,7 @@ cli_exit_code(int e)
 	case XC_OK:
 		return EX_OK_;
 	case XC_ENOMATCH: case XC_ESIG: case XC_EEXPIRED: case XC_ECHAIN:
+	case XC_EKEYCHANGE:
 		return EX_NO;
 	case XC_EHEADER: case XC_EMAC: case XC_EPAYLOAD: case XC_EARMOR:
 	case XC_EKEY: case XC_EUNSUPPORTED: case XC_ELIMIT:

@@ -24,7 +24,9 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: xc-keygen [--home DIR] @HANDLE\n"
+    "usage: xc-keygen [--home DIR] [-p | --passphrase-file FILE] @HANDLE\n"
+    "       xc-keygen [--home DIR] [--passphrase-file FILE] [--grace DAYS]"
+    " --rotate [@HANDLE]\n"
     "       xc-keygen [--home DIR] --card [@HANDLE]\n"
     "       xc-keygen [--home DIR] --list\n"
     "       xc-keygen --age [-o FILE]\n"
@@ -41,6 +43,14 @@ help(void)
 	    "  @HANDLE            new identity: identity key, encryption key "
 	    "and card\n"
 	    "                     (card on stdout, fingerprint on stderr)\n"
+	    "  -p, --passphrase   protect the new identity's secret keys with a\n"
+	    "                     passphrase read from the terminal\n"
+	    "  --passphrase-file FILE\n"
+	    "                     the passphrase is FILE's first line\n"
+	    "  --rotate [@HANDLE] new encryption key and the next card, chained\n"
+	    "                     and signed by the identity key (card on stdout)\n"
+	    "  --grace DAYS       keep the old encryption key this long after\n"
+	    "                     --rotate, then wipe it (default 7)\n"
 	    "  --card [@HANDLE]   print the current card of an identity\n"
 	    "  --list             list the identities in the keyring\n"
 	    "  --home DIR         the keyring (default $XC_HOME, else\n"
@@ -164,20 +174,41 @@ keyring_error(int rc, const char *what)
 	    cli_exit_code(rc);
 }
 
+/* Passphrase options: a file's first line, or the terminal. */
+static const char *pwfile;
+static int askpw;
+
+static int
+get_passphrase(int confirm, char **pw, size_t *len)
+{
+	*pw = NULL;
+	*len = 0;
+	if (pwfile)
+		return cli_passphrase_file(pwfile, pw, len);
+	if (askpw)
+		return cli_passphrase_tty(confirm, pw, len);
+	return 0;
+}
+
 static int
 create(const char *home, const char *arg)
 {
-	char h[XC_HANDLE_MAX + 1], fp[XC_FINGERPRINT_LEN + 1], *card;
-	size_t len;
+	char h[XC_HANDLE_MAX + 1], fp[XC_FINGERPRINT_LEN + 1], *card, *pw;
+	size_t len, pwlen;
 	xc_card c;
-	int rc;
+	int rc, code;
 
 	if (xc_handle_norm(h, arg, strlen(arg)) < 0) {
 		cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
 		return EX_USAGE_;
 	}
-	if ((rc = xc_identity_create(home, h, (int64_t)time(NULL), &card,
-	    &len)) < 0)
+	if ((code = get_passphrase(1, &pw, &pwlen)) != 0)
+		return code;
+	rc = xc_identity_create(home, h, (int64_t)time(NULL), pw, pwlen,
+	    &card, &len);
+	if (pw)
+		cli_passphrase_free(pw);
+	if (rc < 0)
 		return keyring_error(rc, h);
 	fwrite(card, 1, len, stdout);
 	xc_card_parse(&c, card, len);
@@ -218,6 +249,42 @@ pick(const char *home, const char *arg, char h[XC_HANDLE_MAX + 1])
 	if (n == 0)
 		cli_hint("make one with: xc-keygen @HANDLE");
 	return n == 0 ? EX_SYSTEM : EX_USAGE_;
+}
+
+static int
+rotate(const char *home, const char *arg, int64_t grace)
+{
+	char h[XC_HANDLE_MAX + 1], p[XC_PATH_MAX], *card, *pw = NULL;
+	size_t len, pwlen = 0;
+	int rc, code;
+
+	if ((code = pick(home, arg, h)) != 0)
+		return code;
+	if (snprintf(p, sizeof p, "%s/ids/%s/identity.key", home, h) >=
+	    (int)sizeof p)
+		return EX_USAGE_;
+	/* Ask only when the identity key is locked; a tty prompt then. */
+	if (xc_secret_locked(p) == 1) {
+		if (!pwfile)
+			askpw = 1;
+		if ((code = get_passphrase(0, &pw, &pwlen)) != 0)
+			return code;
+	}
+	rc = xc_identity_rotate(home, h, (int64_t)time(NULL), grace, pw, pwlen,
+	    &card, &len);
+	if (pw)
+		cli_passphrase_free(pw);
+	if (rc < 0) {
+		if (rc == XC_ENOMATCH) {
+			cli_error("@%s: wrong passphrase", h);
+			return EX_NO;
+		}
+		return keyring_error(rc, h);
+	}
+	xc_identity_sweep(home, h, (int64_t)time(NULL));
+	fwrite(card, 1, len, stdout);
+	free(card);
+	return 0;
 }
 
 static int
@@ -283,12 +350,17 @@ list(const char *home)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_AGE = 256, OPT_HOME, OPT_CARD, OPT_LIST };
+	enum { OPT_AGE = 256, OPT_HOME, OPT_CARD, OPT_LIST, OPT_ROTATE,
+	    OPT_GRACE, OPT_PWFILE };
 	static const struct option longopts[] = {
 		{"age", no_argument, NULL, OPT_AGE},
 		{"home", required_argument, NULL, OPT_HOME},
 		{"card", no_argument, NULL, OPT_CARD},
 		{"list", no_argument, NULL, OPT_LIST},
+		{"rotate", no_argument, NULL, OPT_ROTATE},
+		{"grace", required_argument, NULL, OPT_GRACE},
+		{"passphrase", no_argument, NULL, 'p'},
+		{"passphrase-file", required_argument, NULL, OPT_PWFILE},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -296,16 +368,34 @@ main(int argc, char **argv)
 	};
 	const char *outpath = NULL, *homeopt = NULL;
 	char home[XC_PATH_MAX];
-	int age = 0, y = 0, card = 0, lst = 0, c;
+	int age = 0, y = 0, card = 0, lst = 0, rot = 0, c;
+	long grace = -1;
 
 	prog = "xc-keygen";
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:yhV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":o:yphV", longopts, NULL)) != -1)
 		switch (c) {
 		case OPT_AGE: age = 1; break;
 		case OPT_HOME: homeopt = optarg; break;
 		case OPT_CARD: card = 1; break;
 		case OPT_LIST: lst = 1; break;
+		case OPT_ROTATE: rot = 1; break;
+		case OPT_GRACE: {
+			char *e;
+			grace = strtol(optarg, &e, 10);
+			if (*optarg == '\0' || *e != '\0' || grace < 0 ||
+			    grace > 3650)
+				cli_usage_error(usage, "--grace takes a number "
+				    "of days from 0 to 3650");
+			break;
+		}
+		case 'p': askpw = 1; break;
+		case OPT_PWFILE:
+			if (pwfile)
+				cli_usage_error(usage,
+				    "--passphrase-file given twice");
+			pwfile = optarg;
+			break;
 		case 'o':
 			if (outpath)
 				cli_usage_error(usage, "-o given twice");
@@ -323,8 +413,19 @@ main(int argc, char **argv)
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	if (age + y + card + lst > 1)
-		cli_usage_error(usage, "--age, -y, --card and --list conflict");
+	if (age + y + card + lst + rot > 1)
+		cli_usage_error(usage, "--age, -y, --rotate, --card and --list "
+		    "conflict");
+	if (askpw && pwfile)
+		cli_usage_error(usage, "-p and --passphrase-file conflict");
+	if ((askpw || pwfile) && (age || y || card || lst))
+		cli_usage_error(usage, "a passphrase goes with @HANDLE or "
+		    "--rotate");
+	if (askpw && rot)
+		cli_usage_error(usage, "--rotate asks for a passphrase when "
+		    "the key needs one; -p is for new identities");
+	if (grace >= 0 && !rot)
+		cli_usage_error(usage, "--grace goes with --rotate");
 	if (homeopt && (age || y))
 		cli_usage_error(usage, "--home does not apply to --age or -y");
 	if (age) {
@@ -345,7 +446,7 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "-o goes with --age only");
 	if (argc - optind > 1 || (lst && optind < argc))
 		cli_usage_error(usage, "too many operands");
-	if (!card && !lst && optind == argc)
+	if (!card && !lst && !rot && optind == argc)
 		cli_usage_error(usage, "nothing to do: give @HANDLE, --card, "
 		    "--list, --age or -y");
 	if (xc_home(home, homeopt) < 0) {
@@ -354,6 +455,10 @@ main(int argc, char **argv)
 	}
 	if (lst)
 		return cli_close_stdout(list(home));
+	if (rot)
+		return cli_close_stdout(rotate(home, optind < argc ?
+		    argv[optind] : NULL, (grace < 0 ? XC_DEFAULT_GRACE_DAYS :
+		    grace) * 86400));
 	if (card)
 		return cli_close_stdout(show_card(home, optind < argc ?
 		    argv[optind] : NULL));

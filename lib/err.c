@@ -46,6 +46,8 @@ xc_strerror(int err)
 	case XC_EEXIST: return "already exists";
 	case XC_EINSECURE: return "insecure file";
 	case XC_ENOTFOUND: return "not found";
+	case XC_ELOCKED: return "passphrase needed";
+	case XC_EKEYCHANGE: return "key changed";
 	case XC_EJSON: return "malformed JSON";
 	}
 	return "unknown error";

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,6 +200,122 @@ out:
 	return rc;
 }
 
+/* ---- secret files ---- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int
+sbuf_write(void *ctx, const uint8_t *b, size_t n)
+{
+	struct sbuf *s = ctx;
+
+	if (n > s->cap - s->len)
+		return xc_fail(XC_ELIMIT, "secret file too large");
+	memcpy(s->p + s->len, b, n);
+	s->len += n;
+	return 0;
+}
+
+static int
+is_age(const char *p, size_t n)
+{
+	return (n >= 19 && memcmp(p, "age-encryption.org/", 19) == 0) ||
+	    (n >= 27 && memcmp(p, "-----BEGIN AGE ENCRYPTED FILE", 27) == 0);
+}
+
+int
+xc_secret_write(const char *path, const char *text, size_t len,
+    const char *pw, size_t pwlen)
+{
+	xc_rcpts *r;
+	struct sbuf ct;
+	xc_memrd m = { (const uint8_t *)text, len, 0 };
+	int rc;
+
+	if (pw == NULL)
+		return xc_write_file(path, text, len, 0600, 1);
+	ct.len = 0;
+	ct.cap = len + 1024;	/* header + one chunk's tag */
+	if ((ct.p = malloc(ct.cap)) == NULL || (r = xc_rcpts_new()) == NULL) {
+		free(ct.p);
+		return xc_fail(XC_ENOMEM, "out of memory");
+	}
+	if ((rc = xc_rcpts_set_passphrase(r, pw, pwlen,
+	    XC_DEFAULT_SCRYPT_LOGN)) == 0 &&
+	    (rc = xc_age_encrypt((xc_rd){ xc_mem_read, &m },
+	    (xc_wr){ sbuf_write, &ct }, r, 0)) == 0)
+		rc = xc_write_file(path, ct.p, ct.len, 0600, 1);
+	xc_rcpts_free(r);
+	free(ct.p);
+	return rc;
+}
+
+int
+xc_secret_locked(const char *path)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = xc_read_file(path, XC_MAX_KEYFILE, 1, &buf, &len)) < 0)
+		return rc;
+	rc = is_age(buf, len);
+	sodium_free(buf);
+	return rc;
+}
+
+int
+xc_secret_read(const char *path, const char *pw, size_t pwlen, char **bufp,
+    size_t *lenp)
+{
+	struct sbuf pt;
+	xc_memrd m;
+	xc_ids *ids;
+	char *raw;
+	size_t rawlen;
+	int rc;
+
+	if ((rc = xc_read_file(path, XC_MAX_KEYFILE, 1, &raw, &rawlen)) < 0)
+		return rc;
+	if (!is_age(raw, rawlen)) {
+		*bufp = raw;
+		*lenp = rawlen;
+		return 0;
+	}
+	if (pw == NULL) {
+		sodium_free(raw);
+		return xc_fail(XC_ELOCKED, "the key is protected by a passphrase");
+	}
+	pt.len = 0;
+	pt.cap = rawlen;	/* the plaintext is shorter than the file */
+	m.p = (const uint8_t *)raw;
+	m.len = rawlen;
+	m.off = 0;
+	if ((pt.p = sodium_malloc(pt.cap + 1)) == NULL ||
+	    (ids = xc_ids_new()) == NULL) {
+		sodium_free(pt.p);
+		sodium_free(raw);
+		return xc_fail(XC_ENOMEM, "out of memory");
+	}
+	if ((rc = xc_ids_add_passphrase(ids, pw, pwlen)) == 0)
+		rc = xc_age_decrypt((xc_rd){ xc_mem_read, &m },
+		    (xc_wr){ sbuf_write, &pt }, ids);
+	xc_ids_free(ids);
+	sodium_free(raw);
+	if (rc < 0) {
+		sodium_free(pt.p);
+		return rc == XC_ENOMATCH ? xc_fail(XC_ENOMATCH,
+		    "wrong passphrase") : rc;
+	}
+	pt.p[pt.len] = '\0';
+	*bufp = pt.p;
+	*lenp = pt.len;
+	return 0;
+}
+
 /* ---- own identities ---- */
 
 static int
@@ -241,7 +358,7 @@ undo(const char *home, const char *handle)
 
 int
 xc_identity_create(const char *home, const char *handle, int64_t now,
-    char **cardp, size_t *cardlen)
+    const char *pw, size_t pwlen, char **cardp, size_t *cardlen)
 {
 	char p[XC_PATH_MAX], when[32];
 	char *text = NULL, *card = NULL;
@@ -291,14 +408,14 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 		goto out;
 	strcat(text, "\n");
 	if ((rc = path_of(p, home, c.handle, "identity.key")) < 0 ||
-	    (rc = xc_write_file(p, text, strlen(text), 0600, 1)) < 0)
+	    (rc = xc_secret_write(p, text, strlen(text), pw, pwlen)) < 0)
 		goto out;
 
 	/* The encryption key: an age identity file (age -d -i works). */
 	if ((rc = xc_age_identity_file(text, 512, esk, now)) < 0)
 		goto out;
 	if ((rc = path_of(p, home, c.handle, "enc-1.key")) < 0 ||
-	    (rc = xc_write_file(p, text, strlen(text), 0600, 1)) < 0)
+	    (rc = xc_secret_write(p, text, strlen(text), pw, pwlen)) < 0)
 		goto out;
 
 	if ((rc = xc_card_sign(&c, seed, &card, &clen)) < 0 ||
@@ -342,4 +459,252 @@ xc_identity_card(const char *home, const char *handle, char **cardp,
 	*cardlen = len;
 	sodium_free(buf);
 	return 0;
+}
+
+/* The 32-byte seed from an identity key file's text. */
+static int
+parse_identity(uint8_t *seed, const char *text, size_t len)
+{
+	const char *l = text, *end = text + len;
+	char hrp[32];
+	uint8_t d[40];
+	size_t n;
+
+	while (l < end) {
+		const char *e = memchr(l, '\n', (size_t)(end - l));
+		size_t ll = e ? (size_t)(e - l) : (size_t)(end - l);
+		if (ll > 0 && l[0] != '#') {
+			int rc = xc_bech32_decode(hrp, sizeof hrp, d, sizeof d,
+			    &n, l, ll);
+			if (rc == 0 && (strcmp(hrp, "xc-identity-key-") != 0 ||
+			    n != 32))
+				rc = xc_fail(XC_EKEY, "not an xc identity key");
+			if (rc == 0)
+				memcpy(seed, d, 32);
+			sodium_memzero(d, sizeof d);
+			return rc;
+		}
+		l += ll + 1;
+	}
+	return xc_fail(XC_EKEY, "no identity key in the file");
+}
+
+/* Appends "N deadline" to the retired list (rewritten atomically). */
+static int
+retire(const char *home, const char *handle, uint64_t n, int64_t deadline)
+{
+	char p[XC_PATH_MAX], *old = NULL, *text;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = path_of(p, home, handle, "retired")) < 0)
+		return rc;
+	rc = xc_read_file(p, XC_MAX_KEYFILE, 0, &old, &len);
+	if (rc < 0 && rc != XC_ENOTFOUND)
+		return rc;
+	if ((text = malloc(len + 64)) == NULL) {
+		sodium_free(old);
+		return xc_fail(XC_ENOMEM, "out of memory");
+	}
+	if (len)
+		memcpy(text, old, len);
+	len += (size_t)snprintf(text + len, 64, "%llu %lld\n",
+	    (unsigned long long)n, (long long)deadline);
+	sodium_free(old);
+	rc = xc_write_file(p, text, len, 0600, 0);
+	free(text);
+	return rc;
+}
+
+static int
+lock_identity(const char *home, const char *handle, int *fd)
+{
+	char p[XC_PATH_MAX];
+	int rc;
+
+	if ((rc = path_of(p, home, handle, "lock")) < 0)
+		return rc;
+	if ((*fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0)
+		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EWRITE,
+		    "cannot open the identity's lock");
+	while (flock(*fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(*fd);
+			return xc_fail(XC_EWRITE, "cannot lock the identity");
+		}
+	return 0;
+}
+
+int
+xc_identity_rotate(const char *home, const char *handle, int64_t now,
+    int64_t grace, const char *pw, size_t pwlen, char **cardp,
+    size_t *cardlen)
+{
+	char p[XC_PATH_MAX], name[32], h[XC_HANDLE_MAX + 1];
+	char *cur = NULL, *text = NULL, *card = NULL, *idtext = NULL;
+	uint8_t *seed = NULL, *esk = NULL, pk[32], sk64[64];
+	size_t len, clen, idlen;
+	xc_card old, c;
+	int rc, lockfd = -1, locked;
+
+	if ((rc = xc_handle_norm(h, handle, strlen(handle))) < 0)
+		return rc;
+	if ((rc = path_of(p, home, h, "card")) < 0)
+		return rc;
+	if (access(p, F_OK) != 0)
+		return xc_fail(XC_ENOTFOUND, "no identity with this handle");
+	if ((rc = lock_identity(home, h, &lockfd)) < 0)
+		return rc;
+	seed = sodium_malloc(32);
+	esk = sodium_malloc(32);
+	text = sodium_malloc(512);
+	if (seed == NULL || esk == NULL || text == NULL) {
+		rc = xc_fail(XC_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Under the lock, the current card is the one to follow. */
+	if ((rc = xc_identity_card(home, h, &cur, &len)) < 0 ||
+	    (rc = xc_card_parse(&old, cur, len)) < 0)
+		goto out;
+	if ((rc = path_of(p, home, h, "identity.key")) < 0 ||
+	    (locked = xc_secret_locked(p)) < 0 ||
+	    (rc = xc_secret_read(p, pw, pwlen, &idtext, &idlen)) < 0 ||
+	    (rc = parse_identity(seed, idtext, idlen)) < 0)
+		goto out;
+	crypto_sign_seed_keypair(pk, sk64, seed);
+	sodium_memzero(sk64, sizeof sk64);
+	if (sodium_memcmp(pk, old.ik, 32) != 0) {
+		rc = xc_fail(XC_EKEY, "identity key does not match the card");
+		goto out;
+	}
+	/* Files of a rotation that crashed before its commit (the rename of
+	 * "card") are debris: nobody has seen them. */
+	snprintf(name, sizeof name, "card-%llu",
+	    (unsigned long long)old.seq + 1);
+	if (path_of(p, home, h, name) == 0)
+		unlink(p);
+	snprintf(name, sizeof name, "enc-%llu.key",
+	    (unsigned long long)old.seq + 1);
+	if (path_of(p, home, h, name) == 0)
+		unlink(p);
+
+	memset(&c, 0, sizeof c);
+	memcpy(c.handle, old.handle, sizeof c.handle);
+	memcpy(c.ik, old.ik, 32);
+	xc_x25519_keygen(c.enc[0].pk, esk);
+	c.nenc = 1;
+	c.enc[0].from = now;
+	c.enc[0].until = now + (int64_t)XC_DEFAULT_KEY_DAYS * 86400;
+	c.tag_bits = old.tag_bits;
+	c.created = now;
+	c.expires = c.enc[0].until;
+	c.seq = old.seq + 1;
+	c.has_prev = 1;
+	memcpy(c.prev, old.hash, 32);
+	if ((rc = xc_age_identity_file(text, 512, esk, now)) < 0 ||
+	    (rc = path_of(p, home, h, name)) < 0 ||
+	    (rc = xc_secret_write(p, text, strlen(text), locked ? pw : NULL,
+	    pwlen)) < 0)
+		goto out;
+	snprintf(name, sizeof name, "card-%llu", (unsigned long long)c.seq);
+	if ((rc = xc_card_sign(&c, seed, &card, &clen)) < 0 ||
+	    (rc = path_of(p, home, h, name)) < 0 ||
+	    (rc = xc_write_file(p, card, clen, 0644, 1)) < 0 ||
+	    (rc = path_of(p, home, h, "card")) < 0 ||
+	    (rc = xc_write_file(p, card, clen, 0644, 0)) < 0)
+		goto out;
+	/* Committed.  The old key opens mail in flight until its wipe. */
+	if ((rc = retire(home, h, old.seq, now + grace)) < 0)
+		goto out;
+	*cardp = card;
+	*cardlen = clen;
+	card = NULL;
+out:
+	if (lockfd >= 0)
+		close(lockfd);	/* releases the lock */
+	free(cur);
+	free(card);
+	sodium_free(idtext);
+	sodium_free(seed);
+	sodium_free(esk);
+	sodium_free(text);
+	return rc;
+}
+
+/* Overwrites a key file before unlinking it.  On journaling, copy-on-write
+ * and flash storage the old blocks may survive; xc(7) says so. */
+static void
+wipe(const char *path)
+{
+	struct stat sb;
+	char zero[512];
+	int fd;
+
+	memset(zero, 0, sizeof zero);
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		if (fstat(fd, &sb) == 0) {
+			off_t left = sb.st_size;
+			while (left > 0) {
+				size_t n = left < (off_t)sizeof zero ?
+				    (size_t)left : sizeof zero;
+				if (write(fd, zero, n) <= 0)
+					break;
+				left -= (off_t)n;
+			}
+			fsync(fd);
+		}
+		close(fd);
+	}
+	unlink(path);
+}
+
+int
+xc_identity_sweep(const char *home, const char *handle, int64_t now)
+{
+	char p[XC_PATH_MAX], name[32], *old, *keep;
+	const char *l, *end;
+	size_t len, k = 0;
+	int rc, lockfd;
+
+	if ((rc = path_of(p, home, handle, "retired")) < 0)
+		return rc;
+	if (access(p, F_OK) != 0)
+		return 0;
+	if ((rc = lock_identity(home, handle, &lockfd)) < 0)
+		return rc;
+	if ((rc = xc_read_file(p, XC_MAX_KEYFILE, 0, &old, &len)) < 0) {
+		close(lockfd);
+		return rc == XC_ENOTFOUND ? 0 : rc;
+	}
+	if ((keep = malloc(len + 1)) == NULL) {
+		sodium_free(old);
+		close(lockfd);
+		return xc_fail(XC_ENOMEM, "out of memory");
+	}
+	for (l = old, end = old + len; l < end;) {
+		const char *e = memchr(l, '\n', (size_t)(end - l));
+		size_t ll = e ? (size_t)(e - l) + 1 : (size_t)(end - l);
+		unsigned long long n;
+		long long t;
+		char line[64];
+
+		/* sscanf needs a string; the file buffer has no NUL. */
+		snprintf(line, sizeof line, "%.*s", (int)(ll < 63 ? ll : 63), l);
+		if (sscanf(line, "%llu %lld", &n, &t) == 2 && t <= now) {
+			snprintf(name, sizeof name, "enc-%llu.key", n);
+			if (path_of(p, home, handle, name) == 0)
+				wipe(p);
+		} else {
+			memcpy(keep + k, l, ll);
+			k += ll;
+		}
+		l += ll;
+	}
+	if (k != len && path_of(p, home, handle, "retired") == 0)
+		rc = xc_write_file(p, keep, k, 0600, 0);
+	free(keep);
+	sodium_free(old);
+	close(lockfd);
+	return rc;
 }

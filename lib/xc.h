@@ -41,7 +41,9 @@ enum {
 	XC_ECHAIN = -17,	/* card does not follow its predecessor */
 	XC_EEXIST = -18,	/* would overwrite or duplicate (errno kept) */
 	XC_EINSECURE = -19,	/* secret file open to others, or a symlink */
-	XC_ENOTFOUND = -20	/* no such identity or contact */
+	XC_ENOTFOUND = -20,	/* no such identity or contact */
+	XC_ELOCKED = -21,	/* secret is passphrase-protected: need it */
+	XC_EKEYCHANGE = -22	/* a known handle with another identity key */
 };
 
 const char *xc_strerror(int err);
@@ -298,6 +300,7 @@ void xc_safety_number(char out[XC_SAFETY_LEN + 1], const xc_card *a,
 #define XC_IDENTITY_HRP "XC-IDENTITY-KEY-"
 #define XC_DEFAULT_KEY_DAYS 90		/* validity of an encryption key */
 #define XC_DEFAULT_TAG_BITS 12
+#define XC_DEFAULT_GRACE_DAYS 7		/* old encryption key after a rotation */
 
 /* The home: opt if given, else $XC_HOME, else $XDG_DATA_HOME/xc, else
  * $HOME/.local/share/xc.  XC_EINVAL when none can be found. */
@@ -314,11 +317,34 @@ int xc_write_file(const char *path, const void *buf, size_t len,
 int xc_read_file(const char *path, size_t cap, int secret, char **buf,
     size_t *len);
 
-/* Own identities: $XC_HOME/ids/HANDLE/{identity.key,enc-N.key,card-N,card}.
+/* Secret files: written 0600 and O_EXCL; with a passphrase (pw != NULL)
+ * as an age file encrypted to it (scrypt), which `age -d -i` also reads.
+ * Reading one that is encrypted without a passphrase is XC_ELOCKED; a
+ * wrong passphrase is XC_ENOMATCH.  Plaintext lives only in *buf
+ * (sodium_malloc'd; sodium_free it), never on disk. */
+int xc_secret_write(const char *path, const char *text, size_t len,
+    const char *pw, size_t pwlen);
+int xc_secret_read(const char *path, const char *pw, size_t pwlen,
+    char **buf, size_t *len);
+int xc_secret_locked(const char *path);	/* 1 encrypted, 0 not, <0 error */
+
+/* Own identities: $XC_HOME/ids/HANDLE/ holds identity.key (Ed25519 seed,
+ * "XC-IDENTITY-KEY-1..."), enc-N.key (age identity files), card-N (every
+ * card) and card (the current one), retired (enc keys waiting for their
+ * wipe: "N UNIXTIME" lines) and lock (flock for rotations).
  * xc_identity_create makes the directory (mkdir: a second identity for a
  * handle is XC_EEXIST), the keys and the first card, returned in *card. */
 int xc_identity_create(const char *home, const char *handle, int64_t now,
-    char **card, size_t *cardlen);
+    const char *pw, size_t pwlen, char **card, size_t *cardlen);
+/* A new encryption key and the next card, chained to the current one and
+ * signed by the identity key (unlocked with pw when it is encrypted).  The
+ * old key stays usable for grace seconds, then xc_identity_sweep wipes it.
+ * Concurrent rotations are serialised (flock); each makes a whole card. */
+int xc_identity_rotate(const char *home, const char *handle, int64_t now,
+    int64_t grace, const char *pw, size_t pwlen, char **card,
+    size_t *cardlen);
+/* Wipes the retired encryption keys whose grace period is over. */
+int xc_identity_sweep(const char *home, const char *handle, int64_t now);
 /* The current card of an own identity. */
 int xc_identity_card(const char *home, const char *handle, char **card,
     size_t *cardlen);
