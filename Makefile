@@ -28,10 +28,10 @@ LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
 	lib/stream.o
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
-	t/unit/test-age.o t/unit/test-json.o
+	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
-	t/fuzz/fuzz-json
-MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1
+	t/fuzz/fuzz-json t/fuzz/fuzz-card
+MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-card.5
 
 all: lib/libxc.a $(PROGS)
 
@@ -49,9 +49,9 @@ bin/cli.o: bin/cli.h
 bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-keygen.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
 bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-seal.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-seal.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
 bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
 bin/xc-verify: bin/xc-verify.o bin/cli.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-verify.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
 bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o: bin/cli.h lib/xc.h
@@ -85,12 +85,23 @@ t/fuzz/fuzz-header: t/fuzz/fuzz-header.c
 t/fuzz/fuzz-armor: t/fuzz/fuzz-armor.c
 t/fuzz/fuzz-decrypt: t/fuzz/fuzz-decrypt.c
 t/fuzz/fuzz-json: t/fuzz/fuzz-json.c
+t/fuzz/fuzz-card: t/fuzz/fuzz-card.c
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), and a few
 # JSON documents written by the script.
 fuzz-seeds:
 	sh t/fuzz/seeds.sh
+
+# The xc-card(5) test vectors (t/vectors/card/README), written by a signer
+# independent of lib/card.c.  They are committed: rerun only when the format
+# changes, and review the diff.
+vectors: lib/libxc.a
+	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o t/vectors/card/generate \
+		t/vectors/card/generate.c lib/libxc.a $(SODIUM_LIBS) -pthread
+	rm -f t/vectors/card/*.card t/vectors/card/MANIFEST
+	./t/vectors/card/generate t/vectors/card
+	rm -f t/vectors/card/generate
 
 bench: all
 	sh t/bench.sh
@@ -104,10 +115,12 @@ lint:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(FISHCOMPDIR)
 	cp $(PROGS) $(DESTDIR)$(BINDIR)/
 	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	cp man/xc.7 $(DESTDIR)$(MANDIR)/man7/
 	cp completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal
@@ -120,6 +133,7 @@ install: all
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p#bin/}; done
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
+	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal \
 		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(ZSHCOMPDIR)/_xc \
@@ -127,7 +141,8 @@ uninstall:
 		$(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish
 
 clean:
-	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ)
+	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) \
+		t/vectors/card/generate
 	rm -rf $(SANDIR)
 
-.PHONY: all check check-sanitize fuzz fuzz-seeds bench demo lint install uninstall clean
+.PHONY: all check check-sanitize fuzz fuzz-seeds vectors bench demo lint install uninstall clean

@@ -4,6 +4,7 @@
  * Error grammar (git, age): "<prog>: error: <what>", lower case, no final
  * period, file names quoted, optionally followed by "<prog>: hint: <how>".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -270,6 +271,39 @@ int
 cli_load_recipients(const char *path, xc_rcpts *r)
 {
 	return load_keyfile(path, 0, parse_rcpts, r);
+}
+
+/* The handle named, or the only identity when none is named. */
+int
+cli_pick_identity(const char *home, const char *arg, char h[XC_HANDLE_MAX + 1])
+{
+	char dir[XC_PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if (arg != NULL) {
+		if (xc_handle_norm(h, arg, strlen(arg)) == 0)
+			return 0;
+		cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
+		return EX_USAGE_;
+	}
+	if (snprintf(dir, sizeof dir, "%s/ids", home) >= (int)sizeof dir)
+		return EX_USAGE_;
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.' && strlen(e->d_name) <=
+			    XC_HANDLE_MAX && n++ == 0)
+				snprintf(h, XC_HANDLE_MAX + 1, "%s", e->d_name);
+		closedir(d);
+	}
+	if (n == 1)
+		return 0;
+	cli_error(n == 0 ? "no identity in this keyring" :
+	    "several identities: name one");
+	if (n == 0)
+		cli_hint("make one with: xc-keygen @HANDLE");
+	return n == 0 ? EX_SYSTEM : EX_USAGE_;
 }
 
 int

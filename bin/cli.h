@@ -48,6 +48,11 @@ void cli_slurp_free(char *buf, size_t len);
 int cli_load_identities(const char *path, int secret, xc_ids *ids);
 int cli_load_recipients(const char *path, xc_rcpts *r);
 
+/* The own identity named by arg (a handle), or the only one in home when
+ * arg is NULL; writes its canonical handle.  Returns an exit code. */
+int cli_pick_identity(const char *home, const char *arg,
+    char h[XC_HANDLE_MAX + 1]);
+
 /* Passphrases: the first line of a file, or the terminal with echo off. */
 int cli_passphrase_file(const char *path, char **pw, size_t *len);
 int cli_passphrase_tty(int confirm, char **pw, size_t *len);

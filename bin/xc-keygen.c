@@ -218,39 +218,6 @@ create(const char *home, const char *arg)
 	return 0;
 }
 
-/* The handle named, or the only identity when none is named. */
-static int
-pick(const char *home, const char *arg, char h[XC_HANDLE_MAX + 1])
-{
-	char dir[XC_PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	if (arg != NULL) {
-		if (xc_handle_norm(h, arg, strlen(arg)) == 0)
-			return 0;
-		cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
-		return EX_USAGE_;
-	}
-	if (snprintf(dir, sizeof dir, "%s/ids", home) >= (int)sizeof dir)
-		return EX_USAGE_;
-	if ((d = opendir(dir)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.' && strlen(e->d_name) <=
-			    XC_HANDLE_MAX && n++ == 0)
-				snprintf(h, XC_HANDLE_MAX + 1, "%s", e->d_name);
-		closedir(d);
-	}
-	if (n == 1)
-		return 0;
-	cli_error(n == 0 ? "no identity in this keyring" :
-	    "several identities: name one");
-	if (n == 0)
-		cli_hint("make one with: xc-keygen @HANDLE");
-	return n == 0 ? EX_SYSTEM : EX_USAGE_;
-}
-
 static int
 rotate(const char *home, const char *arg, int64_t grace)
 {
@@ -258,7 +225,7 @@ rotate(const char *home, const char *arg, int64_t grace)
 	size_t len, pwlen = 0;
 	int rc, code;
 
-	if ((code = pick(home, arg, h)) != 0)
+	if ((code = cli_pick_identity(home, arg, h)) != 0)
 		return code;
 	if (snprintf(p, sizeof p, "%s/ids/%s/identity.key", home, h) >=
 	    (int)sizeof p)
@@ -294,7 +261,7 @@ show_card(const char *home, const char *arg)
 	size_t len;
 	int rc, code;
 
-	if ((code = pick(home, arg, h)) != 0)
+	if ((code = cli_pick_identity(home, arg, h)) != 0)
 		return code;
 	if ((rc = xc_identity_card(home, h, &card, &len)) < 0)
 		return keyring_error(rc, h);

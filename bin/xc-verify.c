@@ -1,17 +1,22 @@
 /*
- * xc-verify - check cards.  This version verifies card files (xc-card(5)):
- * well-formed, signed by the identity key they carry, unexpired, and, when
- * several cards of one handle are given in order, chained.  Importing
- * contacts, safety numbers and signatures come with the keyring.
+ * xc-verify - check cards and keep contacts.  Without a mode it verifies
+ * card files (xc-card(5)): well-formed, signed by the identity key they
+ * carry, unexpired, and, when several cards of one handle are given in
+ * order, chained.  --import pins contacts (trust on first use; rotations
+ * only when chained and signed by the pinned key; another key is refused
+ * loudly until --accept), --fingerprint prints the safety number to compare
+ * aloud, --mark-verified records that it was compared, --contacts lists.
  *
  * Each good card gets one line on stdout; each bad one an error on stderr.
  * The exit status is that of the first card that failed (xc(7)).
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -19,6 +24,11 @@
 
 static const char usage[] =
     "usage: xc-verify [-q] CARD...\n"
+    "       xc-verify [--home DIR] [-q] --import CARD...\n"
+    "       xc-verify [--home DIR] [-u @ME] --fingerprint @HANDLE\n"
+    "       xc-verify [--home DIR] --mark-verified @HANDLE\n"
+    "       xc-verify [--home DIR] --accept @HANDLE\n"
+    "       xc-verify [--home DIR] --contacts\n"
     "       xc-verify -h | -V\n";
 
 static void
@@ -26,15 +36,23 @@ help(void)
 {
 	printf("%s", usage);
 	printf("\nCheck xc cards: shape, signature, validity period and, for "
-	    "several cards\nof one handle given in order, their chain.\n"
+	    "several cards\nof one handle given in order, their chain; keep "
+	    "contacts.\n"
 	    "\n"
+	    "  --import           add or update contacts from CARD files\n"
+	    "  --fingerprint @H   the safety number of my identity and @H\n"
+	    "  --mark-verified @H record that the safety number was compared\n"
+	    "  --accept @H        accept @H's changed identity key\n"
+	    "  --contacts         list contacts and their trust states\n"
+	    "  -u, --as @ME       my identity, when there are several\n"
+	    "  --home DIR         the keyring (default $XC_HOME)\n"
 	    "  -q, --quiet    print nothing for good cards\n"
 	    "  -h, --help     print this help and exit\n"
 	    "  -V, --version  print the version and exit\n"
 	    "\nA CARD of - is read from standard input.\n"
-	    "Exit status: 0 all good, 1 bad signature, expired or broken "
-	    "chain,\n2 usage, 3 malformed card, 4 system error.  See "
-	    "xc-verify(1), xc-card(5).\n");
+	    "Exit status: 0 all good, 1 bad signature, expired, broken chain "
+	    "or a\nchanged key, 2 usage, 3 malformed card, 4 system error.  "
+	    "See xc-verify(1),\nxc-card(5).\n");
 }
 
 /* The last good card of each handle seen so far, to check chains. */
@@ -92,24 +110,179 @@ verify(const char *path, struct seen **seen, int quiet, time_t now)
 	return 0;
 }
 
+static int
+import(const char *home, const char *path, int quiet)
+{
+	char *buf, fp[XC_FINGERPRINT_LEN + 1], np[XC_FINGERPRINT_LEN + 1];
+	size_t len;
+	xc_contact ct;
+	int code, rc, outcome;
+
+	if ((code = cli_slurp(path, XC_MAX_CARD, 0, &buf, &len)) != 0)
+		return code;
+	rc = xc_contact_import(home, buf, len, (int64_t)time(NULL), &outcome,
+	    &ct);
+	cli_slurp_free(buf, len);
+	if (rc == XC_EKEYCHANGE) {
+		xc_fingerprint(fp, ct.card.handle, ct.card.ik);
+		xc_fingerprint(np, ct.pending.handle, ct.pending.ik);
+		cli_error("'%s': THE IDENTITY KEY OF @%s HAS CHANGED", path,
+		    ct.card.handle);
+		cli_error("pinned:  %s", fp);
+		cli_error("offered: %s", np);
+		cli_hint("someone may be impersonating @%s, or they made a new "
+		    "identity;", ct.card.handle);
+		cli_hint("compare the offered fingerprint with them, then: "
+		    "xc-verify --accept @%s", ct.card.handle);
+		return EX_NO;
+	}
+	if (rc < 0) {
+		cli_error("'%s': %s: %s", path, xc_strerror(rc),
+		    xc_errdetail());
+		return rc == XC_EREAD || rc == XC_EWRITE ? EX_SYSTEM :
+		    cli_exit_code(rc);
+	}
+	xc_fingerprint(fp, ct.card.handle, ct.card.ik);
+	if (!quiet && outcome == XC_IMPORT_NEW)
+		printf("@%s: new contact (%s), fingerprint %s\n",
+		    ct.card.handle, xc_trust_name(ct.state), fp);
+	else if (!quiet && outcome == XC_IMPORT_SAME)
+		printf("@%s: unchanged (%s)\n", ct.card.handle,
+		    xc_trust_name(ct.state));
+	else if (!quiet)
+		printf("@%s: rotated to card %llu (%s)\n", ct.card.handle,
+		    (unsigned long long)ct.card.seq, xc_trust_name(ct.state));
+	return 0;
+}
+
+static int
+contact_error(int rc, const char *h)
+{
+	if (rc == XC_ENOTFOUND)
+		cli_error("@%s: %s", h, xc_errdetail());
+	else if (rc == XC_EKEYCHANGE) {
+		cli_error("@%s: %s", h, xc_errdetail());
+		cli_hint("xc-verify --accept @%s, after comparing fingerprints",
+		    h);
+	} else
+		cli_error("@%s: %s", h, xc_errdetail());
+	return rc == XC_ENOTFOUND || rc == XC_EREAD || rc == XC_EWRITE ?
+	    EX_SYSTEM : cli_exit_code(rc);
+}
+
+static int
+handle_arg(const char *arg, char h[XC_HANDLE_MAX + 1])
+{
+	if (xc_handle_norm(h, arg, strlen(arg)) == 0)
+		return 0;
+	cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
+	return EX_USAGE_;
+}
+
+static int
+fingerprint(const char *home, const char *me, const char *arg)
+{
+	char h[XC_HANDLE_MAX + 1], m[XC_HANDLE_MAX + 1], *card;
+	char sn[XC_SAFETY_LEN + 1];
+	size_t len;
+	xc_contact ct;
+	xc_card mine;
+	int rc, code;
+
+	if ((code = handle_arg(arg, h)) != 0 ||
+	    (code = cli_pick_identity(home, me, m)) != 0)
+		return code;
+	if ((rc = xc_contact_get(home, h, &ct)) < 0)
+		return contact_error(rc, h);
+	if ((rc = xc_identity_card(home, m, &card, &len)) < 0) {
+		cli_error("@%s: %s", m, xc_errdetail());
+		return EX_SYSTEM;
+	}
+	rc = xc_card_parse(&mine, card, len);
+	free(card);
+	if (rc < 0) {
+		cli_error("@%s: own card: %s", m, xc_errdetail());
+		return cli_exit_code(rc);
+	}
+	xc_safety_number(sn, &mine, &ct.card);
+	printf("%s\n", sn);
+	if (isatty(2))
+		fprintf(stderr, "Compare this with @%s (in person or on a call) "
+		    "and then run\n  xc-verify --mark-verified @%s\n", h, h);
+	return ct.state == XC_TRUST_CHANGED ? contact_error(XC_EKEYCHANGE, h) :
+	    0;
+}
+
+static int
+contacts(const char *home)
+{
+	char dir[XC_PATH_MAX], fp[XC_FINGERPRINT_LEN + 1], when[32];
+	struct dirent *e;
+	DIR *d;
+
+	if (snprintf(dir, sizeof dir, "%s/contacts", home) >= (int)sizeof dir
+	    || (d = opendir(dir)) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		xc_contact ct;
+		struct tm tm;
+		time_t t;
+
+		if (e->d_name[0] == '.' ||
+		    xc_contact_get(home, e->d_name, &ct) < 0)
+			continue;
+		xc_fingerprint(fp, ct.card.handle, ct.card.ik);
+		t = (time_t)ct.card.expires;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof when, "%Y-%m-%d", &tm);
+		printf("@%s\t%s\t%s\tseq %llu\texpires %s\n", ct.card.handle,
+		    xc_trust_name(ct.state), fp,
+		    (unsigned long long)ct.card.seq, when);
+	}
+	closedir(d);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	enum { OPT_HOME = 256, OPT_IMPORT, OPT_FP, OPT_MARK, OPT_ACCEPT,
+	    OPT_CONTACTS };
 	static const struct option longopts[] = {
+		{"home", required_argument, NULL, OPT_HOME},
+		{"import", no_argument, NULL, OPT_IMPORT},
+		{"fingerprint", required_argument, NULL, OPT_FP},
+		{"mark-verified", required_argument, NULL, OPT_MARK},
+		{"accept", required_argument, NULL, OPT_ACCEPT},
+		{"contacts", no_argument, NULL, OPT_CONTACTS},
+		{"as", required_argument, NULL, 'u'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
 	struct seen *seen = NULL, *s;
-	int quiet = 0, c, code = 0, i;
+	int quiet = 0, c, code = 0, i, mode = 0, modes = 0, rc;
+	const char *homeopt = NULL, *me = NULL, *who = NULL;
+	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1];
 	time_t now = time(NULL);
 
 	prog = "xc-verify";
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qhV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":qu:hV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'q': quiet = 1; break;
+		case 'u': me = optarg; break;
+		case OPT_HOME: homeopt = optarg; break;
+		case OPT_IMPORT: case OPT_CONTACTS:
+			mode = c;
+			modes++;
+			break;
+		case OPT_FP: case OPT_MARK: case OPT_ACCEPT:
+			mode = c;
+			who = optarg;
+			modes++;
+			break;
 		case 'h': help(); return cli_close_stdout(0);
 		case 'V':
 			printf("xc-verify %s\n", XC_VERSION);
@@ -117,11 +290,55 @@ main(int argc, char **argv)
 		default:
 			cli_bad_option(usage, argv, c);
 		}
-	if (optind == argc)
-		cli_usage_error(usage, "no cards to verify");
+	if (modes > 1)
+		cli_usage_error(usage, "give one of --import, --fingerprint, "
+		    "--mark-verified, --accept and --contacts");
+	if (me && mode != OPT_FP)
+		cli_usage_error(usage, "-u goes with --fingerprint");
+	if (homeopt && mode == 0)
+		cli_usage_error(usage, "--home goes with the contact modes");
+	if ((mode == 0 || mode == OPT_IMPORT) && optind == argc)
+		cli_usage_error(usage, "no cards given");
+	if (mode != 0 && mode != OPT_IMPORT && optind != argc)
+		cli_usage_error(usage, "too many operands");
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
+	}
+	if (mode != 0 && xc_home(home, homeopt) < 0) {
+		cli_error("%s", xc_errdetail());
+		return EX_SYSTEM;
+	}
+	switch (mode) {
+	case OPT_IMPORT:
+		for (i = optind; i < argc; i++) {
+			int r = import(home, argv[i], quiet);
+			if (r != 0 && code == 0)
+				code = r;
+		}
+		return cli_close_stdout(code);
+	case OPT_FP:
+		return cli_close_stdout(fingerprint(home, me, who));
+	case OPT_CONTACTS:
+		return cli_close_stdout(contacts(home));
+	case OPT_MARK: case OPT_ACCEPT: {
+		xc_contact ct;
+		char fp[XC_FINGERPRINT_LEN + 1];
+		if ((code = handle_arg(who, h)) != 0)
+			return code;
+		rc = mode == OPT_MARK ? xc_contact_mark(home, h,
+		    XC_TRUST_VERIFIED) : xc_contact_accept(home, h, &ct);
+		if (rc < 0)
+			return contact_error(rc, h);
+		if (mode == OPT_MARK)
+			printf("@%s: verified\n", h);
+		else {
+			xc_fingerprint(fp, ct.card.handle, ct.card.ik);
+			printf("@%s: accepted the new identity key, "
+			    "fingerprint %s\n", h, fp);
+		}
+		return cli_close_stdout(0);
+	}
 	}
 	for (i = optind; i < argc; i++) {
 		int r = verify(argv[i], &seen, quiet, now);

@@ -708,3 +708,217 @@ xc_identity_sweep(const char *home, const char *handle, int64_t now)
 	close(lockfd);
 	return rc;
 }
+
+/* ---- contacts ---- */
+
+static const char *const trust[] = { "", "tofu", "verified", "changed" };
+
+const char *
+xc_trust_name(int state)
+{
+	return state >= XC_TRUST_TOFU && state <= XC_TRUST_CHANGED ?
+	    trust[state] : "unknown";
+}
+
+static int
+cpath(char out[XC_PATH_MAX], const char *home, const char *handle,
+    const char *file)
+{
+	int n = snprintf(out, XC_PATH_MAX, "%s/contacts/%s%s%s", home, handle,
+	    file ? "/" : "", file ? file : "");
+
+	if (n < 0 || n >= XC_PATH_MAX)
+		return xc_fail(XC_EINVAL, "path too long");
+	return 0;
+}
+
+static int
+read_card(const char *path, xc_card *c)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = xc_read_file(path, XC_MAX_CARD, 0, &buf, &len)) < 0)
+		return rc;
+	rc = xc_card_parse(c, buf, len);
+	sodium_free(buf);
+	return rc;
+}
+
+static int
+lock_contact(const char *home, const char *handle, int *fd)
+{
+	char p[XC_PATH_MAX];
+	int rc;
+
+	if ((rc = cpath(p, home, handle, NULL)) < 0 || (rc = xc_mkdirs(p)) < 0 ||
+	    (rc = cpath(p, home, handle, "lock")) < 0)
+		return rc;
+	if ((*fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0)
+		return xc_fail(XC_EWRITE, "cannot open a contact's lock");
+	while (flock(*fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(*fd);
+			return xc_fail(XC_EWRITE, "cannot lock a contact");
+		}
+	return 0;
+}
+
+static int
+get_locked(const char *home, const char *h, xc_contact *ct)
+{
+	char p[XC_PATH_MAX], *buf;
+	size_t len;
+	int rc, i;
+
+	memset(ct, 0, sizeof *ct);
+	if ((rc = cpath(p, home, h, "card")) < 0)
+		return rc;
+	if ((rc = read_card(p, &ct->card)) < 0)
+		return rc == XC_ENOTFOUND ? xc_fail(XC_ENOTFOUND,
+		    "no such contact") : rc;
+	ct->state = XC_TRUST_TOFU;
+	if (cpath(p, home, h, "state") == 0 &&
+	    xc_read_file(p, 64, 0, &buf, &len) == 0) {
+		for (i = XC_TRUST_TOFU; i <= XC_TRUST_CHANGED; i++)
+			if (len == strlen(trust[i]) + 1 &&
+			    memcmp(buf, trust[i], len - 1) == 0)
+				ct->state = i;
+		sodium_free(buf);
+	}
+	if (cpath(p, home, h, "pending") == 0 &&
+	    read_card(p, &ct->pending) == 0)
+		ct->has_pending = 1;
+	return 0;
+}
+
+static int
+set_state(const char *home, const char *h, int state)
+{
+	char p[XC_PATH_MAX], text[16];
+	int rc, n;
+
+	if ((rc = cpath(p, home, h, "state")) < 0)
+		return rc;
+	n = snprintf(text, sizeof text, "%s\n", trust[state]);
+	return xc_write_file(p, text, (size_t)n, 0644, 0);
+}
+
+int
+xc_contact_get(const char *home, const char *handle, xc_contact *ct)
+{
+	char h[XC_HANDLE_MAX + 1];
+	int rc;
+
+	if ((rc = xc_handle_norm(h, handle, strlen(handle))) < 0)
+		return rc;
+	return get_locked(home, h, ct);
+}
+
+int
+xc_contact_import(const char *home, const char *buf, size_t len,
+    int64_t now, int *outcome, xc_contact *ct)
+{
+	char p[XC_PATH_MAX];
+	xc_card c;
+	int rc, fd;
+
+	*outcome = 0;
+	if ((rc = xc_card_parse(&c, buf, len)) < 0 ||
+	    (rc = xc_card_check_time(&c, now)) < 0)
+		return rc;
+	if ((rc = lock_contact(home, c.handle, &fd)) < 0)
+		return rc;
+	rc = get_locked(home, c.handle, ct);
+	if (rc == XC_ENOTFOUND) {
+		/* First sight: pin it (trust on first use). */
+		if ((rc = cpath(p, home, c.handle, "card")) == 0 &&
+		    (rc = xc_write_file(p, buf, len, 0644, 0)) == 0 &&
+		    (rc = set_state(home, c.handle, XC_TRUST_TOFU)) == 0) {
+			*outcome = XC_IMPORT_NEW;
+			rc = get_locked(home, c.handle, ct);
+		}
+	} else if (rc == 0 && memcmp(c.hash, ct->card.hash, 32) == 0)
+		*outcome = XC_IMPORT_SAME;
+	else if (rc == 0 && sodium_memcmp(c.ik, ct->card.ik, 32) != 0) {
+		/* Another identity key for a pinned handle: ssh's rule. */
+		if ((rc = cpath(p, home, c.handle, "pending")) == 0 &&
+		    (rc = xc_write_file(p, buf, len, 0644, 0)) == 0 &&
+		    (rc = set_state(home, c.handle, XC_TRUST_CHANGED)) == 0) {
+			ct->pending = c;
+			ct->has_pending = 1;
+			ct->state = XC_TRUST_CHANGED;
+			rc = xc_fail(XC_EKEYCHANGE,
+			    "the identity key of a known handle changed");
+		}
+	} else if (rc == 0) {
+		if (c.seq <= ct->card.seq)
+			rc = xc_fail(XC_ECHAIN,
+			    "older than the pinned card (a replay?)");
+		else if (c.seq > ct->card.seq + 1)
+			rc = xc_fail(XC_ECHAIN, "cards are missing between the "
+			    "pinned one and this one: import them in order");
+		else if ((rc = xc_card_check_chain(&ct->card, &c)) == 0 &&
+		    (rc = cpath(p, home, c.handle, "card")) == 0 &&
+		    (rc = xc_write_file(p, buf, len, 0644, 0)) == 0) {
+			*outcome = XC_IMPORT_ROTATED;
+			ct->card = c;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+int
+xc_contact_mark(const char *home, const char *handle, int state)
+{
+	char h[XC_HANDLE_MAX + 1];
+	xc_contact ct;
+	int rc, fd;
+
+	if ((rc = xc_handle_norm(h, handle, strlen(handle))) < 0 ||
+	    (rc = get_locked(home, h, &ct)) < 0 ||	/* exists? */
+	    (rc = lock_contact(home, h, &fd)) < 0)
+		return rc;
+	if ((rc = get_locked(home, h, &ct)) == 0) {
+		if (ct.state == XC_TRUST_CHANGED)
+			rc = xc_fail(XC_EKEYCHANGE,
+			    "the key changed: accept it first");
+		else
+			rc = set_state(home, h, state);
+	}
+	close(fd);
+	return rc;
+}
+
+int
+xc_contact_accept(const char *home, const char *handle, xc_contact *ct)
+{
+	char h[XC_HANDLE_MAX + 1], p[XC_PATH_MAX], q[XC_PATH_MAX], *buf;
+	size_t len;
+	int rc, fd;
+
+	if ((rc = xc_handle_norm(h, handle, strlen(handle))) < 0 ||
+	    (rc = get_locked(home, h, ct)) < 0 ||	/* exists? */
+	    (rc = lock_contact(home, h, &fd)) < 0)
+		return rc;
+	if ((rc = get_locked(home, h, ct)) == 0 && !ct->has_pending)
+		rc = xc_fail(XC_ENOTFOUND, "no changed key to accept");
+	/* The pending card replaces the pinned one, then the state says so:
+	 * a crash in between leaves "changed" over the new card, still
+	 * refused until accepted again. */
+	if (rc == 0 && (rc = cpath(p, home, h, "pending")) == 0 &&
+	    (rc = xc_read_file(p, XC_MAX_CARD, 0, &buf, &len)) == 0) {
+		if ((rc = cpath(q, home, h, "card")) == 0 &&
+		    (rc = xc_write_file(q, buf, len, 0644, 0)) == 0 &&
+		    (rc = set_state(home, h, XC_TRUST_TOFU)) == 0) {
+			unlink(p);
+			rc = get_locked(home, h, ct);
+		}
+		sodium_free(buf);
+	}
+	close(fd);
+	return rc;
+}

@@ -345,6 +345,32 @@ int xc_identity_rotate(const char *home, const char *handle, int64_t now,
     size_t *cardlen);
 /* Wipes the retired encryption keys whose grace period is over. */
 int xc_identity_sweep(const char *home, const char *handle, int64_t now);
+
+/* Contacts: $XC_HOME/contacts/HANDLE/ holds card (the pinned card), state
+ * ("tofu", "verified" or "changed"), pending (a card with another identity
+ * key, waiting for xc_contact_accept) and lock. */
+enum { XC_TRUST_TOFU = 1, XC_TRUST_VERIFIED, XC_TRUST_CHANGED };
+enum { XC_IMPORT_NEW = 1, XC_IMPORT_SAME, XC_IMPORT_ROTATED };
+typedef struct {
+	xc_card card;		/* pinned */
+	int state;
+	int has_pending;
+	xc_card pending;	/* offered with another identity key */
+} xc_contact;
+const char *xc_trust_name(int state);
+/* Imports a card: a new handle is pinned on first sight (tofu); the same
+ * card again changes nothing; the successor of the pinned card (same
+ * identity key, next seq, chained) replaces it; an older or unchained
+ * card is XC_ECHAIN; another identity key is XC_EKEYCHANGE, with the card
+ * kept as pending and the state set to changed.  *outcome and *ct say what
+ * happened (ct also on XC_EKEYCHANGE). */
+int xc_contact_import(const char *home, const char *card, size_t len,
+    int64_t now, int *outcome, xc_contact *ct);
+int xc_contact_get(const char *home, const char *handle, xc_contact *ct);
+/* verified (not from changed: accept first), or back to tofu. */
+int xc_contact_mark(const char *home, const char *handle, int state);
+/* Pins the pending card; the state becomes tofu. */
+int xc_contact_accept(const char *home, const char *handle, xc_contact *ct);
 /* The current card of an own identity. */
 int xc_identity_card(const char *home, const char *handle, char **card,
     size_t *cardlen);
