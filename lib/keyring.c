@@ -568,7 +568,7 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 	    (rc = xc_card_parse(&old, cur, len)) < 0)
 		goto out;
 	if ((rc = path_of(p, home, h, "identity.key")) < 0 ||
-	    (locked = xc_secret_locked(p)) < 0 ||
+	    (rc = locked = xc_secret_locked(p)) < 0 ||
 	    (rc = xc_secret_read(p, pw, pwlen, &idtext, &idlen)) < 0 ||
 	    (rc = parse_identity(seed, idtext, idlen)) < 0)
 		goto out;
