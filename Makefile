@@ -31,7 +31,8 @@ UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
 	t/fuzz/fuzz-json t/fuzz/fuzz-card
-MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-card.5
+MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
+	man/xc-card.5
 
 all: lib/libxc.a $(PROGS)
 
@@ -125,10 +126,12 @@ install: all
 	cp completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-open
+	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-verify
 	cp completions/_xc $(DESTDIR)$(ZSHCOMPDIR)/_xc
 	cp completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish
 	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish
 	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish
+	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p#bin/}; done
@@ -136,9 +139,11 @@ uninstall:
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal \
-		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(ZSHCOMPDIR)/_xc \
+		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(BASHCOMPDIR)/xc-verify \
+		$(DESTDIR)$(ZSHCOMPDIR)/_xc \
 		$(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish
+		$(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish \
+		$(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish
 
 clean:
 	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) \

@@ -318,15 +318,37 @@ xc_secret_read(const char *path, const char *pw, size_t pwlen, char **bufp,
 
 /* ---- own identities ---- */
 
+/* HOME/KIND/HANDLE[/FILE], KIND being "ids" or "contacts". */
 static int
-path_of(char out[XC_PATH_MAX], const char *home, const char *handle,
-    const char *file)
+kpath(char out[XC_PATH_MAX], const char *home, const char *kind,
+    const char *handle, const char *file)
 {
-	int n = snprintf(out, XC_PATH_MAX, "%s/ids/%s%s%s", home, handle,
+	int n = snprintf(out, XC_PATH_MAX, "%s/%s/%s%s%s", home, kind, handle,
 	    file ? "/" : "", file ? file : "");
 
 	if (n < 0 || n >= XC_PATH_MAX)
 		return xc_fail(XC_EINVAL, "path too long");
+	return 0;
+}
+
+#define path_of(out, home, handle, file) \
+	kpath(out, home, "ids", handle, file)
+#define cpath(out, home, handle, file) \
+	kpath(out, home, "contacts", handle, file)
+
+/* Opens (creating) and exclusively flocks path; closing *fd unlocks. */
+static int
+lock_file(const char *path, int *fd)
+{
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0)
+		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EWRITE,
+		    "cannot open a lock file");
+	while (flock(*fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(*fd);
+			return xc_fail(XC_EWRITE, "cannot lock");
+		}
 	return 0;
 }
 
@@ -524,16 +546,7 @@ lock_identity(const char *home, const char *handle, int *fd)
 
 	if ((rc = path_of(p, home, handle, "lock")) < 0)
 		return rc;
-	if ((*fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) < 0)
-		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EWRITE,
-		    "cannot open the identity's lock");
-	while (flock(*fd, LOCK_EX) != 0)
-		if (errno != EINTR) {
-			close(*fd);
-			return xc_fail(XC_EWRITE, "cannot lock the identity");
-		}
-	return 0;
+	return lock_file(p, fd);
 }
 
 int
@@ -721,18 +734,6 @@ xc_trust_name(int state)
 }
 
 static int
-cpath(char out[XC_PATH_MAX], const char *home, const char *handle,
-    const char *file)
-{
-	int n = snprintf(out, XC_PATH_MAX, "%s/contacts/%s%s%s", home, handle,
-	    file ? "/" : "", file ? file : "");
-
-	if (n < 0 || n >= XC_PATH_MAX)
-		return xc_fail(XC_EINVAL, "path too long");
-	return 0;
-}
-
-static int
 read_card(const char *path, xc_card *c)
 {
 	char *buf;
@@ -755,15 +756,7 @@ lock_contact(const char *home, const char *handle, int *fd)
 	if ((rc = cpath(p, home, handle, NULL)) < 0 || (rc = xc_mkdirs(p)) < 0 ||
 	    (rc = cpath(p, home, handle, "lock")) < 0)
 		return rc;
-	if ((*fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) < 0)
-		return xc_fail(XC_EWRITE, "cannot open a contact's lock");
-	while (flock(*fd, LOCK_EX) != 0)
-		if (errno != EINTR) {
-			close(*fd);
-			return xc_fail(XC_EWRITE, "cannot lock a contact");
-		}
-	return 0;
+	return lock_file(p, fd);
 }
 
 static int
