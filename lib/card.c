@@ -51,12 +51,18 @@ xc_handle_norm(char out[XC_HANDLE_MAX + 1], const char *in, size_t len)
 	return 0;
 }
 
-static void
-sig_message(crypto_sign_state *st, const char *json, size_t len)
+/* The signed message, "xc-card-v1" NUL || JSON, in one buffer: pure
+ * Ed25519 (libsodium's multi-part API would be Ed25519ph). */
+static uint8_t *
+sig_message(const char *json, size_t len)
 {
-	crypto_sign_init(st);
-	crypto_sign_update(st, (const uint8_t *)magic, sizeof magic);
-	crypto_sign_update(st, (const uint8_t *)json, len);
+	uint8_t *m = malloc(sizeof magic + len);
+
+	if (m != NULL) {
+		memcpy(m, magic, sizeof magic);
+		memcpy(m + sizeof magic, json, len);
+	}
+	return m;
 }
 
 /* Appends to a fixed buffer; *n past cap marks an overflow. */
@@ -84,8 +90,7 @@ xc_card_sign(xc_card *c, const uint8_t *seed, char **out, size_t *outlen)
 	char ik64[IK_B64 + 1], sig64[SIG_B64 + 1], prev64[IK_B64 + 1];
 	char *json = NULL, *card = NULL, rcpt[XC_AGE_PUBLIC_MAX];
 	char h[XC_HANDLE_MAX + 1];
-	uint8_t pk[32], sig[64], *sk = NULL;
-	crypto_sign_state st;
+	uint8_t pk[32], sig[64], *sk = NULL, *msg;
 	const size_t cap = XC_MAX_CARD;
 	size_t i, n = 0;
 	int rc = 0;
@@ -126,8 +131,12 @@ xc_card_sign(xc_card *c, const uint8_t *seed, char **out, size_t *outlen)
 		rc = xc_fail(XC_ELIMIT, "card too large");
 		goto out;
 	}
-	sig_message(&st, json, n);
-	crypto_sign_final_create(&st, sig, NULL, sk);
+	if ((msg = sig_message(json, n)) == NULL) {
+		rc = xc_fail(XC_ENOMEM, "out of memory");
+		goto out;
+	}
+	crypto_sign_detached(sig, NULL, msg, sizeof magic + n, sk);
+	free(msg);
 	xc_b64_encode(sig64, sig, 64);
 	if ((card = malloc(LINE1 + n + 2)) == NULL) {
 		rc = xc_fail(XC_ENOMEM, "out of memory");
@@ -136,10 +145,16 @@ xc_card_sign(xc_card *c, const uint8_t *seed, char **out, size_t *outlen)
 	snprintf(card, LINE1 + n + 2, "%s %s %s\n%s\n", magic, ik64, sig64,
 	    json);
 	*outlen = LINE1 + n + 1;
-	/* What we wrote must read back as what we meant. */
-	if ((rc = xc_card_parse(c, card, *outlen)) < 0) {
-		free(card);
-		goto out;
+	/* What we wrote must read back; the caller's card is only updated
+	 * (its hash) when it does. */
+	{
+		xc_card back;
+		if (xc_card_parse(&back, card, *outlen) < 0) {
+			free(card);
+			rc = xc_fail(XC_EINVAL, "card fields out of range");
+			goto out;
+		}
+		memcpy(c->hash, back.hash, 32);
 	}
 	*out = card;
 out:
@@ -216,7 +231,7 @@ fields(xc_card *c, const cJSON *o)
 	if (!cJSON_IsString(f) || xc_handle_norm(h, f->valuestring,
 	    strlen(f->valuestring)) != 0 || strcmp(h, f->valuestring) != 0)
 		return xc_fail(XC_ECARD, "bad handle");
-	memcpy(c->handle, h, sizeof h);
+	memcpy(c->handle, h, strlen(h) + 1);	/* the rest stays zero */
 	if (b64_field(field(o, "ik"), ik, 32) != 0 ||
 	    memcmp(ik, c->ik, 32) != 0)
 		return xc_fail(XC_ECARD,
@@ -259,8 +274,7 @@ fields(xc_card *c, const cJSON *o)
 int
 xc_card_parse(xc_card *c, const char *buf, size_t len)
 {
-	uint8_t sig[64];
-	crypto_sign_state st;
+	uint8_t sig[64], *msg;
 	const char *json;
 	size_t n, jlen;
 	cJSON *o = NULL;
@@ -282,8 +296,11 @@ xc_card_parse(xc_card *c, const char *buf, size_t len)
 	if (buf[len - 1] != '\n' || memchr(json, '\n', jlen) != NULL)
 		return xc_fail(XC_ECARD,
 		    "a card is two lines, each ending in a newline");
-	sig_message(&st, json, jlen);
-	if (crypto_sign_final_verify(&st, sig, c->ik) != 0)
+	if ((msg = sig_message(json, jlen)) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	rc = crypto_sign_verify_detached(sig, msg, sizeof magic + jlen, c->ik);
+	free(msg);
+	if (rc != 0)
 		return xc_fail(XC_ESIG, "card signature does not verify");
 	if ((rc = xc_json_parse(json, jlen, &o)) < 0)
 		return rc == XC_ENOMEM ? rc :
@@ -298,7 +315,7 @@ xc_card_parse(xc_card *c, const char *buf, size_t len)
 int
 xc_card_check_time(const xc_card *c, int64_t now)
 {
-	if (c->created > now + 3600)
+	if (c->created - 3600 > now)	/* created <= 2^40: no overflow */
 		return xc_fail(XC_EEXPIRED, "card created in the future");
 	if (now >= c->expires)
 		return xc_fail(XC_EEXPIRED, "card expired");

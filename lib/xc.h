@@ -240,8 +240,8 @@ int xc_json_parse(const char *s, size_t len, struct cJSON **out);
  * A handle is 1-32 of [a-z0-9_], shown with '@'.  A card is two lines:
  *   "xc-card-v1 " base64(identity key) " " base64(signature) LF
  *   JSON LF
- * The Ed25519 signature covers "xc-card-v1" NUL || JSON bytes and is
- * checked before the JSON is parsed; the card's hash (for chaining and for
+ * The Ed25519 signature (pure, RFC 8032) covers "xc-card-v1" NUL || JSON
+ * bytes and is checked before the JSON is parsed; the card's hash (for chaining and for
  * a log) is SHA-256 of all its bytes.
  */
 #define XC_HANDLE_MAX 32

@@ -1,8 +1,10 @@
 #!/bin/sh
 # seeds.sh - fills t/fuzz/seed-{header,armor,decrypt}/ with the age files
 # of the CCTV vectors (inflated where the vector says `compressed: zlib`),
-# read in place from ../shared/vectors/age, and t/fuzz/seed-json/ with the
-# small documents written below.  Run by `make fuzz-seeds`.
+# read in place from ../shared/vectors/age, t/fuzz/seed-json/ with the
+# small documents written below, and t/fuzz/seed-card/ with the card
+# vectors of t/vectors/card/: each whole card, and its JSON line alone
+# (fuzz-card signs an input that is not a card).  Run by `make fuzz-seeds`.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 vectors=${XC_VECTORS:-$root/../shared/vectors/age}
@@ -28,6 +30,20 @@ json utf8 '["\300\200","\355\240\200","\364\220\200\200","\342\202"]'
 json numbers-bad '[1.5,1e3,-0,01,9007199254740992]'
 json trailing '{"a":[1,2]}{}'
 json deep '[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]'
+
+# Cards: the files as they are, and each second line without its LF.
+rm -rf "$out/seed-card"
+mkdir -p "$out/seed-card"
+ncard=0
+for f in "$root"/t/vectors/card/*.card; do
+	name=$(basename "$f" .card)
+	cp "$f" "$out/seed-card/$name.card"
+	printf '%s' "$(sed -n 2p "$f")" >"$out/seed-card/$name.json"
+	ncard=$((ncard + 1))
+done
+[ "$ncard" -gt 0 ] || { echo "seeds.sh: no card vectors" >&2; exit 1; }
+echo "fuzz seeds: $ncard card vectors, each as a card and as JSON"
+
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;
 	for my $f (@files) {

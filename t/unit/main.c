@@ -61,6 +61,7 @@ main(void)
 		{"hkdf", test_hkdf},
 		{"age", test_age},
 		{"json", test_json},
+		{"card", test_card},
 	};
 	size_t i;
 

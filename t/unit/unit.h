@@ -18,5 +18,6 @@ void test_codec(void);
 void test_hkdf(void);
 void test_age(void);
 void test_json(void);
+void test_card(void);
 
 #endif
