@@ -62,8 +62,9 @@ help(void)
 	    "                     (or standard input)\n"
 	    "  -h, --help         print this help and exit\n"
 	    "  -V, --version      print the version and exit\n"
-	    "\nExit status: 0 ok, 2 usage, 3 bad input, 4 system error "
-	    "(also: the\nhandle exists).  See xc-keygen(1) and xc(7).\n");
+	    "\nExit status: 0 ok, 1 wrong passphrase, 2 usage, 3 bad input, "
+	    "4 system\nerror (also: the handle exists).  See xc-keygen(1) and "
+	    "xc(7).\n");
 }
 
 static int
@@ -245,6 +246,12 @@ rotate(const char *home, const char *arg, int64_t grace)
 		if (rc == XC_ENOMATCH) {
 			cli_error("@%s: wrong passphrase", h);
 			return EX_NO;
+		}
+		if (rc == XC_EINSECURE) {
+			cli_error("'%s': %s", p, xc_errdetail());
+			cli_hint("chmod 600 '%s', and no symlinks in the keyring",
+			    p);
+			return EX_SYSTEM;
 		}
 		return keyring_error(rc, h);
 	}

@@ -46,9 +46,9 @@ help(void)
 	    "  --contacts         list contacts and their trust states\n"
 	    "  -u, --as @ME       my identity, when there are several\n"
 	    "  --home DIR         the keyring (default $XC_HOME)\n"
-	    "  -q, --quiet    print nothing for good cards\n"
-	    "  -h, --help     print this help and exit\n"
-	    "  -V, --version  print the version and exit\n"
+	    "  -q, --quiet        print nothing for good cards\n"
+	    "  -h, --help         print this help and exit\n"
+	    "  -V, --version      print the version and exit\n"
 	    "\nA CARD of - is read from standard input.\n"
 	    "Exit status: 0 all good, 1 bad signature, expired, broken chain "
 	    "or a\nchanged key, 2 usage, 3 malformed card, 4 system error.  "
@@ -194,6 +194,13 @@ fingerprint(const char *home, const char *me, const char *arg)
 		return code;
 	if ((rc = xc_contact_get(home, h, &ct)) < 0)
 		return contact_error(rc, h);
+	if (ct.state == XC_TRUST_CHANGED) {
+		cli_error("@%s: the identity key changed: no safety number "
+		    "until it is accepted", h);
+		cli_hint("xc-verify --accept @%s, after comparing fingerprints",
+		    h);
+		return EX_NO;
+	}
 	if ((rc = xc_identity_card(home, m, &card, &len)) < 0) {
 		cli_error("@%s: %s", m, xc_errdetail());
 		return EX_SYSTEM;
@@ -209,8 +216,7 @@ fingerprint(const char *home, const char *me, const char *arg)
 	if (isatty(2))
 		fprintf(stderr, "Compare this with @%s (in person or on a call) "
 		    "and then run\n  xc-verify --mark-verified @%s\n", h, h);
-	return ct.state == XC_TRUST_CHANGED ? contact_error(XC_EKEYCHANGE, h) :
-	    0;
+	return 0;
 }
 
 static int

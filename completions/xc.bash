@@ -1,9 +1,9 @@
-# bash completion for xc-keygen, xc-seal and xc-open            -*- sh -*-
+# bash completion for xc-keygen, xc-seal, xc-open and xc-verify  -*- sh -*-
 #
 # Install as /usr/share/bash-completion/completions/xc-keygen (with links
-# named xc-seal and xc-open), or source it from ~/.bashrc.  Works with or
-# without the bash-completion package; uses its _filedir when present.
-# The option lists follow the SYNOPSIS and OPTIONS of the man pages.
+# named xc-seal, xc-open and xc-verify), or source it from ~/.bashrc.  Works
+# with or without the bash-completion package; uses its _filedir when
+# present.  The option lists follow the SYNOPSIS and OPTIONS of the man pages.
 
 # Sets cur and prev for the word being completed, treating "--opt=value"
 # (which bash splits at the "=") like "--opt value".
@@ -31,9 +31,32 @@ _xc_files()
 	fi
 }
 
+_xc_dirs()
+{
+	if declare -F _filedir >/dev/null; then
+		_filedir -d
+	else
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+	fi
+}
+
 _xc_options()
 {
 	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+}
+
+# Prints the option that the word being completed is the argument of:
+# prev, or the word before a lone "@" that is glued to the current word
+# ("--fingerprint @al" arrives as "--fingerprint" "@" "al").
+_xc_optarg()
+{
+	if [[ $prev == @ ]] && ((COMP_CWORD > 1)) &&
+	    [[ ${COMP_LINE:0:COMP_POINT} == *"@$cur" ]]; then
+		printf '%s\n' "${COMP_WORDS[COMP_CWORD - 2]}"
+	else
+		printf '%s\n' "$prev"
+	fi
 }
 
 # True if any of the words before the cursor is one of the arguments.
@@ -48,21 +71,84 @@ _xc_given()
 	return 1
 }
 
+# Prints the keyring that xc-keygen would use: --home on the line, else
+# $XC_HOME, else $XDG_DATA_HOME/xc if that is absolute, else
+# ~/.local/share/xc (xc(7), KEYRING).
+_xc_keyring()
+{
+	local i home=
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		--home)
+			home=${COMP_WORDS[i + 1]}
+			[[ $home == = ]] && home=${COMP_WORDS[i + 2]}
+			;;
+		esac
+	done
+	if [[ -n $home ]]; then
+		[[ $home == "~"/* ]] && home=$HOME/${home#"~"/}
+	elif [[ -n ${XC_HOME-} ]]; then
+		home=$XC_HOME
+	elif [[ ${XDG_DATA_HOME-} == /* ]]; then
+		home=$XDG_DATA_HOME/xc
+	else
+		home=$HOME/.local/share/xc
+	fi
+	printf '%s\n' "$home"
+}
+
+# Completes handles from a directory of the keyring, as @HANDLE: "ids" for
+# one's own identities, "contacts" for the contacts (xc(7), KEYRING).
+# '@' is in COMP_WORDBREAKS, so "@al" arrives as the words "@" and "al",
+# yet readline replaces all of "@al" with the completion.  A word typed
+# without '@' is completed without one (the '@' is optional).
+_xc_handles()
+{
+	local d at=@ word=$cur
+	local -a names=()
+	for d in "$(_xc_keyring)/$1"/*/; do
+		[[ -d $d ]] || continue
+		d=${d%/}
+		names+=("${d##*/}")
+	done
+	if [[ $cur == @* ]]; then
+		word=${cur#@}
+	elif [[ -n $cur && ! ( $prev == @ &&
+	    ${COMP_LINE:0:COMP_POINT} == *"@$cur" ) ]]; then
+		at=
+	fi
+	mapfile -t COMPREPLY < <(compgen -P "$at" -W "${names[*]}" -- "$word")
+}
+
 _xc_keygen()
 {
 	local cur prev
 	COMPREPLY=()
 	_xc_words
+	local opts='--home -p --passphrase --passphrase-file --rotate --grace
+	    --card --list --age -o --output -y -h --help -V --version'
 	case $prev in
-	-o | --output)
+	-o | --output | --passphrase-file)
 		_xc_files
 		return
 		;;
+	--home)
+		_xc_dirs
+		return
+		;;
+	--grace)
+		# A number of days, 0 to 3650: nothing to offer.
+		return
+		;;
 	esac
-	if [[ $cur != -* ]] && _xc_given -y; then
+	if [[ $cur == -* ]]; then
+		_xc_options "$opts"
+	elif _xc_given -y; then
 		_xc_files
-	else
-		_xc_options '--age -o --output -y -h --help -V --version'
+	elif _xc_given --card --rotate; then
+		_xc_handles ids
+	elif [[ -z $cur ]] && ! _xc_given --list --age; then
+		_xc_options "$opts"
 	fi
 }
 
@@ -113,6 +199,38 @@ _xc_open()
 	fi
 }
 
+_xc_verify()
+{
+	local cur prev
+	COMPREPLY=()
+	_xc_words
+	case $(_xc_optarg) in
+	--home)
+		_xc_dirs
+		return
+		;;
+	-u | --as)
+		_xc_handles ids
+		return
+		;;
+	--fingerprint | --mark-verified | --accept)
+		_xc_handles contacts
+		return
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		_xc_options '--home --import --fingerprint --mark-verified
+		    --accept --contacts -u --as -q --quiet -h --help
+		    -V --version'
+	elif _xc_given --fingerprint --mark-verified --accept --contacts; then
+		# These take no operands.
+		return
+	else
+		_xc_files
+	fi
+}
+
 complete -F _xc_keygen xc-keygen
 complete -F _xc_seal xc-seal
 complete -F _xc_open xc-open
+complete -F _xc_verify xc-verify

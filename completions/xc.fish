@@ -1,13 +1,55 @@
-# fish completion for xc-keygen, xc-seal and xc-open.
+# fish completion for xc-keygen, xc-seal, xc-open and xc-verify.
 #
-# Install as xc-keygen.fish, xc-seal.fish and xc-open.fish (copies or links)
-# in a directory on $fish_complete_path, for example
+# Install as xc-keygen.fish, xc-seal.fish, xc-open.fish and xc-verify.fish
+# (copies or links) in a directory on $fish_complete_path, for example
 # /usr/share/fish/vendor_completions.d, or source it from config.fish.
 # The option lists follow the SYNOPSIS and OPTIONS of the man pages.
 
-# xc-keygen --age [-o FILE] | -y [FILE] | -h | -V
+# Prints handles from a directory of the keyring as @HANDLE: "ids" for
+# one's own identities, "contacts" for the contacts.  The keyring is that
+# of --home on the command line, else $XC_HOME, else $XDG_DATA_HOME/xc if
+# that is absolute, else ~/.local/share/xc (xc(7), KEYRING).
+function __xc_handles --argument-names dir
+    set -l tokens (commandline -opc)
+    set -l home
+    for i in (seq (count $tokens))
+        switch $tokens[$i]
+            case '--home=*'
+                set home (string replace -- --home= '' $tokens[$i])
+            case --home
+                if test $i -lt (count $tokens)
+                    set home $tokens[(math $i + 1)]
+                end
+        end
+    end
+    if test -n "$home"
+        set home (string replace -r -- '^~/' "$HOME/" $home)
+    else if test -n "$XC_HOME"
+        set home $XC_HOME
+    else if string match -q -- '/*' "$XDG_DATA_HOME"
+        set home $XDG_DATA_HOME/xc
+    else
+        set home $HOME/.local/share/xc
+    end
+    for d in $home/$dir/*/
+        printf '@%s\n' (basename $d)
+    end
+end
+
+# xc-keygen [--home DIR] [-p | --passphrase-file FILE] @HANDLE |
+#     [--home DIR] [--passphrase-file FILE] [--grace DAYS] --rotate [@HANDLE] |
+#     [--home DIR] --card [@HANDLE] | [--home DIR] --list |
+#     --age [-o FILE] | -y [FILE] | -h | -V
 complete -c xc-keygen -f
-complete -c xc-keygen -l age -d 'Make a new X25519 identity'
+complete -c xc-keygen -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
+complete -c xc-keygen -s p -l passphrase -d 'Protect the new secret keys with a passphrase typed on the terminal'
+complete -c xc-keygen -l passphrase-file -r -F -d 'Take the passphrase from the first line of a file'
+complete -c xc-keygen -l rotate -d 'Make a new encryption key and the next card'
+complete -c xc-keygen -l grace -x -d 'Days to keep the old encryption key after --rotate (default 7)'
+complete -c xc-keygen -l card -d 'Print the current card of an identity'
+complete -c xc-keygen -n '__fish_seen_argument -l card -l rotate' -a '(__xc_handles ids)' -d 'Identity'
+complete -c xc-keygen -l list -d 'List the identities in the keyring'
+complete -c xc-keygen -l age -d 'Make a new X25519 identity outside the keyring'
 complete -c xc-keygen -s o -l output -r -F -d 'Write the identity to a new file'
 complete -c xc-keygen -s y -d 'Print the recipient of each identity in a file'
 complete -c xc-keygen -n '__fish_seen_argument -s y' -F
@@ -36,3 +78,19 @@ complete -c xc-open -s p -l passphrase -d 'Ask for a passphrase on the terminal'
 complete -c xc-open -l passphrase-file -r -F -d 'Use the passphrase on the first line of a file'
 complete -c xc-open -s h -l help -d 'Print the usage and exit'
 complete -c xc-open -s V -l version -d 'Print the version and exit'
+
+# xc-verify [-q] CARD... | [--home DIR] [-q] --import CARD... |
+#     [--home DIR] [-u @ME] --fingerprint @HANDLE |
+#     [--home DIR] --mark-verified @HANDLE | [--home DIR] --accept @HANDLE |
+#     [--home DIR] --contacts | -h | -V
+complete -c xc-verify -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
+complete -c xc-verify -l import -d 'Add or update contacts from card files'
+complete -c xc-verify -l fingerprint -x -a '(__xc_handles contacts)' -d 'Print the safety number of my identity and a contact'
+complete -c xc-verify -l mark-verified -x -a '(__xc_handles contacts)' -d 'Record that the safety number was compared'
+complete -c xc-verify -l accept -x -a '(__xc_handles contacts)' -d 'Accept the changed identity key of a contact'
+complete -c xc-verify -l contacts -d 'List the contacts and their trust states'
+complete -c xc-verify -s u -l as -x -a '(__xc_handles ids)' -d 'My identity, when there are several'
+complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -l accept -l contacts' -f
+complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards'
+complete -c xc-verify -s h -l help -d 'Print the usage and exit'
+complete -c xc-verify -s V -l version -d 'Print the version and exit'
