@@ -26,7 +26,7 @@ XLDFLAGS = -pie -Wl,-z,relro,-z,now
 PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify
 LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
-	lib/stream.o
+	lib/minisign.o lib/stream.o
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \

@@ -29,6 +29,7 @@ static const char usage[] =
     " --rotate [@HANDLE]\n"
     "       xc-keygen [--home DIR] --card [@HANDLE]\n"
     "       xc-keygen [--home DIR] --list\n"
+    "       xc-keygen [--home DIR] --minisign [@HANDLE]\n"
     "       xc-keygen --age [-o FILE]\n"
     "       xc-keygen -y [FILE]\n"
     "       xc-keygen -h | -V\n";
@@ -53,6 +54,9 @@ help(void)
 	    "                     --rotate, then wipe it (default 7)\n"
 	    "  --card [@HANDLE]   print the current card of an identity\n"
 	    "  --list             list the identities in the keyring\n"
+	    "  --minisign [@HANDLE]\n"
+	    "                     the identity key as a minisign public key\n"
+	    "                     (for minisign -V on xc-seal --sign files)\n"
 	    "  --home DIR         the keyring (default $XC_HOME, else\n"
 	    "                     $XDG_DATA_HOME/xc or ~/.local/share/xc)\n"
 	    "  --age              new identity in age's identity-file format\n"
@@ -278,6 +282,29 @@ show_card(const char *home, const char *arg)
 }
 
 static int
+minisign_key(const char *home, const char *arg)
+{
+	char h[XC_HANDLE_MAX + 1], *card, out[512];
+	size_t len;
+	xc_card c;
+	int rc, code;
+
+	if ((code = cli_pick_identity(home, arg, h)) != 0)
+		return code;
+	if ((rc = xc_identity_card(home, h, &card, &len)) < 0)
+		return keyring_error(rc, h);
+	rc = xc_card_parse(&c, card, len);
+	free(card);
+	if (rc < 0 || (rc = xc_minisign_pubkey(out, sizeof out, c.ik,
+	    c.handle)) < 0) {
+		cli_error("@%s: %s", h, xc_errdetail());
+		return cli_exit_code(rc);
+	}
+	fputs(out, stdout);
+	return 0;
+}
+
+static int
 list(const char *home)
 {
 	char dir[XC_PATH_MAX], fp[XC_FINGERPRINT_LEN + 1], when[32];
@@ -325,13 +352,14 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_AGE = 256, OPT_HOME, OPT_CARD, OPT_LIST, OPT_ROTATE,
-	    OPT_GRACE, OPT_PWFILE };
+	    OPT_GRACE, OPT_PWFILE, OPT_MINISIGN };
 	static const struct option longopts[] = {
 		{"age", no_argument, NULL, OPT_AGE},
 		{"home", required_argument, NULL, OPT_HOME},
 		{"card", no_argument, NULL, OPT_CARD},
 		{"list", no_argument, NULL, OPT_LIST},
 		{"rotate", no_argument, NULL, OPT_ROTATE},
+		{"minisign", no_argument, NULL, OPT_MINISIGN},
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"passphrase", no_argument, NULL, 'p'},
 		{"passphrase-file", required_argument, NULL, OPT_PWFILE},
@@ -342,7 +370,7 @@ main(int argc, char **argv)
 	};
 	const char *outpath = NULL, *homeopt = NULL;
 	char home[XC_PATH_MAX];
-	int age = 0, y = 0, card = 0, lst = 0, rot = 0, c;
+	int age = 0, y = 0, card = 0, lst = 0, rot = 0, ms = 0, c;
 	long grace = -1;
 
 	prog = "xc-keygen";
@@ -354,6 +382,7 @@ main(int argc, char **argv)
 		case OPT_CARD: card = 1; break;
 		case OPT_LIST: lst = 1; break;
 		case OPT_ROTATE: rot = 1; break;
+		case OPT_MINISIGN: ms = 1; break;
 		case OPT_GRACE: {
 			char *e;
 			grace = strtol(optarg, &e, 10);
@@ -387,12 +416,12 @@ main(int argc, char **argv)
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	if (age + y + card + lst + rot > 1)
-		cli_usage_error(usage, "--age, -y, --rotate, --card and --list "
-		    "conflict");
+	if (age + y + card + lst + rot + ms > 1)
+		cli_usage_error(usage, "--age, -y, --rotate, --card, --list and "
+		    "--minisign conflict");
 	if (askpw && pwfile)
 		cli_usage_error(usage, "-p and --passphrase-file conflict");
-	if ((askpw || pwfile) && (age || y || card || lst))
+	if ((askpw || pwfile) && (age || y || card || lst || ms))
 		cli_usage_error(usage, "a passphrase goes with @HANDLE or "
 		    "--rotate");
 	if (askpw && rot)
@@ -420,7 +449,7 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "-o goes with --age only");
 	if (argc - optind > 1 || (lst && optind < argc))
 		cli_usage_error(usage, "too many operands");
-	if (!card && !lst && !rot && optind == argc)
+	if (!card && !lst && !rot && !ms && optind == argc)
 		cli_usage_error(usage, "nothing to do: give @HANDLE, --card, "
 		    "--list, --age or -y");
 	if (xc_home(home, homeopt) < 0) {
@@ -429,6 +458,9 @@ main(int argc, char **argv)
 	}
 	if (lst)
 		return cli_close_stdout(list(home));
+	if (ms)
+		return cli_close_stdout(minisign_key(home, optind < argc ?
+		    argv[optind] : NULL));
 	if (rot)
 		return cli_close_stdout(rotate(home, optind < argc ?
 		    argv[optind] : NULL, (grace < 0 ? XC_DEFAULT_GRACE_DAYS :

@@ -29,6 +29,7 @@ static const char usage[] =
     "       xc-verify [--home DIR] --mark-verified @HANDLE\n"
     "       xc-verify [--home DIR] --accept @HANDLE\n"
     "       xc-verify [--home DIR] --contacts\n"
+    "       xc-verify [--home DIR] [-q] -m FILE -x SIG [-r @HANDLE]\n"
     "       xc-verify -h | -V\n";
 
 static void
@@ -44,6 +45,9 @@ help(void)
 	    "  --mark-verified @H record that the safety number was compared\n"
 	    "  --accept @H        accept @H's changed identity key\n"
 	    "  --contacts         list contacts and their trust states\n"
+	    "  -m FILE -x SIG     check a minisign signature (xc-seal --sign)\n"
+	    "  -r @HANDLE         ... made by this contact or own identity\n"
+	    "                     (default: whoever's key id it names)\n"
 	    "  -u, --as @ME       my identity, when there are several\n"
 	    "  --home DIR         the keyring (default $XC_HOME)\n"
 	    "  -q, --quiet        print nothing for good cards\n"
@@ -219,6 +223,110 @@ fingerprint(const char *home, const char *me, const char *arg)
 	return 0;
 }
 
+/* The identity key for a signature: the contact (or own identity) named,
+ * else the contact or own identity whose key id the signature names. */
+static int
+signer(const char *home, const char *arg, const uint8_t id[8],
+    xc_card *c, int *state)
+{
+	static const char *const kinds[] = { "contacts", "ids" };
+	char want[XC_HANDLE_MAX + 1], dir[XC_PATH_MAX], *card;
+	uint8_t kid[8];
+	struct dirent *e;
+	size_t len, k;
+	xc_contact ct;
+	DIR *d;
+	int code;
+
+	if (arg != NULL && (code = handle_arg(arg, want)) != 0)
+		return code;
+	for (k = 0; k < 2; k++) {
+		if (snprintf(dir, sizeof dir, "%s/%s", home, kinds[k]) >=
+		    (int)sizeof dir || (d = opendir(dir)) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.' ||
+			    (arg != NULL && strcmp(want, e->d_name) != 0))
+				continue;
+			if (k == 0) {
+				if (xc_contact_get(home, e->d_name, &ct) != 0)
+					continue;
+				*c = ct.card;
+				*state = ct.state;
+			} else {
+				if (xc_identity_card(home, e->d_name, &card,
+				    &len) != 0)
+					continue;
+				code = xc_card_parse(c, card, len);
+				free(card);
+				if (code != 0)
+					continue;
+				*state = 0;	/* my own identity */
+			}
+			xc_minisign_keyid(kid, c->ik);
+			if (arg != NULL || memcmp(kid, id, 8) == 0) {
+				closedir(d);
+				return 0;
+			}
+		}
+		closedir(d);
+	}
+	if (arg != NULL)
+		cli_error("no contact or identity @%s", want);
+	else
+		cli_error("the signer's key is not in this keyring");
+	cli_hint("import the signer's card: xc-verify --import CARD");
+	return EX_NO;
+}
+
+static int
+check_signature(const char *home, const char *file, const char *sigpath,
+    const char *who, int quiet)
+{
+	char *sig, trusted[4200];
+	uint8_t id[8];
+	size_t len;
+	xc_card c;
+	int code, rc, fd, state = 0;
+	xc_rd rd;
+
+	if ((code = cli_slurp(sigpath, 65536, 0, &sig, &len)) != 0)
+		return code;
+	if ((rc = xc_minisign_keyid_of(id, sig, len)) < 0) {
+		cli_error("'%s': %s", sigpath, xc_errdetail());
+		cli_slurp_free(sig, len);
+		return EX_BADINPUT;
+	}
+	if ((code = signer(home, who, id, &c, &state)) != 0 ||
+	    (code = cli_open_in(file, &fd)) != 0) {
+		cli_slurp_free(sig, len);
+		return code;
+	}
+	rd.read = xc_fd_read;
+	rd.ctx = &fd;
+	rc = xc_minisign_verify(sig, len, c.ik, rd, trusted, sizeof trusted);
+	cli_slurp_free(sig, len);
+	if (fd > 0)
+		close(fd);
+	if (rc < 0) {
+		if (rc == XC_EREAD)
+			return cli_report(rc, file);
+		cli_error("'%s': %s: %s", sigpath, xc_strerror(rc),
+		    xc_errdetail());
+		return cli_exit_code(rc);
+	}
+	if (state == XC_TRUST_CHANGED) {
+		cli_error("@%s: the identity key changed: accept it first",
+		    c.handle);
+		return EX_NO;
+	}
+	if (!quiet)
+		printf("Signature and comment signature verified\n"
+		    "Trusted comment: %s\nSigned by @%s (%s)\n", trusted,
+		    c.handle, state ? xc_trust_name(state) : "own identity");
+	return 0;
+}
+
 static int
 contacts(const char *home)
 {
@@ -269,16 +377,20 @@ main(int argc, char **argv)
 	};
 	struct seen *seen = NULL, *s;
 	int quiet = 0, c, code = 0, i, mode = 0, modes = 0, rc;
-	const char *homeopt = NULL, *me = NULL, *who = NULL;
+	const char *homeopt = NULL, *me = NULL, *who = NULL, *mfile = NULL,
+	    *xsig = NULL, *rwho = NULL;
 	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1];
 	time_t now = time(NULL);
 
 	prog = "xc-verify";
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qu:hV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":qu:m:x:r:hV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'q': quiet = 1; break;
 		case 'u': me = optarg; break;
+		case 'm': mfile = optarg; break;
+		case 'x': xsig = optarg; break;
+		case 'r': rwho = optarg; break;
 		case OPT_HOME: homeopt = optarg; break;
 		case OPT_IMPORT: case OPT_CONTACTS:
 			mode = c;
@@ -296,6 +408,17 @@ main(int argc, char **argv)
 		default:
 			cli_bad_option(usage, argv, c);
 		}
+	if (mfile || xsig || rwho) {
+		if (!mfile || !xsig || modes || me || optind != argc)
+			cli_usage_error(usage, "-m FILE and -x SIG go together "
+			    "(with -r @HANDLE, --home and -q only)");
+		if (sodium_init() < 0 || xc_home(home, homeopt) < 0) {
+			cli_error("%s", xc_errdetail());
+			return EX_SYSTEM;
+		}
+		return cli_close_stdout(check_signature(home, mfile, xsig, rwho,
+		    quiet));
+	}
 	if (modes > 1)
 		cli_usage_error(usage, "give one of --import, --fingerprint, "
 		    "--mark-verified, --accept and --contacts");

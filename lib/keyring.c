@@ -915,3 +915,38 @@ xc_contact_accept(const char *home, const char *handle, xc_contact *ct)
 	close(fd);
 	return rc;
 }
+
+int
+xc_identity_locked(const char *home, const char *handle)
+{
+	char p[XC_PATH_MAX];
+	int rc;
+
+	if ((rc = path_of(p, home, handle, "identity.key")) < 0)
+		return rc;
+	return xc_secret_locked(p);
+}
+
+int
+xc_identity_seed(const char *home, const char *handle, const char *pw,
+    size_t pwlen, uint8_t **seedp)
+{
+	char p[XC_PATH_MAX], *text;
+	uint8_t *seed;
+	size_t len;
+	int rc;
+
+	if ((rc = path_of(p, home, handle, "identity.key")) < 0)
+		return rc;
+	if ((rc = xc_secret_read(p, pw, pwlen, &text, &len)) < 0)
+		return rc == XC_ENOTFOUND ? xc_fail(XC_ENOTFOUND,
+		    "no identity with this handle") : rc;
+	if ((seed = sodium_malloc(32)) == NULL)
+		rc = xc_fail(XC_ENOMEM, "out of memory");
+	else if ((rc = parse_identity(seed, text, len)) < 0)
+		sodium_free(seed);
+	else
+		*seedp = seed;
+	sodium_free(text);
+	return rc;
+}

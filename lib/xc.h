@@ -375,4 +375,26 @@ int xc_contact_accept(const char *home, const char *handle, xc_contact *ct);
 int xc_identity_card(const char *home, const char *handle, char **card,
     size_t *cardlen);
 
+/* The 32-byte seed of an own identity key (sodium_malloc'd into *seed;
+ * sodium_free it), unlocked with pw when it is passphrase-protected. */
+int xc_identity_seed(const char *home, const char *handle, const char *pw,
+    size_t pwlen, uint8_t **seed);
+int xc_identity_locked(const char *home, const char *handle);
+
+/*
+ * Detached signatures in minisign's format (lib/minisign.c), made with an
+ * identity key: `minisign -V` checks them with xc_minisign_pubkey's key.
+ */
+void xc_minisign_keyid(uint8_t id[8], const uint8_t ik[32]);
+int xc_minisign_pubkey(char *out, size_t cap, const uint8_t ik[32],
+    const char *handle);
+/* Signs all of in; *out is the signature file's text (malloc'd). */
+int xc_minisign_sign(char **out, const uint8_t *seed, xc_rd in,
+    const char *trusted, const char *untrusted);
+/* The key id a signature file names (to find its signer). */
+int xc_minisign_keyid_of(uint8_t id[8], const char *sig, size_t len);
+/* XC_ESIG unless sig signs all of in with ik; copies the trusted comment. */
+int xc_minisign_verify(const char *sig, size_t len, const uint8_t ik[32],
+    xc_rd in, char *trusted, size_t tcap);
+
 #endif
