@@ -30,7 +30,7 @@ LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
-	t/fuzz/fuzz-json t/fuzz/fuzz-card
+	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
 	man/xc-card.5
 
@@ -87,6 +87,7 @@ t/fuzz/fuzz-armor: t/fuzz/fuzz-armor.c
 t/fuzz/fuzz-decrypt: t/fuzz/fuzz-decrypt.c
 t/fuzz/fuzz-json: t/fuzz/fuzz-json.c
 t/fuzz/fuzz-card: t/fuzz/fuzz-card.c
+t/fuzz/fuzz-minisign: t/fuzz/fuzz-minisign.c
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), and a few

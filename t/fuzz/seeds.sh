@@ -44,6 +44,12 @@ done
 [ "$ncard" -gt 0 ] || { echo "seeds.sh: no card vectors" >&2; exit 1; }
 echo "fuzz seeds: $ncard card vectors, each as a card and as JSON"
 
+# Minisign signatures: one made by minisign's format rules, and a broken one.
+rm -rf "$out/seed-minisign"
+mkdir -p "$out/seed-minisign"
+printf 'untrusted comment: x\nRUQlOv2M+pTm9NzjN+I251MQLf5wWxTm9M06B0mHA1NTrKid/vtWjJOLFCT4x8nQPXlBfqW70hYimjIJLP1Gt+GNDvAww31AHwg=\ntrusted comment: timestamp:1795615629\tfile:f\thashed\txc:@alice\n2QXPLbcaM/t7H7WTz6ZAkK0dRwk7X+HhtVWRy2sDpYjB3b6XjrLwOPA7IFko8WRRrHv7dyx450lAT/VcTjqfAQ==\n' >"$out/seed-minisign/good"
+printf 'untrusted comment: x\nRWQ=\n' >"$out/seed-minisign/short"
+
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;
 	for my $f (@files) {
