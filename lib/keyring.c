@@ -450,8 +450,11 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 	*cardlen = clen;
 	card = NULL;
 out:
-	if (rc < 0 && made)
+	if (rc < 0 && made) {
+		int saved = errno;	/* the cause, not undo's ENOENTs */
 		undo(home, c.handle);
+		errno = saved;
+	}
 	free(card);
 	sodium_free(seed);
 	sodium_free(esk);

@@ -6,7 +6,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 49
+plan 51
 
 mode() { stat -c %a "$1"; }
 ids=$XC_HOME/ids
@@ -97,6 +97,29 @@ wait
 is "$(for f in c?.out; do [ -s "$f" ] && echo x; done | wc -l | tr -d ' ')" 1 "8 concurrent creations: one card printed"
 ok "the winner's card is the keyring's" sh -c "cat c?.out | cmp -s - '$ids/carol/card'"
 is "$(ls "$ids/carol" | tr '\n' ' ')" "card card-1 enc-1.key identity.key " "and the identity is whole"
+
+# A full disk at each write of a new identity: exit 4 with the cause, and
+# no half identity left behind; then the handle can be made.
+if strace -o /dev/null true 2>/dev/null; then
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	export ASAN_OPTIONS	# LeakSanitizer cannot run under ptrace
+	bad=0
+	for n in 1 2 3 4; do
+		strace -f -o /dev/null -e trace=write \
+		    -e inject=write:error=ENOSPC:when=$n \
+		    xc-keygen --home full @dana > /dev/null 2> err
+		st=$?
+		if [ $st -ne 4 ] || ! grep -q 'No space left on device' err ||
+		    [ -e full/ids/dana ]; then
+			bad=$((bad + 1))
+			diag "write $n: exit $st, $(cat err), $(ls full/ids 2>&1)"
+		fi
+	done
+	is "$bad" 0 "ENOSPC at each of 4 writes: exit 4, nothing left"
+	expect_exit 0 xc-keygen --home full @dana
+else
+	skip 2 "strace cannot trace here"
+fi
 
 # The published card vectors: each verdict maps to an exit status.
 vectors=$root/t/vectors/card
