@@ -6,7 +6,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 51
+plan 53
 
 A=$tmp/alice B=$tmp/bob M=$tmp/mallory
 xc-keygen --home "$A" @alice > alice.card 2>/dev/null || exit 1
@@ -96,5 +96,11 @@ must_fail 1 xc-keygen --home "$tmp/p" --rotate --passphrase-file bad
 must_fail 4 setsid -w xc-keygen --home "$tmp/p" --rotate </dev/null
 expect_exit 0 xc-keygen --home "$tmp/p" --rotate --passphrase-file pw
 ok "still no plaintext secret on disk" sh -c "! grep -rqs -e 'SECRET-KEY' -e 'IDENTITY-KEY' '$tmp/p'"
+
+# Debris of a rotation that died before its commit is cleared.
+printf 'junk\n' > "$tmp/p/ids/carol/card-3"
+printf 'junk\n' > "$tmp/p/ids/carol/enc-3.key"
+expect_exit 0 xc-keygen --home "$tmp/p" --rotate --passphrase-file pw
+expect_exit 0 xc-verify "$tmp/p"/ids/carol/card-1 "$tmp/p"/ids/carol/card-2 "$tmp/p"/ids/carol/card-3
 
 done_testing
