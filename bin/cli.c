@@ -445,15 +445,18 @@ on_signal(int sig)
 int
 cli_out_open(struct cli_out *o, const char *path, const char *inpath)
 {
-	struct stat in, out;
+	struct stat in, out, l;
 	char *dcopy, *bcopy;
+	const char *where;
 	mode_t um;
 	size_t n;
 
 	o->fd = 1;
 	o->path = NULL;
+	o->target = NULL;
 	o->tmp = NULL;
-	if (path == NULL || strcmp(path, "-") == 0)
+	if (path == NULL || strcmp(path, "-") == 0 ||
+	    strcmp(path, "/dev/stdout") == 0)
 		return 0;
 	if (stat(path, &out) == 0) {
 		if (inpath != NULL && strcmp(inpath, "-") != 0 &&
@@ -475,13 +478,29 @@ cli_out_open(struct cli_out *o, const char *path, const char *inpath)
 			return 0;
 		}
 	}
-	dcopy = strdup(path);
-	bcopy = strdup(path);
-	n = strlen(path) + 32;
+	/* Renaming onto a symlink would replace the link: replace what it
+	 * points to instead, in that file's directory. */
+	if (lstat(path, &l) == 0 && S_ISLNK(l.st_mode)) {
+		if ((o->target = realpath(path, NULL)) == NULL) {
+			cli_error("cannot resolve '%s': %s", path,
+			    strerror(errno));
+			return EX_SYSTEM;
+		}
+	} else if ((o->target = strdup(path)) == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	where = o->target;
+	dcopy = strdup(where);
+	bcopy = strdup(where);
+	n = strlen(where) + 32;
 	o->tmp = malloc(n);
 	if (dcopy == NULL || bcopy == NULL || o->tmp == NULL) {
 		free(dcopy);
 		free(bcopy);
+		free(o->tmp);
+		free(o->target);
+		o->tmp = o->target = NULL;
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
@@ -496,7 +515,8 @@ cli_out_open(struct cli_out *o, const char *path, const char *inpath)
 	if ((o->fd = mkstemp(o->tmp)) < 0) {
 		cli_error("cannot create '%s': %s", path, strerror(errno));
 		free(o->tmp);
-		o->tmp = NULL;
+		free(o->target);
+		o->tmp = o->target = NULL;
 		return EX_SYSTEM;
 	}
 	have_tmp = 1;
@@ -525,14 +545,15 @@ cli_out_commit(struct cli_out *o)
 		return EX_SYSTEM;
 	}
 	o->fd = -1;
-	if (rename(o->tmp, o->path) != 0) {
+	if (rename(o->tmp, o->target) != 0) {
 		cli_error("cannot create '%s': %s", o->path, strerror(errno));
 		cli_out_abort(o);
 		return EX_SYSTEM;
 	}
 	have_tmp = 0;
 	free(o->tmp);
-	o->tmp = NULL;
+	free(o->target);
+	o->tmp = o->target = NULL;
 	return 0;
 }
 
@@ -550,7 +571,8 @@ cli_out_abort(struct cli_out *o)
 	unlink(o->tmp);
 	have_tmp = 0;
 	free(o->tmp);
-	o->tmp = NULL;
+	free(o->target);
+	o->tmp = o->target = NULL;
 }
 
 int

@@ -64,10 +64,12 @@ int cli_open_in(const char *path, int *fd);
 /* Output: stdout, or a temporary file renamed onto path by cli_out_commit;
  * cli_out_abort (also run on SIGINT/SIGTERM/SIGHUP) removes it.  An
  * existing path that is not a regular file (/dev/null, a FIFO) is opened
- * and written in place. */
+ * and written in place; "/dev/stdout" is standard output; a symlink to a
+ * regular file is followed, and its target replaced. */
 struct cli_out {
 	int fd;
-	const char *path;
+	const char *path;	/* as the user named it, for messages */
+	char *target;		/* what the rename replaces (links resolved) */
 	char *tmp;
 };
 int cli_out_open(struct cli_out *o, const char *path, const char *inpath);

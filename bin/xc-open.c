@@ -61,7 +61,7 @@ main(int argc, char **argv)
 	    *inpath = NULL;
 	size_t nid = 0, i;
 	int raw = 0, askpw = 0, c, code = 0, infd = 0, rc;
-	struct cli_out out = { 1, NULL, NULL };
+	struct cli_out out = { 1, NULL, NULL, NULL };
 	xc_ids *ids = NULL;
 	xc_rd rd;
 	xc_wr wr;

@@ -159,7 +159,7 @@ main(int argc, char **argv)
 	size_t nr = 0, nrf = 0, i;
 	int raw = 0, armor = 0, askpw = 0, logn = 0, c, code = 0, infd = 0,
 	    rc;
-	struct cli_out out = { 1, NULL, NULL };
+	struct cli_out out = { 1, NULL, NULL, NULL };
 	xc_rcpts *r = NULL;
 	xc_rd rd;
 	xc_wr wr;

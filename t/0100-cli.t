@@ -5,7 +5,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 92
+plan 97
 
 # Fixtures come from the real age, so this test does not depend on xc-keygen.
 age-keygen -o key 2>/dev/null || exit 1
@@ -138,5 +138,16 @@ reader=$!
 expect_exit 0 xc-open --raw -i key -o fifo from-fifo
 wait "$reader"
 ok "xc-open -o FIFO writes the plaintext through it" cmp -s opened msg
+
+# -o through a symlink replaces what it points to and keeps the link; and
+# -o /dev/stdout is standard output (it once replaced the /dev/stdout link).
+echo old > target
+ln -s target link
+expect_exit 0 xc-seal --raw -r "$recip" -o link msg
+ok "-o symlink: the link is still a link" test -L link
+ok "... and its target holds the ciphertext" grep -q '^age-encryption.org/v1$' target
+xc-seal --raw -r "$recip" -o /dev/stdout msg > via-stdout
+expect_exit 0 xc-open --raw -i key via-stdout
+is "$(cat "$OUT")" "hello" "-o /dev/stdout writes to standard output"
 
 done_testing
