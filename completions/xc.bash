@@ -97,19 +97,22 @@ _xc_keyring()
 	printf '%s\n' "$home"
 }
 
-# Completes handles from a directory of the keyring, as @HANDLE: "ids" for
+# Completes handles from directories of the keyring, as @HANDLE: "ids" for
 # one's own identities, "contacts" for the contacts (xc(7), KEYRING).
 # '@' is in COMP_WORDBREAKS, so "@al" arrives as the words "@" and "al",
 # yet readline replaces all of "@al" with the completion.  A word typed
 # without '@' is completed without one (the '@' is optional).
 _xc_handles()
 {
-	local d at=@ word=$cur
+	local d dir home at=@ word=$cur
 	local -a names=()
-	for d in "$(_xc_keyring)/$1"/*/; do
-		[[ -d $d ]] || continue
-		d=${d%/}
-		names+=("${d##*/}")
+	home=$(_xc_keyring)
+	for dir in "$@"; do
+		for d in "$home/$dir"/*/; do
+			[[ -d $d ]] || continue
+			d=${d%/}
+			names+=("${d##*/}")
+		done
 	done
 	if [[ $cur == @* ]]; then
 		word=${cur#@}
@@ -126,7 +129,8 @@ _xc_keygen()
 	COMPREPLY=()
 	_xc_words
 	local opts='--home -p --passphrase --passphrase-file --rotate --grace
-	    --card --list --age -o --output -y -h --help -V --version'
+	    --card --list --minisign --age -o --output -y -h --help -V
+	    --version'
 	case $prev in
 	-o | --output | --passphrase-file)
 		_xc_files
@@ -145,7 +149,7 @@ _xc_keygen()
 		_xc_options "$opts"
 	elif _xc_given -y; then
 		_xc_files
-	elif _xc_given --card --rotate; then
+	elif _xc_given --card --rotate --minisign; then
 		_xc_handles ids
 	elif [[ -z $cur ]] && ! _xc_given --list --age; then
 		_xc_options "$opts"
@@ -157,9 +161,17 @@ _xc_seal()
 	local cur prev
 	COMPREPLY=()
 	_xc_words
-	case $prev in
-	-o | --output | -R | --recipients-file | --passphrase-file)
+	case $(_xc_optarg) in
+	-o | --output | -R | --recipients-file | --passphrase-file | --sign)
 		_xc_files
+		return
+		;;
+	--home)
+		_xc_dirs
+		return
+		;;
+	-u | --as)
+		_xc_handles ids
 		return
 		;;
 	-r | --recipient)
@@ -174,7 +186,10 @@ _xc_seal()
 	if [[ $cur == -* ]]; then
 		_xc_options '--raw -a --armor -r --recipient -R --recipients-file
 		    -o --output -p --passphrase --passphrase-file --work-factor
-		    -h --help -V --version'
+		    --sign -u --as --home -h --help -V --version'
+	elif _xc_given --sign; then
+		# --sign takes FILE as its argument, and no operand.
+		return
 	else
 		_xc_files
 	fi
@@ -217,12 +232,21 @@ _xc_verify()
 		_xc_handles contacts
 		return
 		;;
+	-r)
+		_xc_handles contacts ids
+		return
+		;;
+	-m | -x)
+		_xc_files
+		return
+		;;
 	esac
 	if [[ $cur == -* ]]; then
 		_xc_options '--home --import --fingerprint --mark-verified
-		    --accept --contacts -u --as -q --quiet -h --help
+		    --accept --contacts -u --as -m -x -r -q --quiet -h --help
 		    -V --version'
-	elif _xc_given --fingerprint --mark-verified --accept --contacts; then
+	elif _xc_given --fingerprint --mark-verified --accept --contacts \
+	    -m -x -r; then
 		# These take no operands.
 		return
 	else

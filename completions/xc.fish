@@ -5,11 +5,11 @@
 # /usr/share/fish/vendor_completions.d, or source it from config.fish.
 # The option lists follow the SYNOPSIS and OPTIONS of the man pages.
 
-# Prints handles from a directory of the keyring as @HANDLE: "ids" for
+# Prints handles from directories of the keyring as @HANDLE: "ids" for
 # one's own identities, "contacts" for the contacts.  The keyring is that
 # of --home on the command line, else $XC_HOME, else $XDG_DATA_HOME/xc if
 # that is absolute, else ~/.local/share/xc (xc(7), KEYRING).
-function __xc_handles --argument-names dir
+function __xc_handles
     set -l tokens (commandline -opc)
     set -l home
     for i in (seq (count $tokens))
@@ -31,15 +31,18 @@ function __xc_handles --argument-names dir
     else
         set home $HOME/.local/share/xc
     end
-    for d in $home/$dir/*/
-        printf '@%s\n' (basename $d)
+    for dir in $argv
+        for d in $home/$dir/*/
+            printf '@%s\n' (basename $d)
+        end
     end
 end
 
 # xc-keygen [--home DIR] [-p | --passphrase-file FILE] @HANDLE |
 #     [--home DIR] [--passphrase-file FILE] [--grace DAYS] --rotate [@HANDLE] |
 #     [--home DIR] --card [@HANDLE] | [--home DIR] --list |
-#     --age [-o FILE] | -y [FILE] | -h | -V
+#     [--home DIR] --minisign [@HANDLE] | --age [-o FILE] | -y [FILE] |
+#     -h | -V
 complete -c xc-keygen -f
 complete -c xc-keygen -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
 complete -c xc-keygen -s p -l passphrase -d 'Protect the new secret keys with a passphrase typed on the terminal'
@@ -47,8 +50,9 @@ complete -c xc-keygen -l passphrase-file -r -F -d 'Take the passphrase from the 
 complete -c xc-keygen -l rotate -d 'Make a new encryption key and the next card'
 complete -c xc-keygen -l grace -x -d 'Days to keep the old encryption key after --rotate (default 7)'
 complete -c xc-keygen -l card -d 'Print the current card of an identity'
-complete -c xc-keygen -n '__fish_seen_argument -l card -l rotate' -a '(__xc_handles ids)' -d 'Identity'
+complete -c xc-keygen -n '__fish_seen_argument -l card -l rotate -l minisign' -a '(__xc_handles ids)' -d 'Identity'
 complete -c xc-keygen -l list -d 'List the identities in the keyring'
+complete -c xc-keygen -l minisign -d 'Print the identity key as a minisign public key'
 complete -c xc-keygen -l age -d 'Make a new X25519 identity outside the keyring'
 complete -c xc-keygen -s o -l output -r -F -d 'Write the identity to a new file'
 complete -c xc-keygen -s y -d 'Print the recipient of each identity in a file'
@@ -57,15 +61,20 @@ complete -c xc-keygen -s h -l help -d 'Print the usage and exit'
 complete -c xc-keygen -s V -l version -d 'Print the version and exit'
 
 # xc-seal --raw [-a] ([-r RECIPIENT]... [-R RECIPIENTS_FILE]... |
-#     -p | --passphrase-file FILE) [-o OUT] [INPUT]
+#     -p | --passphrase-file FILE) [-o OUT] [INPUT] |
+#     [--home DIR] [-u @ME] [--passphrase-file FILE] [-o SIG] --sign FILE
 complete -c xc-seal -l raw -d 'Encrypt the input as it is into plain age v1'
 complete -c xc-seal -s a -l armor -d 'Write ASCII armor instead of binary'
 complete -c xc-seal -s r -l recipient -x -d 'Encrypt to an age1... recipient'
 complete -c xc-seal -s R -l recipients-file -r -F -d 'Encrypt to the recipients listed in a file'
-complete -c xc-seal -s o -l output -r -F -d 'Write the result to a file'
+complete -c xc-seal -s o -l output -r -F -d 'Write the result (or the signature) to a file'
 complete -c xc-seal -s p -l passphrase -d 'Encrypt to a passphrase typed on the terminal'
-complete -c xc-seal -l passphrase-file -r -F -d 'Encrypt to the passphrase on the first line of a file'
+complete -c xc-seal -l passphrase-file -r -F -d 'Use the passphrase on the first line of a file'
 complete -c xc-seal -l work-factor -x -a '(seq 1 22)' -d 'scrypt work factor (default 18)'
+complete -c xc-seal -l sign -r -F -d 'Sign a file with an identity key, in minisign format'
+complete -c xc-seal -s u -l as -x -a '(__xc_handles ids)' -d 'The identity that signs'
+complete -c xc-seal -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
+complete -c xc-seal -n '__fish_seen_argument -l sign' -f
 complete -c xc-seal -s h -l help -d 'Print the usage and exit'
 complete -c xc-seal -s V -l version -d 'Print the version and exit'
 
@@ -82,7 +91,8 @@ complete -c xc-open -s V -l version -d 'Print the version and exit'
 # xc-verify [-q] CARD... | [--home DIR] [-q] --import CARD... |
 #     [--home DIR] [-u @ME] --fingerprint @HANDLE |
 #     [--home DIR] --mark-verified @HANDLE | [--home DIR] --accept @HANDLE |
-#     [--home DIR] --contacts | -h | -V
+#     [--home DIR] --contacts | [--home DIR] [-q] -m FILE -x SIG [-r @HANDLE] |
+#     -h | -V
 complete -c xc-verify -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
 complete -c xc-verify -l import -d 'Add or update contacts from card files'
 complete -c xc-verify -l fingerprint -x -a '(__xc_handles contacts)' -d 'Print the safety number of my identity and a contact'
@@ -90,7 +100,10 @@ complete -c xc-verify -l mark-verified -x -a '(__xc_handles contacts)' -d 'Recor
 complete -c xc-verify -l accept -x -a '(__xc_handles contacts)' -d 'Accept the changed identity key of a contact'
 complete -c xc-verify -l contacts -d 'List the contacts and their trust states'
 complete -c xc-verify -s u -l as -x -a '(__xc_handles ids)' -d 'My identity, when there are several'
-complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -l accept -l contacts' -f
-complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards'
+complete -c xc-verify -s m -r -F -d 'Check a signature of a file'
+complete -c xc-verify -s x -r -F -d 'The minisign signature to check'
+complete -c xc-verify -s r -x -a '(__xc_handles contacts ids)' -d 'The contact or own identity that signed'
+complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -l accept -l contacts -s m -s x' -f
+complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards or a good signature'
 complete -c xc-verify -s h -l help -d 'Print the usage and exit'
 complete -c xc-verify -s V -l version -d 'Print the version and exit'
