@@ -221,6 +221,9 @@ main(int argc, char **argv)
 		    argc != optind)
 			cli_usage_error(usage, "--sign takes FILE and only -u, "
 			    "--home, --passphrase-file and -o");
+		if (strcmp(signfile, "-") == 0 && outpath == NULL)
+			cli_usage_error(usage, "--sign - (standard input) needs "
+			    "-o SIG");
 		if (sodium_init() < 0) {
 			cli_error("cannot initialise libsodium");
 			return EX_SYSTEM;

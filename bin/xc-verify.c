@@ -295,7 +295,7 @@ check_signature(const char *home, const char *file, const char *sigpath,
 	if ((rc = xc_minisign_keyid_of(id, sig, len)) < 0) {
 		cli_error("'%s': %s", sigpath, xc_errdetail());
 		cli_slurp_free(sig, len);
-		return EX_BADINPUT;
+		return cli_exit_code(rc);
 	}
 	if ((code = signer(home, who, id, &c, &state)) != 0 ||
 	    (code = cli_open_in(file, &fd)) != 0) {

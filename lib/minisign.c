@@ -166,6 +166,9 @@ xc_minisign_keyid_of(uint8_t id[8], const char *sig, size_t len)
 	    memcmp(l, "untrusted comment: ", 19) != 0 ||
 	    next_line(&s, end, &l, &n) != 0 || b64_exact(blob, 74, l, n) != 0)
 		return xc_fail(XC_EKEY, "not a minisign signature");
+	if (blob[0] != 'E' || blob[1] != 'D')
+		return xc_fail(XC_EUNSUPPORTED,
+		    "only pre-hashed (ED) minisign signatures are accepted");
 	memcpy(id, blob + 2, 8);
 	return 0;
 }

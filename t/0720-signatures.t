@@ -5,7 +5,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 27
+plan 29
 
 A=$tmp/alice B=$tmp/bob
 xc-keygen --home "$A" @alice > alice.card 2>/dev/null || exit 1
@@ -54,6 +54,9 @@ printf 'hello\n' > junk.minisig
 must_fail 3 xc-verify --home "$A" -m release.tar -x junk.minisig
 must_fail 4 xc-verify --home "$A" -m nope.tar -x release.tar.minisig
 must_fail 2 xc-verify --home "$A" -m release.tar
+sed '2s/^RU/RW/' release.tar.minisig > legacy.minisig	# "Ed": unhashed
+must_fail 3 xc-verify --home "$tmp/empty" -m release.tar -x legacy.minisig
+must_fail 2 xc-seal --home "$A" --sign -
 
 # -o, and a passphrase-protected identity.
 printf 'pw one\n' > pw && chmod 600 pw
