@@ -11,9 +11,13 @@
 #include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -23,6 +27,17 @@
 #include "cli.h"
 
 const char *prog = "xc";
+
+void
+cli_harden(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &none);
+#ifdef __linux__
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
 
 static void vmsg(const char *, const char *, va_list)
     __attribute__((format(printf, 2, 0)));

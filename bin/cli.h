@@ -22,6 +22,10 @@ enum {
 
 extern const char *prog;
 
+/* Called first by every program: no core dumps (they would hold keys and
+ * plaintext) and, on Linux, not dumpable or ptrace-attachable by others. */
+void cli_harden(void);
+
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error and the usage line, exits 2. */

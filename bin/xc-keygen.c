@@ -374,6 +374,7 @@ main(int argc, char **argv)
 	long grace = -1;
 
 	prog = "xc-keygen";
+	cli_harden();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:yphV", longopts, NULL)) != -1)
 		switch (c) {

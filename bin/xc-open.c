@@ -67,6 +67,7 @@ main(int argc, char **argv)
 	xc_wr wr;
 
 	prog = "xc-open";
+	cli_harden();
 	if ((idfiles = calloc((size_t)argc, sizeof *idfiles)) == NULL) {
 		cli_error("out of memory");
 		return EX_SYSTEM;

@@ -165,6 +165,7 @@ main(int argc, char **argv)
 	xc_wr wr;
 
 	prog = "xc-seal";
+	cli_harden();
 	rs = calloc((size_t)argc, sizeof *rs);
 	rfiles = calloc((size_t)argc, sizeof *rfiles);
 	if (rs == NULL || rfiles == NULL) {

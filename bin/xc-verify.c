@@ -383,6 +383,7 @@ main(int argc, char **argv)
 	time_t now = time(NULL);
 
 	prog = "xc-verify";
+	cli_harden();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":qu:m:x:r:hV", longopts, NULL)) != -1)
 		switch (c) {

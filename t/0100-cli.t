@@ -5,7 +5,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 97
+plan 98
 
 # Fixtures come from the real age, so this test does not depend on xc-keygen.
 age-keygen -o key 2>/dev/null || exit 1
@@ -149,5 +149,19 @@ ok "... and its target holds the ciphertext" grep -q '^age-encryption.org/v1$' t
 xc-seal --raw -r "$recip" -o /dev/stdout msg > via-stdout
 expect_exit 0 xc-open --raw -i key via-stdout
 is "$(cat "$OUT")" "hello" "-o /dev/stdout writes to standard output"
+
+# Secrets hygiene (TESTPLAN P13): no core dumps while a key is in memory.
+mkfifo hold
+xc-open --raw -i key hold > /dev/null 2>&1 &
+pid=$!
+core=
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do	# up to 2 s
+	core=$(awk '/^Max core file size/ { print $5 " " $6 }' "/proc/$pid/limits" 2>/dev/null)
+	[ "$core" = "0 0" ] && break
+	sleep 0.1
+done
+is "$core" "0 0" "xc-open runs with soft and hard core size limits of 0"
+printf '' > hold
+wait "$pid"
 
 done_testing
