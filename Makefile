@@ -61,7 +61,11 @@ t/unit/unit: $(UNITOBJ) lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -lz -pthread
 $(UNITOBJ): t/unit/unit.h lib/xc.h
 
-check: all t/unit/unit
+# The allocation-failure shim of t/0510-oom.t.
+t/oom.so: t/oom.c
+	$(CC) -shared -fPIC -O1 -o $@ t/oom.c -ldl
+
+check: all t/unit/unit t/oom.so
 	prove t/
 
 # The whole suite again, built with ASan and UBSan in a separate tree.
@@ -147,7 +151,7 @@ uninstall:
 		$(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish
 
 clean:
-	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) \
+	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) t/oom.so \
 		t/vectors/card/generate
 	rm -rf $(SANDIR)
 

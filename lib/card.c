@@ -149,9 +149,11 @@ xc_card_sign(xc_card *c, const uint8_t *seed, char **out, size_t *outlen)
 	 * (its hash) when it does. */
 	{
 		xc_card back;
-		if (xc_card_parse(&back, card, *outlen) < 0) {
+		if ((rc = xc_card_parse(&back, card, *outlen)) < 0) {
 			free(card);
-			rc = xc_fail(XC_EINVAL, "card fields out of range");
+			if (rc != XC_ENOMEM)
+				rc = xc_fail(XC_EINVAL,
+				    "card fields out of range");
 			goto out;
 		}
 		memcpy(c->hash, back.hash, 32);
