@@ -43,6 +43,10 @@ xc_home(char out[XC_PATH_MAX], const char *opt)
 	return 0;
 }
 
+static int fsync_dir(const char *path);
+
+/* New directories are synced into their parents: a crash must not lose
+ * the directory that synced files were written into. */
 int
 xc_mkdirs(const char *dir)
 {
@@ -57,7 +61,11 @@ xc_mkdirs(const char *dir)
 		if (p[i] != '/' && p[i] != '\0')
 			continue;
 		p[i] = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST)
+		if (mkdir(p, 0700) == 0) {
+			int rc = fsync_dir(p);
+			if (rc < 0)
+				return rc;
+		} else if (errno != EEXIST)
 			return xc_fail(XC_EWRITE, "cannot create a directory");
 		p[i] = i < n ? '/' : '\0';
 	}
@@ -131,7 +139,8 @@ xc_write_file(const char *path, const void *buf, size_t len, unsigned mode,
 			    "cannot put a file in place");
 	}
 	saved = errno;
-	unlink(tmp);	/* after link(), or after a failure */
+	if (excl || rc < 0)
+		unlink(tmp);	/* after link(), or after a failure */
 	errno = saved;
 	if (rc == 0)
 		rc = fsync_dir(path);
@@ -402,6 +411,8 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 		    "an identity with this handle exists") :
 		    xc_fail(XC_EWRITE, "cannot create a directory");
 	made = 1;
+	if ((rc = fsync_dir(p)) < 0)
+		goto out;
 	seed = sodium_malloc(32);
 	esk = sodium_malloc(32);
 	text = sodium_malloc(512);
