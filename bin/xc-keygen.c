@@ -174,7 +174,7 @@ keyring_error(int rc, const char *what)
 	else if (rc == XC_EREAD || rc == XC_EWRITE)
 		cli_error("%s: %s", xc_errdetail(), strerror(errno));
 	else
-		cli_error("%s", xc_errdetail());
+		cli_error("@%s: %s", what, xc_errdetail());
 	return rc == XC_EEXIST || rc == XC_ENOTFOUND ? EX_SYSTEM :
 	    cli_exit_code(rc);
 }
@@ -284,19 +284,15 @@ show_card(const char *home, const char *arg)
 static int
 minisign_key(const char *home, const char *arg)
 {
-	char h[XC_HANDLE_MAX + 1], *card, out[512];
-	size_t len;
+	char h[XC_HANDLE_MAX + 1], out[512];
 	xc_card c;
 	int rc, code;
 
 	if ((code = cli_pick_identity(home, arg, h)) != 0)
 		return code;
-	if ((rc = xc_identity_card(home, h, &card, &len)) < 0)
+	if ((rc = xc_identity_get(home, h, &c)) < 0)
 		return keyring_error(rc, h);
-	rc = xc_card_parse(&c, card, len);
-	free(card);
-	if (rc < 0 || (rc = xc_minisign_pubkey(out, sizeof out, c.ik,
-	    c.handle)) < 0) {
+	if ((rc = xc_minisign_pubkey(out, sizeof out, c.ik, c.handle)) < 0) {
 		cli_error("@%s: %s", h, xc_errdetail());
 		return cli_exit_code(rc);
 	}
@@ -316,31 +312,17 @@ list(const char *home)
 	    (d = opendir(dir)) == NULL)
 		return 0;	/* no identities yet */
 	while ((e = readdir(d)) != NULL) {
-		char *card;
-		size_t len;
 		xc_card c;
-		time_t t;
-		struct tm tm;
 		int rc;
 
 		if (e->d_name[0] == '.')
 			continue;
-		if ((rc = xc_identity_card(home, e->d_name, &card, &len)) < 0) {
+		if ((rc = xc_identity_get(home, e->d_name, &c)) < 0) {
 			code = keyring_error(rc, e->d_name);
 			continue;
 		}
-		rc = xc_card_parse(&c, card, len);
-		free(card);
-		if (rc < 0) {
-			cli_error("@%s: %s: %s", e->d_name, xc_strerror(rc),
-			    xc_errdetail());
-			code = cli_exit_code(rc);
-			continue;
-		}
 		xc_fingerprint(fp, c.handle, c.ik);
-		t = (time_t)c.expires;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof when, "%Y-%m-%d", &tm);
+		xc_utc(when, c.expires, 0);
 		printf("@%s\t%s\tseq %llu\texpires %s\n", c.handle, fp,
 		    (unsigned long long)c.seq, when);
 	}

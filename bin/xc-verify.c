@@ -186,9 +186,8 @@ handle_arg(const char *arg, char h[XC_HANDLE_MAX + 1])
 static int
 fingerprint(const char *home, const char *me, const char *arg)
 {
-	char h[XC_HANDLE_MAX + 1], m[XC_HANDLE_MAX + 1], *card;
+	char h[XC_HANDLE_MAX + 1], m[XC_HANDLE_MAX + 1];
 	char sn[XC_SAFETY_LEN + 1];
-	size_t len;
 	xc_contact ct;
 	xc_card mine;
 	int rc, code;
@@ -205,13 +204,7 @@ fingerprint(const char *home, const char *me, const char *arg)
 		    h);
 		return EX_NO;
 	}
-	if ((rc = xc_identity_card(home, m, &card, &len)) < 0) {
-		cli_error("@%s: %s", m, xc_errdetail());
-		return EX_SYSTEM;
-	}
-	rc = xc_card_parse(&mine, card, len);
-	free(card);
-	if (rc < 0) {
+	if ((rc = xc_identity_get(home, m, &mine)) < 0) {
 		cli_error("@%s: own card: %s", m, xc_errdetail());
 		return cli_exit_code(rc);
 	}
@@ -230,10 +223,10 @@ signer(const char *home, const char *arg, const uint8_t id[8],
     xc_card *c, int *state)
 {
 	static const char *const kinds[] = { "contacts", "ids" };
-	char want[XC_HANDLE_MAX + 1], dir[XC_PATH_MAX], *card;
+	char want[XC_HANDLE_MAX + 1], dir[XC_PATH_MAX];
 	uint8_t kid[8];
 	struct dirent *e;
-	size_t len, k;
+	size_t k;
 	xc_contact ct;
 	DIR *d;
 	int code;
@@ -254,12 +247,7 @@ signer(const char *home, const char *arg, const uint8_t id[8],
 				*c = ct.card;
 				*state = ct.state;
 			} else {
-				if (xc_identity_card(home, e->d_name, &card,
-				    &len) != 0)
-					continue;
-				code = xc_card_parse(c, card, len);
-				free(card);
-				if (code != 0)
+				if (xc_identity_get(home, e->d_name, c) != 0)
 					continue;
 				*state = 0;	/* my own identity */
 			}
@@ -339,16 +327,12 @@ contacts(const char *home)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
 		xc_contact ct;
-		struct tm tm;
-		time_t t;
 
 		if (e->d_name[0] == '.' ||
 		    xc_contact_get(home, e->d_name, &ct) < 0)
 			continue;
 		xc_fingerprint(fp, ct.card.handle, ct.card.ik);
-		t = (time_t)ct.card.expires;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof when, "%Y-%m-%d", &tm);
+		xc_utc(when, ct.card.expires, 0);
 		printf("@%s\t%s\t%s\tseq %llu\texpires %s\n", ct.card.handle,
 		    xc_trust_name(ct.state), fp,
 		    (unsigned long long)ct.card.seq, when);

@@ -361,16 +361,6 @@ lock_file(const char *path, int *fd)
 	return 0;
 }
 
-static void
-stamp(char out[32], int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Removes what a failed creation left, so that it can be retried. */
 static void
 undo(const char *home, const char *handle)
@@ -431,7 +421,7 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 	c.created = now;
 	c.expires = c.enc[0].until;
 	c.seq = 1;
-	stamp(when, now);
+	xc_utc(when, now, 1);
 
 	/* The identity key: bech32 like age's keys, in its own file. */
 	n = (size_t)snprintf(text, 512, "# xc identity key of @%s, created %s"
@@ -495,6 +485,20 @@ xc_identity_card(const char *home, const char *handle, char **cardp,
 	*cardlen = len;
 	sodium_free(buf);
 	return 0;
+}
+
+int
+xc_identity_get(const char *home, const char *handle, xc_card *c)
+{
+	char *card;
+	size_t len;
+	int rc;
+
+	if ((rc = xc_identity_card(home, handle, &card, &len)) < 0)
+		return rc;
+	rc = xc_card_parse(c, card, len);
+	free(card);
+	return rc;
 }
 
 /* The 32-byte seed from an identity key file's text. */
@@ -569,9 +573,9 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
     size_t *cardlen)
 {
 	char p[XC_PATH_MAX], name[32], h[XC_HANDLE_MAX + 1];
-	char *cur = NULL, *text = NULL, *card = NULL, *idtext = NULL;
+	char *text = NULL, *card = NULL, *idtext = NULL;
 	uint8_t *seed = NULL, *esk = NULL, pk[32], sk64[64];
-	size_t len, clen, idlen;
+	size_t clen, idlen;
 	xc_card old, c;
 	int rc, lockfd = -1, locked;
 
@@ -591,8 +595,7 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 		goto out;
 	}
 	/* Under the lock, the current card is the one to follow. */
-	if ((rc = xc_identity_card(home, h, &cur, &len)) < 0 ||
-	    (rc = xc_card_parse(&old, cur, len)) < 0)
+	if ((rc = xc_identity_get(home, h, &old)) < 0)
 		goto out;
 	if ((rc = path_of(p, home, h, "identity.key")) < 0 ||
 	    (rc = locked = xc_secret_locked(p)) < 0 ||
@@ -650,7 +653,6 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 out:
 	if (lockfd >= 0)
 		close(lockfd);	/* releases the lock */
-	free(cur);
 	free(card);
 	sodium_free(idtext);
 	sodium_free(seed);

@@ -88,21 +88,28 @@ out:
 	return rc;
 }
 
+void
+xc_utc(char out[32], int64_t t, int full)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, full ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
+}
+
 int
 xc_age_identity_file(char *out, size_t cap, const uint8_t *sk,
     int64_t created)
 {
 	char rcpt[XC_AGE_PUBLIC_MAX], when[32];
 	uint8_t pk[32];
-	time_t t = (time_t)created;
-	struct tm tm;
 	int n, rc;
 
 	if ((rc = xc_x25519_public(pk, sk)) < 0 ||
 	    (rc = xc_age_recipient_encode(rcpt, sizeof rcpt, pk)) < 0)
 		return rc;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	xc_utc(when, created, 1);
 	n = snprintf(out, cap, "# created: %s\n# public key: %s\n", when,
 	    rcpt);
 	if (n < 0 || (size_t)n >= cap ||

@@ -162,6 +162,8 @@ int xc_age_identity_encode(char *out /* secure */, size_t cap,
     const uint8_t *sk);
 int xc_age_identity_decode(uint8_t *sk /* secure */, const char *s,
     size_t len);
+/* UTC time t as "YYYY-MM-DDTHH:MM:SSZ", or "YYYY-MM-DD" without full. */
+void xc_utc(char out[32], int64_t t, int full);
 /* An age identity file as age-keygen writes it ("# created:", "# public
  * key:", the key), NUL-terminated in out (secure memory, cap >= 256). */
 int xc_age_identity_file(char *out, size_t cap, const uint8_t *sk,
@@ -371,9 +373,10 @@ int xc_contact_get(const char *home, const char *handle, xc_contact *ct);
 int xc_contact_mark(const char *home, const char *handle, int state);
 /* Pins the pending card; the state becomes tofu. */
 int xc_contact_accept(const char *home, const char *handle, xc_contact *ct);
-/* The current card of an own identity. */
+/* The current card of an own identity: its bytes, or parsed. */
 int xc_identity_card(const char *home, const char *handle, char **card,
     size_t *cardlen);
+int xc_identity_get(const char *home, const char *handle, xc_card *c);
 
 /* The 32-byte seed of an own identity key (sodium_malloc'd into *seed;
  * sodium_free it), unlocked with pw when it is passphrase-protected. */

@@ -6,7 +6,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 53
+plan 57
 
 A=$tmp/alice B=$tmp/bob M=$tmp/mallory
 xc-keygen --home "$A" @alice > alice.card 2>/dev/null || exit 1
@@ -65,6 +65,10 @@ like "$(cat "$OUT")" '^@bob	tofu	' "back to tofu, not verified"
 must_fail 4 xc-verify --home "$A" --accept @bob
 
 # Usage.
+must_fail 2 xc-keygen --home "$A" --rotate --grace -1
+must_fail 2 xc-keygen --home "$A" --rotate --grace 3651
+must_fail 2 xc-keygen --home "$A" --rotate --grace x
+must_fail 2 xc-keygen --home "$A" --grace 3 --list
 must_fail 2 xc-verify --home "$A" --import
 must_fail 2 xc-verify --home "$A" --contacts --import bob.card
 must_fail 2 xc-verify --home "$A" --fingerprint @bad-handle

@@ -5,7 +5,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 29
+plan 31
 
 A=$tmp/alice B=$tmp/bob
 xc-keygen --home "$A" @alice > alice.card 2>/dev/null || exit 1
@@ -57,6 +57,8 @@ must_fail 2 xc-verify --home "$A" -m release.tar
 sed '2s/^RU/RW/' release.tar.minisig > legacy.minisig	# "Ed": unhashed
 must_fail 3 xc-verify --home "$tmp/empty" -m release.tar -x legacy.minisig
 must_fail 2 xc-seal --home "$A" --sign -
+must_fail 4 xc-seal --home "$A" --sign no-such-file
+is_file_absent no-such-file.minisig
 
 # -o, and a passphrase-protected identity.
 printf 'pw one\n' > pw && chmod 600 pw
