@@ -14,19 +14,21 @@ SODIUM_CFLAGS != $(PKG_CONFIG) --cflags libsodium 2>/dev/null || true
 SODIUM_LIBS != $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium
 JSON_CFLAGS != $(PKG_CONFIG) --cflags libcjson 2>/dev/null || true
 JSON_LIBS != $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson
+ARCHIVE_CFLAGS != $(PKG_CONFIG) --cflags libarchive 2>/dev/null || true
+ARCHIVE_LIBS != $(PKG_CONFIG) --libs libarchive 2>/dev/null || echo -larchive
 
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 XCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-	$(HARDEN) -pthread $(SODIUM_CFLAGS) $(JSON_CFLAGS)
+	$(HARDEN) -pthread $(SODIUM_CFLAGS) $(JSON_CFLAGS) $(ARCHIVE_CFLAGS)
 LDFLAGS ?=
 XLDFLAGS = -pie -Wl,-z,relro,-z,now
 
 PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify
 LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
-	lib/minisign.o lib/stream.o
+	lib/letter.o lib/minisign.o lib/pipe.o lib/stream.o
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
@@ -48,17 +50,17 @@ bin/cli.o: bin/cli.h
 
 # One link line per program; each links only what it uses.
 bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-keygen.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-keygen.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
 bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-seal.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-seal.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
 bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
 bin/xc-verify: bin/xc-verify.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-verify.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-verify.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
 bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o: bin/cli.h lib/xc.h
 
 t/unit/unit: $(UNITOBJ) lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) -lz -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
 $(UNITOBJ): t/unit/unit.h lib/xc.h
 
 # The allocation-failure shim of t/0510-oom.t.
@@ -93,7 +95,7 @@ t/fuzz/fuzz-json: t/fuzz/fuzz-json.c
 t/fuzz/fuzz-card: t/fuzz/fuzz-card.c
 t/fuzz/fuzz-minisign: t/fuzz/fuzz-minisign.c
 $(FUZZ):
-	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) -pthread
+	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), and a few
 # JSON documents written by the script.
 fuzz-seeds:

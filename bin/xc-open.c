@@ -7,18 +7,27 @@
  * verifies, so what reaches stdout before a failure is authenticated.  With
  * -o the output appears only when the whole file has verified.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <sodium.h>
 
 #include "cli.h"
 
 static const char usage[] =
-    "usage: xc-open --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE]"
+    "usage: xc-open [--home DIR] [-u @ME | -i IDENTITY_FILE...] [-d DIR]"
+    " [--json]\n"
+    "               [--min-level N] [--allow-forwarded]"
+    " [--passphrase-file FILE] [ENVELOPE...]\n"
+    "       xc-open --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE]"
     " [-o OUT] [INPUT]\n";
 
 static void
@@ -43,22 +52,612 @@ help(void)
  * reachable on every exit path (usage errors exit from cli.c). */
 static const char **idfiles;
 
+/* ---- letters ---- */
+
+struct ctx {
+	char home[XC_PATH_MAX];
+	xc_ids *ids;
+	size_t nkeys;
+	char (*owner)[XC_HANDLE_MAX + 1];	/* handle of each key, or "" */
+	const char *dirpath;
+	int dirfd, json, minlevel, allowfwd, keyring;
+	int64_t now;
+};
+
+static const char *const level_names[] = { "signed", "sealed", "private",
+	"forward-secret", "anonymous" };
+
+/* What each level leaves unprotected (xc(7) has the long form). */
+static const char *const gaps[][8] = {
+	{ "sender not authenticated (unsigned letter)",
+	  "no forward secrecy", "letter size", "timing", "network address",
+	  NULL },
+	{ "letter size (not padded)", "sender's key not pinned",
+	  "no forward secrecy", "timing", "network address", NULL },
+	{ "size class (Padme leaks at most 12%)",
+	  "forward secrecy only as fine as key rotation",
+	  "contact not verified in person", "timing", "network address",
+	  NULL },
+	{ "size class (Padme leaks at most 12%)", "timing", "network address",
+	  NULL },
+};
+
+/* One failure: stderr, and with --json an object with the error class. */
+static int
+fail(const struct ctx *c, const char *file, const char *cls, int code,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+fail(const struct ctx *c, const char *file, const char *cls, int code,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_error("%s: %s", file, msg);
+	if (c->json) {
+		cJSON *j = cJSON_CreateObject();
+		char *t;
+		cJSON_AddBoolToObject(j, "ok", 0);
+		cJSON_AddStringToObject(j, "file", file);
+		cJSON_AddStringToObject(j, "error", cls);
+		cJSON_AddStringToObject(j, "message", msg);
+		if ((t = cJSON_PrintUnformatted(j)) != NULL)
+			printf("%s\n", t);
+		free(t);
+		cJSON_Delete(j);
+	}
+	return code;
+}
+
+static const char *
+err_class(int rc)
+{
+	switch (rc) {
+	case XC_ENOMATCH: return "not-for-me";
+	case XC_ESIG: return "bad-signature";
+	case XC_EEXPIRED: return "expired";
+	case XC_EKEYCHANGE: return "key-changed";
+	case XC_ENOMEM: case XC_EREAD: case XC_EWRITE: case XC_EEXIST:
+	case XC_EINSECURE: case XC_ENOTFOUND: case XC_ELOCKED:
+		return "system";
+	}
+	return "bad-input";
+}
+
+/* The sender's verification state: own, verified, tofu (new or known),
+ * or unknown (signed, but the card could not be pinned).  A changed
+ * identity key is XC_EKEYCHANGE. */
+static int
+sender_state(const struct ctx *c, const xc_letter *L, const char **state)
+{
+	xc_contact ct;
+	xc_card own;
+	int outcome, rc;
+
+	if (!L->is_signed) {
+		*state = "anonymous";
+		return 0;
+	}
+	if (xc_identity_get(c->home, L->sender.handle, &own) == 0) {
+		if (sodium_memcmp(own.ik, L->ik, 32) != 0)
+			return xc_fail(XC_EKEYCHANGE, "a letter in the name "
+			    "of an own identity, signed by another key");
+		*state = "own";
+		return 0;
+	}
+	rc = xc_contact_import(c->home, L->card, L->cardlen, c->now, &outcome,
+	    &ct);
+	if (rc == XC_EKEYCHANGE)
+		return xc_fail(rc, "the sender's identity key changed");
+	if (rc == 0) {
+		*state = xc_trust_name(ct.state);
+		return 0;
+	}
+	/* An older or expired card: the pinned key still decides. */
+	if (xc_contact_get(c->home, L->sender.handle, &ct) == 0) {
+		if (sodium_memcmp(ct.card.ik, L->ik, 32) != 0)
+			return xc_fail(XC_EKEYCHANGE,
+			    "the sender's identity key changed");
+		if (ct.state == XC_TRUST_CHANGED)
+			return xc_fail(XC_EKEYCHANGE,
+			    "the sender has a pending key change");
+		*state = xc_trust_name(ct.state);
+		return 0;
+	}
+	*state = "unknown";
+	return 0;
+}
+
+/* The level reached: the sender's claim, capped by what was checked. */
+static int
+reached(const xc_letter *L, const char *state)
+{
+	int lv = L->level;
+
+	if (!L->is_signed)
+		return 0;
+	if (lv > 3)
+		lv = 3;
+	if (lv >= 3 && (strcmp(state, "verified") != 0 &&
+	    strcmp(state, "own") != 0))
+		lv = 2;
+	if (lv >= 3 && L->expires == 0)
+		lv = 2;
+	if (lv >= 2 && (!L->padded || strcmp(state, "unknown") == 0))
+		lv = 1;
+	return lv;
+}
+
+static void
+iso(char out[32], int64_t t)
+{
+	xc_utc(out, t, 1);
+}
+
+static int
+report(const struct ctx *c, const char *file, const xc_letter *L,
+    const char *me, const char *state, int lv, const char *fwd)
+{
+	char when[32], fp[XC_FINGERPRINT_LEN + 1] = "";
+	size_t i;
+
+	if (L->is_signed)
+		xc_fingerprint(fp, L->sender.handle, L->ik);
+	if (!c->json) {
+		iso(when, L->date);
+		if (L->is_signed)
+			fprintf(stderr, "xc-open: %s: from @%s (%s, %s), level "
+			    "%d %s, %s%s%s\n", file, L->sender.handle, state,
+			    fp, lv, level_names[lv], when,
+			    fwd ? ", forwarded: " : "", fwd ? fwd : "");
+		else
+			fprintf(stderr, "xc-open: %s: anonymous (unsigned), "
+			    "level 0, %s%s%s\n", file, when,
+			    fwd ? ", forwarded: " : "", fwd ? fwd : "");
+		for (i = 1; i < L->nparts; i++)
+			fprintf(stderr, "xc-open: saved %s/%s (%s, %llu "
+			    "bytes)\n", c->dirpath, L->parts[i].saved,
+			    L->parts[i].type,
+			    (unsigned long long)L->parts[i].size);
+		if (fwrite(L->body, 1, L->bodylen, stdout) != L->bodylen)
+			return EX_SYSTEM;
+		return 0;
+	}
+	{
+		cJSON *j = cJSON_CreateObject(), *a, *g;
+		char *t, path[XC_PATH_MAX + XC_MAX_NAME + 16];
+		cJSON_AddBoolToObject(j, "ok", 1);
+		cJSON_AddStringToObject(j, "file", file);
+		if (L->is_signed) {
+			cJSON_AddStringToObject(j, "from", L->sender.handle);
+			cJSON_AddStringToObject(j, "fingerprint", fp);
+		} else {
+			cJSON_AddNullToObject(j, "from");
+			cJSON_AddNullToObject(j, "fingerprint");
+		}
+		cJSON_AddStringToObject(j, "verification", state);
+		if (me && *me)
+			cJSON_AddStringToObject(j, "to", me);
+		else
+			cJSON_AddNullToObject(j, "to");
+		cJSON_AddNumberToObject(j, "level", lv);
+		cJSON_AddStringToObject(j, "level_name", level_names[lv]);
+		cJSON_AddNumberToObject(j, "claimed_level", L->level);
+		g = cJSON_AddArrayToObject(j, "not_protected");
+		for (i = 0; gaps[lv][i]; i++)
+			cJSON_AddItemToArray(g, cJSON_CreateString(gaps[lv][i]));
+		cJSON_AddStringToObject(j, "id", L->id);
+		iso(when, L->date);
+		cJSON_AddStringToObject(j, "date", when);
+		if (L->expires) {
+			iso(when, L->expires);
+			cJSON_AddStringToObject(j, "expires", when);
+		} else
+			cJSON_AddNullToObject(j, "expires");
+		if (L->reply_to[0])
+			cJSON_AddStringToObject(j, "reply_to", L->reply_to);
+		else
+			cJSON_AddNullToObject(j, "reply_to");
+		if (L->thread[0])
+			cJSON_AddStringToObject(j, "thread", L->thread);
+		else
+			cJSON_AddNullToObject(j, "thread");
+		cJSON_AddBoolToObject(j, "forwarded", fwd != NULL);
+		if (fwd)
+			cJSON_AddStringToObject(j, "forwarded_reason", fwd);
+		if (xc_utf8_valid(L->body, L->bodylen) &&
+		    memchr(L->body, 0, L->bodylen) == NULL)
+			cJSON_AddStringToObject(j, "body", (char *)L->body);
+		else {
+			size_t n = sodium_base64_ENCODED_LEN(L->bodylen,
+			    sodium_base64_VARIANT_ORIGINAL);
+			char *b = malloc(n);
+			if (b) {
+				sodium_bin2base64(b, n, L->body, L->bodylen,
+				    sodium_base64_VARIANT_ORIGINAL);
+				cJSON_AddStringToObject(j, "body_base64", b);
+			}
+			free(b);
+		}
+		a = cJSON_AddArrayToObject(j, "attachments");
+		for (i = 1; i < L->nparts; i++) {
+			cJSON *p = cJSON_CreateObject();
+			snprintf(path, sizeof path, "%s/%s", c->dirpath,
+			    L->parts[i].saved);
+			cJSON_AddStringToObject(p, "name", L->parts[i].name);
+			cJSON_AddStringToObject(p, "path", path);
+			cJSON_AddStringToObject(p, "type", L->parts[i].type);
+			cJSON_AddNumberToObject(p, "size",
+			    (double)L->parts[i].size);
+			cJSON_AddItemToArray(a, p);
+		}
+		t = cJSON_PrintUnformatted(j);
+		cJSON_Delete(j);
+		if (t == NULL)
+			return EX_SYSTEM;
+		printf("%s\n", t);
+		free(t);
+		return 0;
+	}
+}
+
+/* stdin, with the bytes already peeked at served first. */
+struct prefixed {
+	const uint8_t *pre;
+	size_t prelen, off;
+	int fd;
+};
+
+static int
+prefixed_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
+{
+	struct prefixed *p = ctx;
+
+	if (p->off < p->prelen) {
+		size_t n = p->prelen - p->off < len ? p->prelen - p->off : len;
+		memcpy(buf, p->pre + p->off, n);
+		p->off += n;
+		*got = n;
+		return 0;
+	}
+	return xc_fd_read(&p->fd, buf, len, got);
+}
+
+static int
+open_one(const struct ctx *c, const char *file, xc_rd rd)
+{
+	xc_letter L;
+	const char *state = NULL, *me = NULL, *fwd = NULL;
+	char fwdbuf[96];
+	uint8_t pk[32];
+	size_t i;
+	int rc, lv, code;
+
+	rc = xc_letter_open(rd, c->ids, c->dirfd, &L);
+	if (rc < 0) {
+		const char *d = xc_errdetail();
+		code = fail(c, file, err_class(rc), cli_exit_code(rc), "%s",
+		    rc == XC_ENOMATCH ? "not for me: no key of mine opens it" :
+		    rc == XC_EMAC ? "header MAC failure: the header was "
+		    "modified or is corrupt" : rc == XC_EREAD ?
+		    strerror(errno) : *d ? d : xc_strerror(rc));
+		goto out;
+	}
+	for (i = 0; i < c->nkeys; i++)
+		if (xc_ids_recipient(c->ids, i, pk) == 0 &&
+		    sodium_memcmp(pk, L.key, 32) == 0) {
+			me = c->owner[i];
+			break;
+		}
+	if (L.rewrapped)
+		fwd = "re-encrypted by someone other than the sender";
+	else if (me && *me) {
+		xc_card mine;
+		if (xc_identity_get(c->home, me, &mine) == 0 &&
+		    !xc_letter_addressed(&L, me, mine.ik)) {
+			snprintf(fwdbuf, sizeof fwdbuf,
+			    "not addressed to @%s", me);
+			fwd = fwdbuf;
+		}
+	}
+	if ((rc = sender_state(c, &L, &state)) < 0) {
+		code = fail(c, file, "key-changed", EX_NO, "@%s: %s",
+		    L.sender.handle, xc_errdetail());
+		if (!c->json)
+			cli_hint("compare fingerprints, then: xc-verify "
+			    "--accept @%s", L.sender.handle);
+		goto out;
+	}
+	if ((L.expires && c->now >= L.expires) ||
+	    (L.route.expires && c->now >= L.route.expires)) {
+		code = fail(c, file, "expired", EX_NO,
+		    "the letter has expired (a disappearing message)");
+		goto out;
+	}
+	lv = reached(&L, state);
+	if (lv < c->minlevel) {
+		code = fail(c, file, "below-min-level", EX_NO, "level %d (%s) "
+		    "is below --min-level %d", lv, level_names[lv],
+		    c->minlevel);
+		goto out;
+	}
+	if (fwd && !c->allowfwd) {
+		code = fail(c, file, "forwarded", EX_NO, "forwarded letter "
+		    "(%s); --allow-forwarded opens it", fwd);
+		goto out;
+	}
+	if ((rc = xc_letter_commit(&L)) < 0) {
+		code = fail(c, file, "system", EX_SYSTEM, "%s: %s",
+		    xc_errdetail(), strerror(errno));
+		goto out;
+	}
+	code = report(c, file, &L, me, state, lv, fwd);
+out:
+	xc_letter_free(&L);
+	fflush(stdout);
+	return code;
+}
+
+static int
+open_path(const struct ctx *c, const char *path)
+{
+	int fd, code;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return fail(c, path, "system", EX_SYSTEM, "cannot open: %s",
+		    strerror(errno));
+	code = open_one(c, path, (xc_rd){ xc_fd_read, &fd });
+	close(fd);
+	return code;
+}
+
+/* No operand: stdin is one envelope (binary or armored) or a list of
+ * envelope paths, one per line. */
+static int
+open_stdin(const struct ctx *c)
+{
+	static const char bin[] = "age-encryption.org/", arm[] = "-----BEGIN";
+	uint8_t pre[64];
+	size_t n = 0, k;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int code = 0, one;
+	FILE *f;
+
+	while (n < sizeof pre) {
+		ssize_t r = read(0, pre + n, sizeof pre - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return fail(c, "-", "system", EX_SYSTEM,
+			    "cannot read: %s", strerror(errno));
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	for (k = 0; k < n && strchr(" \t\r\n", pre[k]); k++)
+		;
+	one = (n >= sizeof bin - 1 && memcmp(pre, bin, sizeof bin - 1) == 0)
+	    || (n - k >= sizeof arm - 1 && memcmp(pre + k, arm,
+	    sizeof arm - 1) == 0) || n == 0;
+	if (one) {
+		struct prefixed p = { pre, n, 0, 0 };
+		return open_one(c, "-", (xc_rd){ prefixed_read, &p });
+	}
+	/* A list: the peeked bytes, then the rest of stdin. */
+	{
+		char *all = NULL;
+		size_t alen = 0;
+		FILE *mem = open_memstream(&all, &alen);
+		uint8_t buf[4096];
+		ssize_t r;
+		if (mem == NULL)
+			return fail(c, "-", "system", EX_SYSTEM,
+			    "out of memory");
+		fwrite(pre, 1, n, mem);
+		while ((r = read(0, buf, sizeof buf)) != 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 || alen > 64u << 20) {
+				fclose(mem);
+				free(all);
+				return fail(c, "-", "system", EX_SYSTEM,
+				    "cannot read the list of envelopes");
+			}
+			fwrite(buf, 1, (size_t)r, mem);
+			fflush(mem);
+		}
+		fclose(mem);
+		if ((f = fmemopen(all, alen, "r")) == NULL) {
+			free(all);
+			return fail(c, "-", "system", EX_SYSTEM,
+			    "out of memory");
+		}
+		while ((len = getline(&line, &cap, f)) > 0) {
+			int rc;
+			if (line[len - 1] == '\n')
+				line[--len] = '\0';
+			if (len == 0)
+				continue;
+			if (memchr(line, '\0', (size_t)len) != NULL) {
+				rc = fail(c, "-", "bad-input", EX_BADINPUT,
+				    "neither an envelope nor a list of paths");
+				code = code ? code : rc;
+				break;
+			}
+			rc = open_path(c, line);
+			if (rc && !code)
+				code = rc;
+		}
+		free(line);
+		fclose(f);
+		free(all);
+	}
+	return code;
+}
+
+/* Loads the keys of every own identity (or just -u's), each still valid
+ * one: the current key and retired keys in their grace period. */
+static int
+load_keyring(struct ctx *c, const char *me, const char *pwfile)
+{
+	char (*hs)[XC_HANDLE_MAX + 1];
+	char *pw = NULL;
+	size_t nh = 0, i, n, before;
+	int code = 0, rc;
+
+	if ((hs = calloc(256, sizeof *hs)) == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	if (me) {
+		if (xc_handle_norm(hs[0], me, strlen(me)) != 0) {
+			cli_error("'%s' is not a handle", me);
+			free(hs);
+			return EX_USAGE_;
+		}
+		nh = 1;
+	} else if (xc_identity_list(c->home, hs, 256, &nh) < 0) {
+		code = cli_report(XC_EREAD, c->home);
+		goto out;
+	}
+	if (nh == 0) {
+		cli_error("no identity in this keyring");
+		cli_hint("make one with: xc-keygen @HANDLE, or give -i FILE");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	for (i = 0; i < nh; i++) {
+		size_t pwlen = 0;
+		if (xc_identity_locked(c->home, hs[i]) == 1 && pw == NULL) {
+			code = pwfile ? cli_passphrase_file(pwfile, &pw,
+			    &pwlen) : cli_passphrase_tty(0, &pw, &pwlen);
+			if (code)
+				goto out;
+		}
+		before = xc_ids_count(c->ids);
+		rc = xc_identity_keys(c->home, hs[i], c->now, pw,
+		    pw ? strlen(pw) : 0, c->ids, &n);
+		if (rc < 0) {
+			cli_error("@%s: %s", hs[i], rc == XC_ENOTFOUND ?
+			    "no such identity" : xc_errdetail());
+			code = rc == XC_ENOTFOUND ? EX_SYSTEM :
+			    cli_exit_code(rc);
+			goto out;
+		}
+		c->owner = realloc(c->owner, (before + n + 1) *
+		    sizeof *c->owner);
+		if (c->owner == NULL) {
+			code = EX_SYSTEM;
+			goto out;
+		}
+		for (; before < xc_ids_count(c->ids); before++)
+			memcpy(c->owner[before], hs[i], sizeof hs[i]);
+	}
+	c->nkeys = xc_ids_count(c->ids);
+out:
+	if (pw)
+		cli_passphrase_free(pw);
+	free(hs);
+	return code;
+}
+
+static int
+letters(struct ctx *c, const char *homeopt, const char *me,
+    const char *dirpath, const char *pwfile, int askpw, const char *outpath,
+    size_t nid, int nops, char **ops)
+{
+	size_t i;
+	int code = 0, rc;
+
+	if (outpath)
+		cli_usage_error(usage, "-o goes with --raw; letters write "
+		    "text to stdout and files to -d DIR");
+	if (askpw)
+		cli_usage_error(usage, "-p goes with --raw");
+	if (sodium_init() < 0) {
+		cli_error("cannot initialise libsodium");
+		return EX_SYSTEM;
+	}
+	c->now = (int64_t)time(NULL);
+	c->dirpath = dirpath ? dirpath : ".";
+	if ((c->dirfd = open(c->dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    < 0) {
+		cli_error("cannot open directory '%s': %s", c->dirpath,
+		    strerror(errno));
+		return EX_SYSTEM;
+	}
+	if (xc_home(c->home, homeopt) < 0) {
+		cli_error("%s", xc_errdetail());
+		code = EX_SYSTEM;
+		goto out;
+	}
+	if ((c->ids = xc_ids_new()) == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	if (nid) {
+		if (me)
+			cli_usage_error(usage, "-u and -i conflict");
+		for (i = 0; i < nid; i++)
+			if ((code = cli_load_identities(idfiles[i], 1,
+			    c->ids)) != 0)
+				goto out;
+		c->nkeys = xc_ids_count(c->ids);
+		if ((c->owner = calloc(c->nkeys + 1, sizeof *c->owner))
+		    == NULL) {
+			code = EX_SYSTEM;
+			goto out;
+		}
+	} else if ((code = load_keyring(c, me, pwfile)) != 0)
+		goto out;
+	if (nops == 0)
+		code = open_stdin(c);
+	for (i = 0; i < (size_t)nops; i++) {
+		rc = strcmp(ops[i], "-") == 0 ? open_stdin(c) :
+		    open_path(c, ops[i]);
+		if (rc && !code)
+			code = rc;
+	}
+out:
+	xc_ids_free(c->ids);
+	free(c->owner);
+	free(idfiles);
+	close(c->dirfd);
+	return code;
+}
+
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_RAW = 256, OPT_PWFILE };
+	enum { OPT_RAW = 256, OPT_PWFILE, OPT_HOME, OPT_JSON, OPT_MIN,
+		OPT_FWD };
 	static const struct option longopts[] = {
 		{"raw", no_argument, NULL, OPT_RAW},
 		{"identity", required_argument, NULL, 'i'},
 		{"passphrase", no_argument, NULL, 'p'},
 		{"passphrase-file", required_argument, NULL, OPT_PWFILE},
 		{"output", required_argument, NULL, 'o'},
+		{"home", required_argument, NULL, OPT_HOME},
+		{"as", required_argument, NULL, 'u'},
+		{"directory", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"min-level", required_argument, NULL, OPT_MIN},
+		{"allow-forwarded", no_argument, NULL, OPT_FWD},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
 	const char *pwfile = NULL, *outpath = NULL,
-	    *inpath = NULL;
+	    *inpath = NULL, *homeopt = NULL, *me = NULL, *dirpath = NULL;
+	struct ctx cx;
 	size_t nid = 0, i;
 	int raw = 0, askpw = 0, c, code = 0, infd = 0, rc;
 	struct cli_out out = { 1, NULL, NULL, NULL };
@@ -68,15 +667,28 @@ main(int argc, char **argv)
 
 	prog = "xc-open";
 	cli_harden();
+	memset(&cx, 0, sizeof cx);
+	cx.dirfd = -1;
 	if ((idfiles = calloc((size_t)argc, sizeof *idfiles)) == NULL) {
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:po:hV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":i:po:u:d:hV", longopts, NULL)) != -1)
 		switch (c) {
 		case OPT_RAW: raw = 1; break;
 		case 'i': idfiles[nid++] = optarg; break;
+		case OPT_HOME: homeopt = optarg; break;
+		case 'u': me = optarg; break;
+		case 'd': dirpath = optarg; break;
+		case OPT_JSON: cx.json = 1; break;
+		case OPT_FWD: cx.allowfwd = 1; break;
+		case OPT_MIN:
+			if (optarg[0] < '0' || optarg[0] > '4' || optarg[1])
+				cli_usage_error(usage,
+				    "--min-level takes 0 to 4");
+			cx.minlevel = optarg[0] - '0';
+			break;
 		case 'p': askpw = 1; break;
 		case OPT_PWFILE:
 			if (pwfile)
@@ -96,15 +708,16 @@ main(int argc, char **argv)
 		default:
 			cli_bad_option(usage, argv, c);
 		}
+	if (!raw)
+		return cli_close_stdout(letters(&cx, homeopt, me, dirpath,
+		    pwfile, askpw, outpath, nid, argc - optind, argv + optind));
+	if (homeopt || me || dirpath || cx.json || cx.allowfwd || cx.minlevel)
+		cli_usage_error(usage, "--home, -u, -d, --json, --min-level "
+		    "and --allow-forwarded go with letters, not --raw");
 	if (argc - optind > 1)
 		cli_usage_error(usage, "too many operands");
 	if (argc - optind == 1)
 		inpath = argv[optind];
-	if (!raw) {
-		cli_error("only raw mode exists so far: give --raw");
-		cli_hint("letters arrive with the letters issue; see xc-open(1)");
-		return EX_USAGE_;
-	}
 	if (askpw && pwfile)
 		cli_usage_error(usage, "-p and --passphrase-file conflict");
 	if (nid == 0 && !askpw && !pwfile)

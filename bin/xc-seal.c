@@ -5,11 +5,13 @@
  * made with an identity key).  Signed letters come with the letters issue.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,7 +20,12 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: xc-seal --raw [-a] [-r RECIPIENT]... [-R RECIPIENTS_FILE]..."
+    "usage: xc-seal [--home DIR] [-u @ME] -r @HANDLE... [-R CARD]..."
+    " [-A FILE]... [-a]\n"
+    "               [-o OUT] [--ttl DURATION] [--reply-to ID] [--level N]"
+    " [--anonymous]\n"
+    "               [--passphrase-file FILE] [MESSAGE_FILE]\n"
+    "       xc-seal --raw [-a] [-r RECIPIENT]... [-R RECIPIENTS_FILE]..."
     " [-o OUT] [INPUT]\n"
     "       xc-seal --raw [-a] (-p | --passphrase-file FILE)"
     " [--work-factor N] [-o OUT] [INPUT]\n"
@@ -129,14 +136,454 @@ out:
 	return code;
 }
 
+/* ---- letters ---- */
+
+/* Reads the message text whole (it is signed and hashed before it is
+ * written); plain memory grown by doubling, wiped when freed. */
+static int
+read_body(int fd, const char *what, uint8_t **out, size_t *outlen)
+{
+	uint8_t *buf = NULL, *bigger;
+	size_t len = 0, cap = 0;
+
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			if (cap > XC_MAX_BODY) {
+				cli_error("the message text is larger than "
+				    "16 MiB");
+				cli_hint("attach large data with -A FILE");
+				free(buf);
+				return EX_BADINPUT;
+			}
+			if ((bigger = malloc(ncap + 1)) == NULL) {
+				cli_error("out of memory");
+				free(buf);
+				return EX_SYSTEM;
+			}
+			if (len)
+				memcpy(bigger, buf, len);
+			if (buf)
+				sodium_memzero(buf, len);
+			free(buf);
+			buf = bigger;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cli_error("cannot read '%s': %s", what, strerror(errno));
+			free(buf);
+			return EX_SYSTEM;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > XC_MAX_BODY) {
+		cli_error("the message text is larger than 16 MiB");
+		cli_hint("attach large data with -A FILE");
+		sodium_memzero(buf, len);
+		free(buf);
+		return EX_BADINPUT;
+	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/* A file's name as a part name: its base name, control characters and
+ * backslashes made '_', leading dots and dashes dropped, invalid UTF-8
+ * made '_', cut to 255 bytes on a character boundary. */
+static void
+part_name(char out[XC_MAX_NAME + 1], const char *path)
+{
+	const char *b = strrchr(path, '/');
+	const unsigned char *p;
+	size_t k = 0;
+
+	b = b ? b + 1 : path;
+	while (*b == '.' || *b == '-')
+		b++;
+	for (p = (const unsigned char *)b; *p && k < XC_MAX_NAME;) {
+		size_t n = xc_utf8_char(p, strlen((const char *)p));
+
+		if (n == 0 || *p < 0x20 || *p == 0x7f || *p == '\\') {
+			out[k++] = '_';
+			p++;
+			continue;
+		}
+		if (k + n > XC_MAX_NAME)
+			break;
+		memcpy(out + k, p, n);
+		k += n;
+		p += n;
+	}
+	out[k] = '\0';
+	if (k == 0)
+		snprintf(out, XC_MAX_NAME + 1, "attachment");
+}
+
+/* Makes parts[i]'s name unique among parts[0..i-1]: "a.txt", "a.1.txt". */
+static void
+unique_name(xc_part *parts, size_t i)
+{
+	char base[XC_MAX_NAME + 1], *dot;
+	size_t j;
+	int k = 0, clash;
+
+	memcpy(base, parts[i].name, sizeof base);
+	do {
+		clash = 0;
+		for (j = 0; j < i; j++)
+			if (strcmp(parts[j].name, parts[i].name) == 0)
+				clash = 1;
+		if (clash) {
+			k++;
+			dot = strrchr(base, '.');
+			if (dot && dot != base)
+				snprintf(parts[i].name, sizeof parts[i].name,
+				    "%.*s.%d%s", (int)(dot - base) > 240 ? 240 :
+				    (int)(dot - base), base, k, dot);
+			else
+				snprintf(parts[i].name, sizeof parts[i].name,
+				    "%.240s.%d", base, k);
+		}
+	} while (clash);
+}
+
+/* "90", "90s", "15m", "2h", "7d", "1w": seconds, at most a year. */
+static int64_t
+duration(const char *s)
+{
+	char *e;
+	long long v;
+	int64_t mul = 1;
+
+	errno = 0;
+	v = strtoll(s, &e, 10);
+	if (e == s || errno || v <= 0)
+		return -1;
+	if (*e != '\0') {
+		switch (*e) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		case 'w': mul = 7 * 86400; break;
+		default: return -1;
+		}
+		if (e[1] != '\0')
+			return -1;
+	}
+	if (v > 366LL * 86400 / mul)
+		return -1;
+	return (int64_t)v * mul;
+}
+
+/* A recipient by handle: a contact (pinned, not changed), or an own
+ * identity (a note to self).  Returns an exit code. */
+static int
+recipient(const char *home, const char *arg, int64_t now, xc_card *c,
+    int *verified)
+{
+	char h[XC_HANDLE_MAX + 1];
+	xc_contact ct;
+	int rc;
+
+	if (xc_handle_norm(h, arg, strlen(arg)) != 0) {
+		cli_error("'%s' is not a handle", arg);
+		cli_hint("a handle is @ and 1-32 of a-z 0-9 _; age keys go "
+		    "with --raw");
+		return EX_USAGE_;
+	}
+	rc = xc_contact_get(home, h, &ct);
+	if (rc == XC_ENOTFOUND && xc_identity_get(home, h, c) == 0) {
+		*verified = 1;
+		goto check;
+	}
+	if (rc == XC_ENOTFOUND) {
+		cli_error("@%s is not a contact", h);
+		cli_hint("import their card: xc-verify --import CARD, or give "
+		    "-R CARD");
+		return EX_NO;
+	}
+	if (rc < 0)
+		return cli_report(rc, h);
+	if (ct.state == XC_TRUST_CHANGED) {
+		cli_error("@%s has offered a card with a new identity key",
+		    h);
+		cli_hint("compare fingerprints, then: xc-verify --accept @%s", h);
+		return EX_NO;
+	}
+	*c = ct.card;
+	*verified = ct.state == XC_TRUST_VERIFIED;
+check:
+	if (xc_card_check_time(c, now) != 0) {
+		cli_error("the card of @%s has expired", h);
+		cli_hint("ask @%s for a new card (xc-keygen --card)", h);
+		return EX_NO;
+	}
+	return 0;
+}
+
+struct letter_args {
+	const char *homeopt, *me, *pwfile, *outpath, *inpath, *ttl, *reply_to;
+	const char **rs, **cards, **files;
+	size_t nr, ncards, nfiles;
+	int armor, anonymous, level;
+};
+
+static int
+letter(const struct letter_args *la)
+{
+	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1], *pw = NULL, *card = NULL;
+	uint8_t *seed = NULL, *body = NULL;
+	size_t bodylen = 0, cardlen = 0, pwlen = 0, i, nto = 0, np = 0;
+	int64_t now = (int64_t)time(NULL), ttl = 0;
+	int code = 0, rc, infd = -1, allverified = 1;
+	xc_card *to = NULL;
+	xc_part *parts = NULL;
+	xc_seal_opts o;
+	struct cli_out out = { 1, NULL, NULL, NULL };
+
+	if (la->ttl && (ttl = duration(la->ttl)) < 0)
+		cli_usage_error(usage, "--ttl takes a duration such as 90s, "
+		    "15m, 2h, 7d or 1w, up to a year");
+	if (la->reply_to) {
+		size_t k;
+		for (k = 0; la->reply_to[k]; k++)
+			if (!strchr("0123456789abcdef", la->reply_to[k]))
+				break;
+		if (k != XC_ID_HEX || la->reply_to[k] != '\0')
+			cli_usage_error(usage, "--reply-to takes a message id "
+			    "(32 hex digits)");
+	}
+	if (la->level == 0) {
+		cli_error("level 0 (signed, not encrypted) is a detached "
+		    "signature");
+		cli_hint("use xc-seal --sign FILE");
+		return EX_USAGE_;
+	}
+	if (la->level == 4) {
+		cli_error("level 4 needs Tor transport and cover traffic, "
+		    "which xc does not offer yet");
+		return EX_USAGE_;
+	}
+	if (la->nr + la->ncards == 0)
+		cli_usage_error(usage, "no recipients: give -r @HANDLE or "
+		    "-R CARD");
+	if (la->nr + la->ncards > XC_MAX_RECIPIENTS)
+		cli_usage_error(usage, "at most %d recipients",
+		    XC_MAX_RECIPIENTS);
+	if (la->nfiles + 1 > XC_MAX_PARTS)
+		cli_usage_error(usage, "at most %d attachments",
+		    XC_MAX_PARTS - 1);
+	if (!la->armor && (la->outpath == NULL ||
+	    strcmp(la->outpath, "-") == 0) && isatty(1)) {
+		cli_error("refusing to write binary output to a terminal");
+		cli_hint("use -a for armored text, or -o FILE");
+		return EX_USAGE_;
+	}
+	if (xc_home(home, la->homeopt) < 0) {
+		cli_error("%s", xc_errdetail());
+		return EX_SYSTEM;
+	}
+	to = calloc(la->nr + la->ncards, sizeof *to);
+	parts = calloc(la->nfiles + 1, sizeof *parts);
+	if (to == NULL || parts == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	for (i = 0; i <= la->nfiles; i++)
+		parts[i].fd = -1;
+	if (!la->anonymous) {
+		if ((code = cli_pick_identity(home, la->me, h)) != 0)
+			goto out;
+		if (xc_identity_locked(home, h) == 1) {
+			code = la->pwfile ? cli_passphrase_file(la->pwfile, &pw,
+			    &pwlen) : cli_passphrase_tty(0, &pw, &pwlen);
+			if (code)
+				goto out;
+		}
+		rc = xc_identity_seed(home, h, pw, pwlen, &seed);
+		if (rc == 0)
+			rc = xc_identity_card(home, h, &card, &cardlen);
+		if (rc < 0) {
+			cli_error("@%s: %s", h, xc_errdetail());
+			code = rc == XC_ENOTFOUND ? EX_SYSTEM : cli_exit_code(rc);
+			goto out;
+		}
+	}
+	for (i = 0; i < la->nr; i++) {
+		int v = 0;
+		if ((code = recipient(home, la->rs[i], now, &to[nto], &v)) != 0)
+			goto out;
+		allverified &= v;
+		nto++;
+	}
+	for (i = 0; i < la->ncards; i++) {
+		char *buf;
+		size_t len;
+		int outcome;
+		xc_contact ct;
+		if ((code = cli_slurp(la->cards[i], XC_MAX_CARD, 0, &buf,
+		    &len)) != 0)
+			goto out;
+		rc = xc_contact_import(home, buf, len, now, &outcome, &ct);
+		cli_slurp_free(buf, len);
+		if (rc == XC_EKEYCHANGE) {
+			cli_error("'%s': @%s is known with another identity key",
+			    la->cards[i], ct.card.handle);
+			cli_hint("compare fingerprints, then: xc-verify --accept "
+			    "@%s", ct.card.handle);
+			code = EX_NO;
+			goto out;
+		}
+		if (rc < 0) {
+			code = cli_report(rc, la->cards[i]);
+			goto out;
+		}
+		if (ct.state == XC_TRUST_CHANGED) {
+			cli_error("@%s has offered a card with a new identity "
+			    "key", ct.card.handle);
+			cli_hint("xc-verify --accept @%s", ct.card.handle);
+			code = EX_NO;
+			goto out;
+		}
+		if (xc_card_check_time(&ct.card, now) != 0) {
+			cli_error("'%s': the card of @%s has expired",
+			    la->cards[i], ct.card.handle);
+			code = EX_NO;
+			goto out;
+		}
+		allverified &= ct.state == XC_TRUST_VERIFIED;
+		to[nto++] = ct.card;
+	}
+	/* One letter to a handle named twice. */
+	for (i = 1; i < nto; i++) {
+		size_t j;
+		for (j = 0; j < i; j++)
+			if (strcmp(to[i].handle, to[j].handle) == 0) {
+				memmove(&to[i], &to[i + 1],
+				    (nto - i - 1) * sizeof *to);
+				nto--;
+				i--;
+				break;
+			}
+	}
+	if (la->level == 3) {
+		if (!allverified) {
+			cli_error("level 3 needs every recipient verified");
+			cli_hint("compare safety numbers, then: xc-verify "
+			    "--mark-verified @HANDLE");
+			code = EX_NO;
+			goto out;
+		}
+		if (ttl == 0) {
+			cli_error("level 3 needs a disappearing message: give "
+			    "--ttl");
+			code = EX_USAGE_;
+			goto out;
+		}
+	}
+	/* The text: MESSAGE_FILE or stdin; none from a terminal when only
+	 * files are sent. */
+	if (la->inpath == NULL && la->nfiles > 0 && isatty(0))
+		body = calloc(1, 1);
+	else {
+		if ((code = cli_open_in(la->inpath, &infd)) != 0)
+			goto out;
+		if ((code = read_body(infd, la->inpath ? la->inpath : "-",
+		    &body, &bodylen)) != 0)
+			goto out;
+	}
+	if (body == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	snprintf(parts[0].name, sizeof parts[0].name, "%s", XC_BODY_NAME);
+	parts[0].body = 1;
+	parts[0].mem = body;
+	parts[0].memlen = bodylen;
+	np = 1;
+	for (i = 0; i < la->nfiles; i++) {
+		struct stat sb;
+		xc_part *pt = &parts[np];
+		if ((pt->fd = open(la->files[i], O_RDONLY | O_CLOEXEC)) < 0) {
+			cli_error("cannot open '%s': %s", la->files[i],
+			    strerror(errno));
+			code = EX_SYSTEM;
+			goto out;
+		}
+		np++;
+		if (fstat(pt->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			cli_error("'%s' is not a regular file", la->files[i]);
+			cli_hint("attach files; pipe other data as the text");
+			code = EX_USAGE_;
+			goto out;
+		}
+		part_name(pt->name, la->files[i]);
+		if (strcmp(pt->name, XC_BODY_NAME) == 0)
+			snprintf(pt->name, sizeof pt->name, "message.1.txt");
+		unique_name(parts, np - 1);
+	}
+	memset(&o, 0, sizeof o);
+	o.seed = seed;
+	o.card = card;
+	o.cardlen = cardlen;
+	o.to = to;
+	o.nto = nto;
+	o.date = now;
+	o.expires = ttl ? now + ttl : 0;
+	o.reply_to = la->reply_to;
+	o.thread = la->reply_to;
+	o.level = la->level;
+	o.armor = la->armor;
+	o.parts = parts;
+	o.nparts = np;
+	if ((code = cli_out_open(&out, la->outpath, la->inpath)) != 0)
+		goto out;
+	rc = xc_letter_seal(&o, (xc_wr){ xc_fd_write, &out.fd });
+	if (rc < 0) {
+		code = cli_report(rc, rc == XC_EWRITE ? (la->outpath ?
+		    la->outpath : "-") : NULL);
+		cli_out_abort(&out);
+		goto out;
+	}
+	code = cli_out_commit(&out);
+out:
+	if (pw)
+		cli_passphrase_free(pw);
+	sodium_free(seed);
+	free(card);
+	if (body) {
+		sodium_memzero(body, bodylen);
+		free(body);
+	}
+	for (i = 0; parts && i < np; i++)
+		if (parts[i].fd >= 0)
+			close(parts[i].fd);
+	free(parts);
+	free(to);
+	if (infd > 0)
+		close(infd);
+	return code;
+}
+
 /* Operand lists live as long as the process; file scope keeps them
  * reachable on every exit path (usage errors exit from cli.c). */
-static const char **rs, **rfiles;
+static const char **rs, **rfiles, **afiles;
 
 int
 main(int argc, char **argv)
 {
-	enum { OPT_RAW = 256, OPT_PWFILE, OPT_WF, OPT_SIGN, OPT_HOME };
+	enum { OPT_RAW = 256, OPT_PWFILE, OPT_WF, OPT_SIGN, OPT_HOME, OPT_TTL,
+		OPT_REPLY, OPT_LEVEL, OPT_ANON };
 	static const struct option longopts[] = {
 		{"raw", no_argument, NULL, OPT_RAW},
 		{"armor", no_argument, NULL, 'a'},
@@ -148,6 +595,11 @@ main(int argc, char **argv)
 		{"sign", required_argument, NULL, OPT_SIGN},
 		{"as", required_argument, NULL, 'u'},
 		{"home", required_argument, NULL, OPT_HOME},
+		{"attach", required_argument, NULL, 'A'},
+		{"ttl", required_argument, NULL, OPT_TTL},
+		{"reply-to", required_argument, NULL, OPT_REPLY},
+		{"level", required_argument, NULL, OPT_LEVEL},
+		{"anonymous", no_argument, NULL, OPT_ANON},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -156,7 +608,8 @@ main(int argc, char **argv)
 	const char *pwfile = NULL, *signfile = NULL, *me = NULL,
 	    *homeopt = NULL,
 	    *outpath = NULL, *inpath = NULL;
-	size_t nr = 0, nrf = 0, i;
+	size_t nr = 0, nrf = 0, na = 0, i;
+	struct letter_args la;
 	int raw = 0, armor = 0, askpw = 0, logn = 0, c, code = 0, infd = 0,
 	    rc;
 	struct cli_out out = { 1, NULL, NULL, NULL };
@@ -168,12 +621,15 @@ main(int argc, char **argv)
 	cli_harden();
 	rs = calloc((size_t)argc, sizeof *rs);
 	rfiles = calloc((size_t)argc, sizeof *rfiles);
-	if (rs == NULL || rfiles == NULL) {
+	afiles = calloc((size_t)argc, sizeof *afiles);
+	memset(&la, 0, sizeof la);
+	la.level = 2;
+	if (rs == NULL || rfiles == NULL || afiles == NULL) {
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":ar:R:po:u:hV", longopts, NULL))
+	while ((c = getopt_long(argc, argv, ":ar:R:A:po:u:hV", longopts, NULL))
 	    != -1)
 		switch (c) {
 		case OPT_RAW: raw = 1; break;
@@ -183,6 +639,15 @@ main(int argc, char **argv)
 		case OPT_HOME: homeopt = optarg; break;
 		case 'r': rs[nr++] = optarg; break;
 		case 'R': rfiles[nrf++] = optarg; break;
+		case 'A': afiles[na++] = optarg; break;
+		case OPT_TTL: la.ttl = optarg; break;
+		case OPT_REPLY: la.reply_to = optarg; break;
+		case OPT_ANON: la.anonymous = 1; break;
+		case OPT_LEVEL:
+			if (optarg[0] < '0' || optarg[0] > '4' || optarg[1])
+				cli_usage_error(usage, "--level takes 0 to 4");
+			la.level = optarg[0] - '0';
+			break;
 		case 'p': askpw = 1; break;
 		case OPT_PWFILE:
 			if (pwfile)
@@ -218,8 +683,8 @@ main(int argc, char **argv)
 	if (argc - optind == 1)
 		inpath = argv[optind];
 	if (signfile) {
-		if (raw || armor || nr || nrf || askpw || logn ||
-		    argc != optind)
+		if (raw || armor || nr || nrf || na || askpw || logn ||
+		    la.ttl || la.reply_to || la.anonymous || argc != optind)
 			cli_usage_error(usage, "--sign takes FILE and only -u, "
 			    "--home, --passphrase-file and -o");
 		if (strcmp(signfile, "-") == 0 && outpath == NULL)
@@ -232,13 +697,38 @@ main(int argc, char **argv)
 		return cli_close_stdout(sign(homeopt, me, signfile, pwfile,
 		    outpath));
 	}
-	if (me || homeopt)
-		cli_usage_error(usage, "-u and --home go with --sign");
 	if (!raw) {
-		cli_error("only raw mode exists so far: give --raw");
-		cli_hint("letters arrive with the letters issue; see xc-seal(1)");
-		return EX_USAGE_;
+		if (askpw || logn)
+			cli_usage_error(usage, "-p and --work-factor go with "
+			    "--raw");
+		if (la.anonymous && me)
+			cli_usage_error(usage, "--anonymous and -u conflict");
+		if (sodium_init() < 0) {
+			cli_error("cannot initialise libsodium");
+			return EX_SYSTEM;
+		}
+		la.homeopt = homeopt;
+		la.me = me;
+		la.pwfile = pwfile;
+		la.outpath = outpath;
+		la.inpath = inpath;
+		la.rs = rs;
+		la.nr = nr;
+		la.cards = rfiles;
+		la.ncards = nrf;
+		la.files = afiles;
+		la.nfiles = na;
+		la.armor = armor;
+		code = letter(&la);
+		free(rs);
+		free(rfiles);
+		free(afiles);
+		return cli_close_stdout(code);
 	}
+	if (me || homeopt || na || la.ttl || la.reply_to || la.anonymous ||
+	    la.level != 2)
+		cli_usage_error(usage, "-u, --home, -A, --ttl, --reply-to, "
+		    "--level and --anonymous go with letters, not --raw");
 	if (askpw && pwfile)
 		cli_usage_error(usage, "-p and --passphrase-file conflict");
 	if ((askpw || pwfile) && (nr || nrf))
@@ -308,6 +798,7 @@ out:
 	xc_rcpts_free(r);
 	free(rs);
 	free(rfiles);
+	free(afiles);
 	if (infd > 0)
 		close(infd);
 	return cli_close_stdout(code);

@@ -69,67 +69,91 @@ out:
 }
 
 int
-xc_age_decrypt(xc_rd src, xc_wr out, const xc_ids *ids)
+xc_age_payload_key(uint8_t *key, const uint8_t *filekey,
+    const uint8_t *nonce)
 {
-	xc_in *in, *ain = NULL;
-	xc_armor_rd *ar = NULL;
-	xc_header h;
-	uint8_t *filekey = NULL, *key = NULL, mac[XC_MAC_BYTES];
-	uint8_t nonce[XC_NONCE_BYTES];
+	return payload_key(key, filekey, nonce);
+}
+
+void
+xc_age_rd_close(xc_age_rd *r)
+{
+	xc_header_free(&r->h);
+	xc_armor_rd_free(r->ar);
+	free(r->ain);
+	free(r->in);
+	sodium_free(r->key);
+	memset(r, 0, sizeof *r);
+}
+
+int
+xc_age_rd_open(xc_age_rd *r, xc_rd src, const xc_ids *ids)
+{
+	uint8_t *filekey = NULL, mac[XC_MAC_BYTES], nonce[XC_NONCE_BYTES];
 	const uint8_t *p;
 	size_t avail, n;
 	int rc;
 
-	memset(&h, 0, sizeof h);
-	if ((in = malloc(sizeof *in)) == NULL)
+	memset(r, 0, sizeof *r);
+	if ((r->in = malloc(sizeof *r->in)) == NULL)
 		return xc_fail(XC_ENOMEM, "out of memory");
-	xc_in_init(in, src);
+	xc_in_init(r->in, src);
+	r->payload = r->in;
 	/* Binary iff the input starts like the version line (or is a prefix
 	 * of it, e.g. empty); everything else must be armor. */
-	if ((rc = xc_in_peek(in, sizeof magic - 1, &p, &avail)) < 0)
+	if ((rc = xc_in_peek(r->in, sizeof magic - 1, &p, &avail)) < 0)
 		goto out;
 	n = avail < sizeof magic - 1 ? avail : sizeof magic - 1;
 	if (memcmp(p, magic, n) != 0) {
 		xc_rd ard;
-		if ((ain = malloc(sizeof *ain)) == NULL) {
+		if ((r->ain = malloc(sizeof *r->ain)) == NULL) {
 			rc = xc_fail(XC_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((rc = xc_armor_rd_new(&ar, in, &ard)) < 0)
+		if ((rc = xc_armor_rd_new(&r->ar, r->in, &ard)) < 0)
 			goto out;
-		xc_in_init(ain, ard);
+		xc_in_init(r->ain, ard);
+		r->payload = r->ain;
 	}
-	if ((rc = xc_header_parse(ain ? ain : in, &h)) < 0)
+	if ((rc = xc_header_parse(r->payload, &r->h)) < 0)
 		goto out;
 	filekey = sodium_malloc(XC_FILE_KEY_BYTES);
-	key = sodium_malloc(32);
-	if (filekey == NULL || key == NULL) {
+	r->key = sodium_malloc(32);
+	if (filekey == NULL || r->key == NULL) {
 		rc = xc_fail(XC_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xc_age_unwrap(&h, ids, filekey)) < 0)
+	if ((rc = xc_age_unwrap(&r->h, ids, filekey, &r->which)) < 0)
 		goto out;
-	if ((rc = xc_header_mac(mac, filekey, h.raw, h.rawlen)) < 0)
+	if ((rc = xc_header_mac(mac, filekey, r->h.raw, r->h.rawlen)) < 0)
 		goto out;
-	if (crypto_verify_32(mac, h.mac) != 0) {
+	if (crypto_verify_32(mac, r->h.mac) != 0) {
 		rc = xc_fail(XC_EMAC, "header MAC does not verify");
 		goto out;
 	}
-	if ((rc = xc_in_read(ain ? ain : in, nonce, sizeof nonce, &n)) < 0)
+	if ((rc = xc_in_read(r->payload, nonce, sizeof nonce, &n)) < 0)
 		goto out;
 	if (n != sizeof nonce) {
 		rc = xc_fail(XC_EHEADER, "missing or short payload nonce");
 		goto out;
 	}
-	if ((rc = payload_key(key, filekey, nonce)) < 0)
-		goto out;
-	rc = xc_stream_decrypt(ain ? ain : in, out, key);
+	rc = payload_key(r->key, filekey, nonce);
 out:
-	xc_header_free(&h);
-	xc_armor_rd_free(ar);
-	free(ain);
-	free(in);
 	sodium_free(filekey);
-	sodium_free(key);
+	if (rc < 0)
+		xc_age_rd_close(r);
+	return rc;
+}
+
+int
+xc_age_decrypt(xc_rd src, xc_wr out, const xc_ids *ids)
+{
+	xc_age_rd r;
+	int rc;
+
+	if ((rc = xc_age_rd_open(&r, src, ids)) < 0)
+		return rc;
+	rc = xc_stream_decrypt(r.payload, out, r.key);
+	xc_age_rd_close(&r);
 	return rc;
 }

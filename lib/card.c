@@ -167,52 +167,6 @@ out:
 
 /* ---- parsing ---- */
 
-static const cJSON *
-field(const cJSON *o, const char *name)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, name);
-}
-
-/* The JSON checker let only integers of at most 2^53-1 through. */
-static int
-int_field(const cJSON *o, const char *name, int64_t lo, int64_t hi,
-    int64_t *v)
-{
-	const cJSON *f = field(o, name);
-
-	if (!cJSON_IsNumber(f) || f->valuedouble < (double)lo ||
-	    f->valuedouble > (double)hi)
-		return -1;
-	*v = (int64_t)f->valuedouble;
-	return 0;
-}
-
-static int
-b64_field(const cJSON *f, uint8_t *out, size_t want)
-{
-	size_t n;
-
-	if (!cJSON_IsString(f) || xc_b64_decode(out, want, &n,
-	    f->valuestring, strlen(f->valuestring)) != 0 || n != want)
-		return -1;
-	return 0;
-}
-
-static int
-only_keys(const cJSON *o, const char *const *names)
-{
-	const cJSON *k;
-	size_t i;
-
-	for (k = o->child; k != NULL; k = k->next) {
-		for (i = 0; names[i] && strcmp(names[i], k->string) != 0; i++)
-			;
-		if (names[i] == NULL)
-			return -1;
-	}
-	return 0;
-}
-
 static int
 fields(xc_card *c, const cJSON *o)
 {
@@ -225,49 +179,49 @@ fields(xc_card *c, const cJSON *o)
 	int64_t v;
 	char h[XC_HANDLE_MAX + 1];
 
-	if (!cJSON_IsObject(o) || only_keys(o, top) != 0)
+	if (!cJSON_IsObject(o) || xc_json_only_keys(o, top) != 0)
 		return xc_fail(XC_ECARD, "unknown or missing card field");
-	if (int_field(o, "v", 1, 1, &v) != 0)
+	if (xc_json_int(o, "v", 1, 1, &v) != 0)
 		return xc_fail(XC_ECARD, "unsupported card version");
-	f = field(o, "handle");
+	f = xc_json_get(o, "handle");
 	if (!cJSON_IsString(f) || xc_handle_norm(h, f->valuestring,
 	    strlen(f->valuestring)) != 0 || strcmp(h, f->valuestring) != 0)
 		return xc_fail(XC_ECARD, "bad handle");
 	memcpy(c->handle, h, strlen(h) + 1);	/* the rest stays zero */
-	if (b64_field(field(o, "ik"), ik, 32) != 0 ||
+	if (xc_json_b64(xc_json_get(o, "ik"), ik, 32) != 0 ||
 	    memcmp(ik, c->ik, 32) != 0)
 		return xc_fail(XC_ECARD,
 		    "identity key differs from the signed one");
-	f = field(o, "enc");
+	f = xc_json_get(o, "enc");
 	if (!cJSON_IsArray(f) || cJSON_GetArraySize(f) < 1 ||
 	    cJSON_GetArraySize(f) > XC_MAX_CARD_KEYS)
 		return xc_fail(XC_ECARD, "bad list of encryption keys");
 	c->nenc = 0;
 	cJSON_ArrayForEach(e, f) {
 		xc_card_key *k = &c->enc[c->nenc++];
-		const cJSON *a = field(e, "age");
-		if (!cJSON_IsObject(e) || only_keys(e, keyf) != 0 ||
+		const cJSON *a = xc_json_get(e, "age");
+		if (!cJSON_IsObject(e) || xc_json_only_keys(e, keyf) != 0 ||
 		    !cJSON_IsString(a) || xc_age_recipient_decode(k->pk,
 		    a->valuestring, strlen(a->valuestring)) != 0 ||
-		    int_field(e, "from", 0, tmax, &k->from) != 0 ||
-		    int_field(e, "until", 0, tmax, &k->until) != 0 ||
+		    xc_json_int(e, "from", 0, tmax, &k->from) != 0 ||
+		    xc_json_int(e, "until", 0, tmax, &k->until) != 0 ||
 		    k->until <= k->from)
 			return xc_fail(XC_ECARD, "bad encryption key entry");
 	}
-	if (int_field(o, "tag_bits", 0, XC_MAX_TAG_BITS, &v) != 0)
+	if (xc_json_int(o, "tag_bits", 0, XC_MAX_TAG_BITS, &v) != 0)
 		return xc_fail(XC_ECARD, "bad tag_bits");
 	c->tag_bits = (int)v;
-	if (int_field(o, "created", 0, tmax, &c->created) != 0 ||
-	    int_field(o, "expires", 0, tmax, &c->expires) != 0 ||
+	if (xc_json_int(o, "created", 0, tmax, &c->created) != 0 ||
+	    xc_json_int(o, "expires", 0, tmax, &c->expires) != 0 ||
 	    c->expires <= c->created)
 		return xc_fail(XC_ECARD, "bad created or expires time");
-	if (int_field(o, "seq", 1, (int64_t)1 << 40, &v) != 0)
+	if (xc_json_int(o, "seq", 1, (int64_t)1 << 40, &v) != 0)
 		return xc_fail(XC_ECARD, "bad sequence number");
 	c->seq = (uint64_t)v;
-	f = field(o, "prev");
+	f = xc_json_get(o, "prev");
 	c->has_prev = !cJSON_IsNull(f);
 	if (c->seq == 1 ? c->has_prev :
-	    (!c->has_prev || b64_field(f, c->prev, 32) != 0))
+	    (!c->has_prev || xc_json_b64(f, c->prev, 32) != 0))
 		return xc_fail(XC_ECARD,
 		    "prev must be null on a first card and a hash after it");
 	return 0;

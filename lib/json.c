@@ -479,3 +479,71 @@ xc_json_parse(const char *s, size_t len, struct cJSON **out)
 		return xc_fail(XC_ENOMEM, "cJSON failed on checked JSON");
 	return 0;
 }
+
+/* ---- reading fields of a checked document (cards, letters) ---- */
+
+const cJSON *
+xc_json_get(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
+/* xc_json_check let only integers of at most 2^53-1 through, so the
+ * double holds the exact value. */
+int
+xc_json_int(const cJSON *o, const char *name, int64_t lo, int64_t hi,
+    int64_t *v)
+{
+	const cJSON *f = xc_json_get(o, name);
+
+	if (!cJSON_IsNumber(f) || f->valuedouble < (double)lo ||
+	    f->valuedouble > (double)hi)
+		return -1;
+	*v = (int64_t)f->valuedouble;
+	return 0;
+}
+
+int
+xc_json_b64(const cJSON *f, uint8_t *out, size_t want)
+{
+	size_t n;
+
+	if (!cJSON_IsString(f) || xc_b64_decode(out, want, &n,
+	    f->valuestring, strlen(f->valuestring)) != 0 || n != want)
+		return -1;
+	return 0;
+}
+
+int
+xc_json_only_keys(const cJSON *o, const char *const *names)
+{
+	const cJSON *k;
+	size_t i;
+
+	for (k = o->child; k != NULL; k = k->next) {
+		for (i = 0; names[i] && strcmp(names[i], k->string) != 0; i++)
+			;
+		if (names[i] == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+size_t
+xc_utf8_char(const uint8_t *s, size_t avail)
+{
+	if (avail == 0)
+		return 0;
+	return s[0] < 0x80 ? 1 : utf8(s, avail);
+}
+
+int
+xc_utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i += k)
+		if ((k = xc_utf8_char(s + i, n - i)) == 0)
+			return 0;
+	return 1;
+}

@@ -8,6 +8,7 @@
  * write, fsync, link or rename, fsync of the directory); secret files are
  * read without following symlinks and refused when others may access them.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -965,4 +966,66 @@ xc_identity_seed(const char *home, const char *handle, const char *pw,
 		*seedp = seed;
 	sodium_free(text);
 	return rc;
+}
+
+static int
+cmp_handle(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int
+xc_identity_list(const char *home, char (*out)[XC_HANDLE_MAX + 1],
+    size_t cap, size_t *n)
+{
+	char dir[XC_PATH_MAX], h[XC_HANDLE_MAX + 1];
+	struct dirent *e;
+	DIR *d;
+
+	*n = 0;
+	if (snprintf(dir, sizeof dir, "%s/ids", home) >= (int)sizeof dir)
+		return xc_fail(XC_EINVAL, "path too long");
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 :
+		    xc_fail(XC_EREAD, "cannot read the identities");
+	while ((e = readdir(d)) != NULL && *n < cap)
+		if (xc_handle_norm(h, e->d_name, strlen(e->d_name)) == 0 &&
+		    strcmp(h, e->d_name) == 0)
+			memcpy(out[(*n)++], h, sizeof h);
+	closedir(d);
+	qsort(out, *n, sizeof *out, cmp_handle);
+	return 0;
+}
+
+int
+xc_identity_keys(const char *home, const char *handle, int64_t now,
+    const char *pw, size_t pwlen, xc_ids *ids, size_t *n)
+{
+	char p[XC_PATH_MAX], name[32], *text;
+	xc_card c;
+	uint64_t i;
+	size_t len, line;
+	int rc;
+
+	*n = 0;
+	/* Keys past their grace period go first: they must not open mail. */
+	(void)xc_identity_sweep(home, handle, now);
+	if ((rc = xc_identity_get(home, handle, &c)) < 0)
+		return rc;
+	for (i = c.seq; i >= 1; i--) {
+		snprintf(name, sizeof name, "enc-%llu.key",
+		    (unsigned long long)i);
+		if ((rc = path_of(p, home, handle, name)) < 0)
+			return rc;
+		if (access(p, F_OK) != 0)
+			continue;
+		if ((rc = xc_secret_read(p, pw, pwlen, &text, &len)) < 0)
+			return rc;
+		rc = xc_ids_parse(ids, text, len, &line);
+		sodium_free(text);
+		if (rc < 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
 }

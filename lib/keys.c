@@ -617,7 +617,8 @@ unwrap_scrypt(const char *pw, size_t pwlen, const xc_header *h,
 }
 
 int
-xc_age_unwrap(const xc_header *h, const xc_ids *ids, uint8_t *filekey)
+xc_age_unwrap(const xc_header *h, const xc_ids *ids, uint8_t *filekey,
+    size_t *which)
 {
 	size_t i;
 
@@ -630,8 +631,11 @@ xc_age_unwrap(const xc_header *h, const xc_ids *ids, uint8_t *filekey)
 		const struct id *e = &ids->v[i];
 		int rc = e->sk ? unwrap_x25519(e->sk, h, filekey) :
 		    unwrap_scrypt(e->pw, e->pwlen, h, filekey);
-		if (rc != XC_ENOMATCH)
+		if (rc != XC_ENOMATCH) {
+			if (which)
+				*which = i;
 			return rc;
+		}
 	}
 	return xc_fail(XC_ENOMATCH, "no identity matched any recipient");
 }

@@ -216,9 +216,25 @@ void xc_armor_rd_free(xc_armor_rd *a);
  * armor: input that does not begin with "age-encryption.org/" is armor. */
 int xc_age_encrypt(xc_rd in, xc_wr out, const xc_rcpts *r, int armor);
 int xc_age_decrypt(xc_rd in, xc_wr out, const xc_ids *ids);
-/* The steps of decryption, for callers that handle the payload themselves. */
+/* The steps of decryption, for callers that handle the payload themselves.
+ * xc_age_unwrap sets *which (if not NULL) to the identity that matched. */
 int xc_age_unwrap(const xc_header *h, const xc_ids *ids,
-    uint8_t *filekey /* XC_FILE_KEY_BYTES, secure */);
+    uint8_t *filekey /* XC_FILE_KEY_BYTES, secure */, size_t *which);
+/* Opening in two steps: xc_age_rd_open reads and checks the header (armor
+ * detected), unwraps the file key and derives the payload key; the caller
+ * then runs xc_stream_decrypt(r->payload, ..., r->key). */
+typedef struct {
+	xc_in *in, *ain;	/* the input; ain reads through the armor */
+	xc_in *payload;		/* in or ain, positioned at the payload */
+	xc_armor_rd *ar;
+	xc_header h;
+	uint8_t *key;		/* payload key (secure) */
+	size_t which;		/* index of the identity that matched */
+} xc_age_rd;
+int xc_age_rd_open(xc_age_rd *r, xc_rd src, const xc_ids *ids);
+void xc_age_rd_close(xc_age_rd *r);
+int xc_age_payload_key(uint8_t *key /* 32 */, const uint8_t *filekey,
+    const uint8_t *nonce);
 
 /* Strict JSON, checked before cJSON sees a byte (lib/json.c): exactly one
  * RFC 8259 value with space, tab, CR or LF around it; strings of valid UTF-8
@@ -235,6 +251,18 @@ int xc_json_check(const char *s, size_t len, size_t maxdepth, size_t maxlen);
  * (cJSON_Delete).  Look keys up with cJSON_GetObjectItemCaseSensitive. */
 struct cJSON;
 int xc_json_parse(const char *s, size_t len, struct cJSON **out);
+/* Fields of a parsed document: the member named name (case-sensitive) or
+ * NULL; an integer in [lo, hi]; base64 of exactly want bytes; an object
+ * with no member outside names (NULL-terminated).  -1 when not so. */
+const struct cJSON *xc_json_get(const struct cJSON *o, const char *name);
+int xc_json_int(const struct cJSON *o, const char *name, int64_t lo,
+    int64_t hi, int64_t *v);
+int xc_json_b64(const struct cJSON *f, uint8_t *out, size_t want);
+int xc_json_only_keys(const struct cJSON *o, const char *const *names);
+/* UTF-8 as RFC 3629 has it: the length of the character at s (0 if it is
+ * not well formed), and whether all n bytes are. */
+size_t xc_utf8_char(const uint8_t *s, size_t avail);
+int xc_utf8_valid(const uint8_t *s, size_t n);
 
 /*
  * Handles and cards (lib/card.c; the format is xc-card(5)).
@@ -383,6 +411,14 @@ int xc_identity_get(const char *home, const char *handle, xc_card *c);
 int xc_identity_seed(const char *home, const char *handle, const char *pw,
     size_t pwlen, uint8_t **seed);
 int xc_identity_locked(const char *home, const char *handle);
+/* The own identities' handles, sorted (at most cap). */
+int xc_identity_list(const char *home, char (*out)[XC_HANDLE_MAX + 1],
+    size_t cap, size_t *n);
+/* Adds to ids the identity's encryption keys still on disk, newest first:
+ * the current one and retired ones in their grace period (older ones are
+ * wiped first).  *n is how many. */
+int xc_identity_keys(const char *home, const char *handle, int64_t now,
+    const char *pw, size_t pwlen, xc_ids *ids, size_t *n);
 
 /*
  * Detached signatures in minisign's format (lib/minisign.c), made with an
@@ -399,5 +435,151 @@ int xc_minisign_keyid_of(uint8_t id[8], const char *sig, size_t len);
 /* XC_ESIG unless sig signs all of in with ik; copies the trusted comment. */
 int xc_minisign_verify(const char *sig, size_t len, const uint8_t ik[32],
     xc_rd in, char *trusted, size_t tcap);
+
+/* A bounded byte pipe between two threads (lib/pipe.c).  xc_pipe_write and
+ * xc_pipe_read fit xc_wr and xc_rd; after xc_pipe_close_write(p, err) the
+ * reader gets end of input (err == 0) or err; after xc_pipe_close_read the
+ * writer gets XC_EWRITE. */
+typedef struct xc_pipe xc_pipe;
+int xc_pipe_new(xc_pipe **p, size_t cap);
+void xc_pipe_free(xc_pipe *p);
+int xc_pipe_write(void *p, const uint8_t *buf, size_t len);
+int xc_pipe_read(void *p, uint8_t *buf, size_t len, size_t *got);
+void xc_pipe_close_write(xc_pipe *p, int err);
+void xc_pipe_close_read(xc_pipe *p);
+
+/*
+ * Envelopes and letters (lib/letter.c; the formats are xc-envelope(5) and
+ * xc-letter(5)).
+ *
+ * An envelope is an age v1 file with one X25519 stanza per recipient and
+ * one "xc-route" stanza: "-> xc-route 1 EXPIRY" over a body of one 8-byte
+ * mailbox tag per recipient.  A tag is the first tag_bits bits of
+ * BLAKE2b("xc-mailbox-tag-v1" || recipient key), then random bits.
+ *
+ * The letter inside is a tar archive: "xc-letter" (a frame line with the
+ * sender's identity key and Ed25519 signature, then the JSON header), then
+ * one entry per part, then zero bytes up to a Padme size.
+ */
+#define XC_TAG_LEN 8
+#define XC_ID_HEX 32			/* message ids: 128 random bits, hex */
+#define XC_MAX_RECIPIENTS 64
+#define XC_MAX_LETTER_HEADER (1024 * 1024)	/* the xc-letter entry */
+#define XC_MAX_LETTER_DEPTH 4		/* JSON nesting in the header */
+#define XC_MAX_PARTS 1024
+#define XC_MAX_NAME 255			/* bytes of a part's name */
+#define XC_MAX_PART ((uint64_t)4 << 30)	/* one part, stored or expanded */
+#define XC_MAX_TOTAL ((uint64_t)16 << 30)	/* all parts, expanded */
+#define XC_MAX_RATIO 200		/* expanded/stored, parts over 1 MiB */
+#define XC_MAX_BODY (16 * 1024 * 1024)	/* the message text, held in memory */
+#define XC_BODY_NAME "message.txt"
+
+typedef struct {
+	int64_t expires;		/* 0: none */
+	size_t ntags;
+	uint8_t tags[XC_MAX_RECIPIENTS][XC_TAG_LEN];
+} xc_route;
+/* The route stanza of a parsed header: XC_EHEADER when there is none, more
+ * than one, or it is malformed (not an xc envelope). */
+int xc_route_get(const xc_header *h, xc_route *r);
+void xc_mailbox_tag(uint8_t tag[XC_TAG_LEN], const uint8_t pk[32], int bits);
+int xc_mailbox_match(const uint8_t tag[XC_TAG_LEN], const uint8_t pk[32],
+    int bits);
+/* The smallest Padme size >= len (Nikitin et al., PETS 2019). */
+uint64_t xc_padme(uint64_t len);
+/* 0 if name is a safe base name for a part: 1-255 bytes of UTF-8 without
+ * control characters, '/', '\\' or a leading '.' or '-'. */
+int xc_part_name_ok(const char *name);
+
+/* A part to seal: the body (mem) or an attachment (fd, a regular file,
+ * read twice: once to hash, once to write). */
+typedef struct {
+	char name[XC_MAX_NAME + 1];
+	int body;
+	int fd;
+	const uint8_t *mem;
+	size_t memlen;
+	/* set while sealing */
+	char type[32];
+	uint64_t size, stored;
+	int zlib;
+	uint8_t hash[32];		/* BLAKE2b-256 of the stored bytes */
+} xc_part;
+
+typedef struct {
+	const uint8_t *seed;		/* sender's identity seed; NULL: anonymous */
+	const char *card;		/* sender's current card */
+	size_t cardlen;
+	const xc_card *to;		/* recipients' cards */
+	size_t nto;
+	int64_t date, expires;		/* expires 0: none */
+	const char *reply_to, *thread;	/* message ids or NULL */
+	int level;			/* claimed, 1-3; >= 2 pads */
+	int armor;
+	xc_part *parts;			/* parts[0] is the body */
+	size_t nparts;
+	char id[XC_ID_HEX + 1];		/* set: the new message id */
+} xc_seal_opts;
+/* Seals a letter: the recipients' current keys at o->date, the route
+ * stanza, the signed header, the parts, the padding. */
+int xc_letter_seal(xc_seal_opts *o, xc_wr out);
+
+/* An opened letter.  Attachments wait in temporary files in dirfd until
+ * xc_letter_commit; xc_letter_free removes what was not committed. */
+typedef struct {
+	char name[XC_MAX_NAME + 1];
+	int body;
+	char type[32];
+	uint64_t size, stored;
+	int zlib;
+	uint8_t hash[32];
+	char tmp[40];			/* temporary name in dirfd, or "" */
+	char saved[XC_MAX_NAME + 16];	/* final name after commit */
+} xc_lpart;
+
+typedef struct {
+	char handle[XC_HANDLE_MAX + 1];
+	char fp[XC_FINGERPRINT_LEN + 1];
+} xc_laddr;
+
+typedef struct {
+	int is_signed;
+	uint8_t ik[32];
+	char *card;			/* the sender's card (malloc'd) */
+	size_t cardlen;
+	xc_card sender;
+	char id[XC_ID_HEX + 1], reply_to[XC_ID_HEX + 1], thread[XC_ID_HEX + 1];
+	int64_t date, expires;
+	int level;			/* claimed by the sender */
+	xc_laddr *to;
+	size_t nto;
+	uint8_t envhash[32];		/* signed hash of the recipient stanzas */
+	int rewrapped;			/* stanzas differ from the signed ones */
+	int padded;			/* the letter's length is a Padme size */
+	uint64_t length;		/* bytes of letter, padding included */
+	uint8_t key[32];		/* recipient key that opened it */
+	xc_route route;
+	xc_lpart *parts;
+	size_t nparts;
+	uint8_t *body;			/* the text, NUL-terminated */
+	size_t bodylen;
+	int dirfd;			/* -1: attachments checked, not kept */
+	void *rd;			/* while reading */
+} xc_letter;
+
+/* Opens an envelope with ids and reads the letter: every signature, hash,
+ * size and limit is checked before it returns 0; nothing is committed. */
+int xc_letter_open(xc_rd in, const xc_ids *ids, int dirfd, xc_letter *L);
+/* Reads a letter (the plaintext): what xc_letter_open does after age. */
+int xc_letter_read(xc_rd in, int dirfd, xc_letter *L);
+/* Parses the xc-letter entry: frame, signature, JSON, card. */
+int xc_letter_header(xc_letter *L, const uint8_t *buf, size_t len);
+/* 1 if the letter lists (handle, ik) among its recipients. */
+int xc_letter_addressed(const xc_letter *L, const char *handle,
+    const uint8_t ik[32]);
+/* Links the attachments to their names in dirfd: never over an existing
+ * file (a ".N" before the extension instead); fsyncs them and dirfd. */
+int xc_letter_commit(xc_letter *L);
+void xc_letter_free(xc_letter *L);
 
 #endif
