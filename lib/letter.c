@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,6 +229,28 @@ static int
 ratio_ok(uint64_t size, uint64_t stored)
 {
 	return size <= (1u << 20) || size / XC_MAX_RATIO <= stored;
+}
+
+/* libarchive converts names through the thread's locale and fails (3.6
+ * crashes) on non-ASCII names in the C locale.  Names in letters are UTF-8,
+ * so the threads that run libarchive switch their own locale, never the
+ * process's, to C.UTF-8 (built into glibc since 2.35). */
+static locale_t
+utf8_locale(locale_t *old)
+{
+	locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+
+	*old = l ? uselocale(l) : (locale_t)0;
+	return l;
+}
+
+static void
+restore_locale(locale_t l, locale_t old)
+{
+	if (l) {
+		uselocale(old);
+		freelocale(l);
+	}
 }
 
 /* ---- sealing ---- */
@@ -516,7 +539,7 @@ add_entry(struct archive *a, const char *name, uint64_t size, int64_t mtime)
 
 	if (e == NULL)
 		return xc_fail(XC_ENOMEM, "out of memory");
-	archive_entry_set_pathname_utf8(e, name);
+	archive_entry_copy_pathname(e, name);	/* UTF-8: see utf8_locale */
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0644);
 	archive_entry_set_size(e, (la_int64_t)size);
@@ -536,6 +559,7 @@ seal_thread(void *arg)
 	uint8_t *ibuf = malloc(IO_BUF), *obuf = malloc(IO_BUF);
 	size_t i;
 	int rc = 0;
+	locale_t old, loc = utf8_locale(&old);
 
 	if ((a = archive_write_new()) == NULL || ibuf == NULL ||
 	    obuf == NULL) {
@@ -543,6 +567,7 @@ seal_thread(void *arg)
 		goto out;
 	}
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "hdrcharset=UTF-8") != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
 	    archive_write_open(a, s, NULL, seal_write_cb, NULL) !=
 	    ARCHIVE_OK) {
@@ -589,6 +614,7 @@ out:
 		archive_write_free(a);
 	free(ibuf);
 	free(obuf);
+	restore_locale(loc, old);
 	s->rc = rc;
 	s->detail = xc_errdetail();
 	xc_pipe_close_write(s->pipe, rc);
@@ -608,33 +634,142 @@ shuffle(xc_stanza *st, size_t n)
 	}
 }
 
+/* An envelope under construction: the header with its route stanza and
+ * MAC, and the payload key once the header is written. */
+struct env {
+	xc_header h;
+	xc_stanza *st;
+	void *arena;
+	uint8_t *filekey, *key;
+	uint8_t envhash[32];
+	uint8_t tags[XC_MAX_RECIPIENTS][XC_TAG_LEN];
+	char expiry[24];
+	xc_armor_wr *aw;
+	xc_wr w;
+};
+
+static void
+env_free(struct env *e)
+{
+	xc_armor_wr_free(e->aw);
+	free(e->h.st);
+	free(e->st);
+	free(e->arena);
+	sodium_free(e->filekey);
+	sodium_free(e->key);
+}
+
+static int
+env_build(struct env *e, const uint8_t (*pks)[32], const int *bits,
+    size_t n, int64_t expires)
+{
+	xc_rcpts *r;
+	uint8_t *raw = NULL;
+	size_t nst, rawlen, i;
+	int rc = 0;
+
+	memset(e, 0, sizeof *e);
+	if (n < 1 || n > XC_MAX_RECIPIENTS || expires < 0)
+		return xc_fail(XC_EINVAL, "1 to 64 recipients");
+	e->filekey = sodium_malloc(XC_FILE_KEY_BYTES);
+	e->key = sodium_malloc(32);
+	if (e->filekey == NULL || e->key == NULL ||
+	    (r = xc_rcpts_new()) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = xc_rcpts_add_x25519(r, pks[i]);
+		xc_mailbox_tag(e->tags[i], pks[i], bits[i]);
+	}
+	randombytes_buf(e->filekey, XC_FILE_KEY_BYTES);
+	if (rc == 0)
+		rc = xc_rcpts_wrap(r, e->filekey, &e->st, &nst, &e->arena);
+	xc_rcpts_free(r);
+	if (rc < 0)
+		return rc;
+	/* Neither stanza order nor tag order says which recipient is which. */
+	shuffle(e->st, nst);
+	for (i = n; i > 1; i--) {
+		size_t j = randombytes_uniform((uint32_t)i);
+		uint8_t t[XC_TAG_LEN];
+		memcpy(t, e->tags[i - 1], XC_TAG_LEN);
+		memcpy(e->tags[i - 1], e->tags[j], XC_TAG_LEN);
+		memcpy(e->tags[j], t, XC_TAG_LEN);
+	}
+	if ((e->h.st = calloc(nst + 1, sizeof *e->h.st)) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	memcpy(e->h.st, e->st, nst * sizeof *e->st);
+	e->h.nst = nst;
+	if ((rc = stanza_hash(e->envhash, &e->h)) < 0)
+		return rc;
+	snprintf(e->expiry, sizeof e->expiry, "%lld", (long long)expires);
+	e->h.st[nst].args[0] = (char *)"xc-route";
+	e->h.st[nst].args[1] = (char *)"1";
+	e->h.st[nst].args[2] = e->expiry;
+	e->h.st[nst].nargs = 3;
+	e->h.st[nst].body = &e->tags[0][0];
+	e->h.st[nst].bodylen = n * XC_TAG_LEN;
+	e->h.nst = nst + 1;
+	if ((rc = xc_header_marshal(&e->h, &raw, &rawlen)) == 0)
+		rc = xc_header_mac(e->h.mac, e->filekey, raw, rawlen);
+	free(raw);
+	return rc;
+}
+
+/* Writes the header and the nonce; e->w and e->key are then the payload's
+ * sink and key. */
+static int
+env_begin(struct env *e, xc_wr out, int armor)
+{
+	uint8_t nonce[XC_NONCE_BYTES];
+	int rc;
+
+	e->w = out;
+	if (armor && (rc = xc_armor_wr_new(&e->aw, out, &e->w)) < 0)
+		return rc;
+	if ((rc = xc_header_write(e->w, &e->h)) < 0)
+		return rc;
+	randombytes_buf(nonce, sizeof nonce);
+	if ((rc = e->w.write(e->w.ctx, nonce, sizeof nonce)) < 0)
+		return rc;
+	return xc_age_payload_key(e->key, e->filekey, nonce);
+}
+
+int
+xc_envelope_seal(xc_rd in, xc_wr out, const uint8_t (*pks)[32],
+    const int *bits, size_t n, int64_t expires, int armor)
+{
+	struct env e;
+	int rc;
+
+	if ((rc = env_build(&e, pks, bits, n, expires)) == 0 &&
+	    (rc = env_begin(&e, out, armor)) == 0 &&
+	    (rc = xc_stream_encrypt(in, e.w, e.key)) == 0 && e.aw)
+		rc = xc_armor_wr_close(e.aw);
+	env_free(&e);
+	return rc;
+}
+
 int
 xc_letter_seal(xc_seal_opts *o, xc_wr out)
 {
-	xc_rcpts *r = NULL;
-	xc_header h;
-	xc_stanza *st = NULL;
-	xc_armor_wr *aw = NULL;
+	struct env e;
 	xc_pipe *pipe = NULL;
 	struct sealer s;
 	pthread_t th;
-	uint8_t *filekey = NULL, *key = NULL, nonce[XC_NONCE_BYTES];
-	uint8_t envhash[32], tags[XC_MAX_RECIPIENTS][XC_TAG_LEN];
-	uint8_t *ibuf = NULL, *obuf = NULL, *raw = NULL;
-	char *hdr = NULL, expiry[24];
-	void *arena = NULL;
-	size_t nst, rawlen, i;
-	xc_wr w = out;
+	uint8_t (*pks)[32] = NULL, *ibuf = NULL, *obuf = NULL;
+	int *bits = NULL;
+	char *hdr = NULL;
+	uint64_t total = 0;
+	size_t i, j;
 	int rc;
 
-	memset(&h, 0, sizeof h);
+	memset(&e, 0, sizeof e);
 	memset(&s, 0, sizeof s);
 	if (o->nto < 1 || o->nto > XC_MAX_RECIPIENTS || o->nparts < 1 ||
 	    o->nparts > XC_MAX_PARTS || !o->parts[0].body ||
 	    o->level < 1 || o->level > 3)
 		return xc_fail(XC_EINVAL, "bad letter");
 	for (i = 0; i < o->nparts; i++) {
-		size_t j;
 		if (xc_part_name_ok(o->parts[i].name) != 0 ||
 		    (i > 0 && (o->parts[i].body ||
 		    strcmp(o->parts[i].name, XC_BODY_NAME) == 0)))
@@ -647,24 +782,20 @@ xc_letter_seal(xc_seal_opts *o, xc_wr out)
 	hexid(o->id);
 	ibuf = malloc(IO_BUF);
 	obuf = malloc(IO_BUF);
-	filekey = sodium_malloc(XC_FILE_KEY_BYTES);
-	key = sodium_malloc(32);
-	if (ibuf == NULL || obuf == NULL || filekey == NULL || key == NULL ||
-	    (r = xc_rcpts_new()) == NULL) {
+	pks = calloc(o->nto, sizeof *pks);
+	bits = calloc(o->nto, sizeof *bits);
+	if (ibuf == NULL || obuf == NULL || pks == NULL || bits == NULL) {
 		rc = xc_fail(XC_ENOMEM, "out of memory");
 		goto out;
 	}
-	{
-		uint64_t total = 0;
-		for (i = 0; i < o->nparts; i++) {
-			if ((rc = prepare_part(&o->parts[i], ibuf, obuf)) < 0)
-				goto out;
-			total += o->parts[i].size;
-		}
-		if (total > XC_MAX_TOTAL) {
-			rc = xc_fail(XC_ELIMIT, "letter larger than 16 GiB");
+	for (i = 0; i < o->nparts; i++) {
+		if ((rc = prepare_part(&o->parts[i], ibuf, obuf)) < 0)
 			goto out;
-		}
+		total += o->parts[i].size;
+	}
+	if (total > XC_MAX_TOTAL) {
+		rc = xc_fail(XC_ELIMIT, "letter larger than 16 GiB");
+		goto out;
 	}
 	for (i = 0; i < o->nto; i++) {
 		const xc_card_key *k = current_key(&o->to[i], o->date);
@@ -673,52 +804,14 @@ xc_letter_seal(xc_seal_opts *o, xc_wr out)
 			    "a recipient has no valid encryption key");
 			goto out;
 		}
-		if ((rc = xc_rcpts_add_x25519(r, k->pk)) < 0)
-			goto out;
-		xc_mailbox_tag(tags[i], k->pk, o->to[i].tag_bits);
+		memcpy(pks[i], k->pk, 32);
+		bits[i] = o->to[i].tag_bits;
 	}
-	randombytes_buf(filekey, XC_FILE_KEY_BYTES);
-	if ((rc = xc_rcpts_wrap(r, filekey, &st, &nst, &arena)) < 0)
-		goto out;
-	/* Neither stanza order nor tag order says which recipient is which. */
-	shuffle(st, nst);
-	for (i = o->nto; i > 1; i--) {
-		size_t j = randombytes_uniform((uint32_t)i);
-		uint8_t t[XC_TAG_LEN];
-		memcpy(t, tags[i - 1], XC_TAG_LEN);
-		memcpy(tags[i - 1], tags[j], XC_TAG_LEN);
-		memcpy(tags[j], t, XC_TAG_LEN);
-	}
-	if ((h.st = calloc(nst + 1, sizeof *h.st)) == NULL) {
-		rc = xc_fail(XC_ENOMEM, "out of memory");
-		goto out;
-	}
-	memcpy(h.st, st, nst * sizeof *st);
-	h.nst = nst;
-	if ((rc = stanza_hash(envhash, &h)) < 0)
-		goto out;
-	snprintf(expiry, sizeof expiry, "%lld", (long long)o->expires);
-	h.st[nst].args[0] = (char *)"xc-route";
-	h.st[nst].args[1] = (char *)"1";
-	h.st[nst].args[2] = expiry;
-	h.st[nst].nargs = 3;
-	h.st[nst].body = &tags[0][0];
-	h.st[nst].bodylen = o->nto * XC_TAG_LEN;
-	h.nst = nst + 1;
-	if ((rc = xc_header_marshal(&h, &raw, &rawlen)) < 0 ||
-	    (rc = xc_header_mac(h.mac, filekey, raw, rawlen)) < 0)
-		goto out;
-	if ((rc = header_entry(o, envhash, &hdr, &s.hdrlen)) < 0)
-		goto out;
-	if (o->armor && (rc = xc_armor_wr_new(&aw, out, &w)) < 0)
-		goto out;
-	if ((rc = xc_header_write(w, &h)) < 0)
-		goto out;
-	randombytes_buf(nonce, sizeof nonce);
-	if ((rc = w.write(w.ctx, nonce, sizeof nonce)) < 0 ||
-	    (rc = xc_age_payload_key(key, filekey, nonce)) < 0)
-		goto out;
-	if ((rc = xc_pipe_new(&pipe, PIPE_CAP)) < 0)
+	if ((rc = env_build(&e, (const uint8_t (*)[32])pks, bits, o->nto,
+	    o->expires)) < 0 ||
+	    (rc = header_entry(o, e.envhash, &hdr, &s.hdrlen)) < 0 ||
+	    (rc = env_begin(&e, out, o->armor)) < 0 ||
+	    (rc = xc_pipe_new(&pipe, PIPE_CAP)) < 0)
 		goto out;
 	s.o = o;
 	s.pipe = pipe;
@@ -727,26 +820,21 @@ xc_letter_seal(xc_seal_opts *o, xc_wr out)
 		rc = xc_fail(XC_ENOMEM, "cannot start a thread");
 		goto out;
 	}
-	rc = xc_stream_encrypt((xc_rd){ xc_pipe_read, pipe }, w, key);
+	rc = xc_stream_encrypt((xc_rd){ xc_pipe_read, pipe }, e.w, e.key);
 	xc_pipe_close_read(pipe);
 	pthread_join(th, NULL);
 	if (s.rc < 0)	/* the root cause, not the pipe that carried it */
 		rc = xc_fail(s.rc, s.detail);
-	if (rc == 0 && aw)
-		rc = xc_armor_wr_close(aw);
+	if (rc == 0 && e.aw)
+		rc = xc_armor_wr_close(e.aw);
 out:
 	xc_pipe_free(pipe);
-	xc_armor_wr_free(aw);
-	xc_rcpts_free(r);
-	free(h.st);
-	free(st);
-	free(arena);
-	free(raw);
+	env_free(&e);
+	free(pks);
+	free(bits);
 	free(hdr);
 	free(ibuf);
 	free(obuf);
-	sodium_free(filekey);
-	sodium_free(key);
 	return rc;
 }
 
@@ -956,12 +1044,105 @@ xc_letter_header(xc_letter *L, const uint8_t *buf, size_t len)
 	return rc;
 }
 
+/*
+ * The tar bytes libarchive skips: block padding after data and the unused
+ * ends of blocks.  A shadow check walks the same bytes and accepts only
+ * what xc writes: ustar blocks of type '0' (a file) or 'x' (pax records)
+ * with a canonical checksum field, data, zero padding to the block, and
+ * after the first zero block nothing but zeros.  With the signed hashes
+ * that makes every byte of a letter count: flip one and it is refused.
+ */
+struct shadow {
+	uint8_t blk[512];
+	size_t have;		/* bytes of the current header block */
+	uint64_t data, pad;	/* still to skip: entry data, then zeros */
+	int end;		/* past the first zero block */
+	const char *bad;
+};
+
+/* n-1 octal digits, then term: exactly as libarchive writes them. */
+static uint64_t
+octal(const uint8_t *f, size_t n, uint8_t term, int *ok)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (f[i] < '0' || f[i] > '7')
+			*ok = 0;
+		v = v << 3 | (uint64_t)(f[i] - '0');
+	}
+	if (f[n - 1] != term)
+		*ok = 0;
+	return v;
+}
+
+static void
+shadow_block(struct shadow *s)
+{
+	const uint8_t *b = s->blk;
+	uint64_t sum = 0, want;
+	size_t i;
+	int ok = 1;
+
+	if (sodium_is_zero(b, 512)) {
+		s->end = 1;
+		return;
+	}
+	for (i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : b[i];
+	want = octal(b + 148, 7, 0, &ok);	/* six digits, NUL, a space */
+	if (!ok || b[155] != ' ' || want != sum)
+		s->bad = "bad tar header checksum";
+	else if (b[156] != '0' && b[156] != 'x')
+		s->bad = "letter entry is not a plain file (link, device, "
+		    "FIFO)";
+	else {
+		s->data = octal(b + 124, 12, ' ', &ok);
+		if (!ok)
+			s->bad = "bad tar size field";
+		s->pad = (512 - s->data % 512) % 512;
+	}
+}
+
+static void
+shadow_feed(struct shadow *s, const uint8_t *p, size_t n)
+{
+	while (n > 0 && s->bad == NULL) {
+		size_t k;
+		if (s->end) {
+			if (!sodium_is_zero(p, n))
+				s->bad = "bytes after the end of the letter";
+			return;
+		}
+		if (s->data > 0) {
+			k = s->data < n ? (size_t)s->data : n;
+			s->data -= k;
+		} else if (s->pad > 0) {
+			k = s->pad < n ? (size_t)s->pad : n;
+			if (!sodium_is_zero(p, k))
+				s->bad = "tar padding is not zero";
+			s->pad -= k;
+		} else {
+			k = 512 - s->have < n ? 512 - s->have : n;
+			memcpy(s->blk + s->have, p, k);
+			if ((s->have += k) == 512) {
+				s->have = 0;
+				shadow_block(s);
+			}
+		}
+		p += k;
+		n -= k;
+	}
+}
+
 struct reader {
 	xc_rd src;
 	uint8_t *buf;
 	uint64_t total;
 	int rc;
 	const char *detail;
+	struct shadow sh;
 };
 
 static la_ssize_t
@@ -977,6 +1158,12 @@ read_cb(struct archive *a, void *ctx, const void **out)
 		return -1;
 	}
 	r->total += got;
+	shadow_feed(&r->sh, r->buf, got);
+	if (r->sh.bad) {
+		r->rc = xc_fail(XC_EPAYLOAD, r->sh.bad);
+		r->detail = r->sh.bad;
+		return -1;
+	}
 	*out = r->buf;
 	return (la_ssize_t)got;
 }
@@ -1111,7 +1298,7 @@ next_entry(struct archive *a, struct reader *r, const char *name,
 	if (ar != ARCHIVE_OK)
 		return r->rc < 0 ? xc_fail(r->rc, r->detail) :
 		    xc_fail(XC_EPAYLOAD, "damaged tar header in letter");
-	path = archive_entry_pathname_utf8(e);
+	path = archive_entry_pathname(e);	/* UTF-8: see utf8_locale */
 	if (archive_entry_filetype(e) != AE_IFREG ||
 	    archive_entry_hardlink(e) != NULL ||
 	    archive_entry_symlink(e) != NULL ||
@@ -1143,6 +1330,7 @@ xc_letter_read(xc_rd src, int dirfd, xc_letter *L)
 	size_t i;
 	la_ssize_t n;
 	int rc, ar;
+	locale_t old, loc = utf8_locale(&old);
 
 	memset(L, 0, sizeof *L);
 	L->dirfd = dirfd;
@@ -1197,11 +1385,16 @@ xc_letter_read(xc_rd src, int dirfd, xc_letter *L)
 			goto out;
 		if (k == 0)
 			break;
-		if (!sodium_is_zero(r.buf, k)) {
-			rc = xc_fail(XC_EPAYLOAD, "padding is not zero");
+		r.total += k;
+		shadow_feed(&r.sh, r.buf, k);
+		if (r.sh.bad) {
+			rc = xc_fail(XC_EPAYLOAD, r.sh.bad);
 			goto out;
 		}
-		r.total += k;
+	}
+	if (!r.sh.end) {
+		rc = xc_fail(XC_EPAYLOAD, "letter cut short");
+		goto out;
 	}
 	L->length = r.total;
 	L->rd = NULL;
@@ -1213,6 +1406,8 @@ out:
 	free(zbuf);
 	free(dbuf);
 	free(hdr);
+	L->rd = NULL;
+	restore_locale(loc, old);
 	return rc;
 }
 

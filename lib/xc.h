@@ -523,6 +523,10 @@ typedef struct {
 /* Seals a letter: the recipients' current keys at o->date, the route
  * stanza, the signed header, the parts, the padding. */
 int xc_letter_seal(xc_seal_opts *o, xc_wr out);
+/* An envelope around any plaintext (a letter made elsewhere: tests, tools)
+ * to the X25519 keys pks, with tags of bits[i] bits. */
+int xc_envelope_seal(xc_rd in, xc_wr out, const uint8_t (*pks)[32],
+    const int *bits, size_t n, int64_t expires, int armor);
 
 /* An opened letter.  Attachments wait in temporary files in dirfd until
  * xc_letter_commit; xc_letter_free removes what was not committed. */
