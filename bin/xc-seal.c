@@ -293,12 +293,8 @@ recipient(const char *home, const char *arg, int64_t now, xc_card *c,
 	xc_contact ct;
 	int rc;
 
-	if (xc_handle_norm(h, arg, strlen(arg)) != 0) {
-		cli_error("'%s' is not a handle", arg);
-		cli_hint("a handle is @ and 1-32 of a-z 0-9 _; age keys go "
-		    "with --raw");
-		return EX_USAGE_;
-	}
+	if (xc_handle_norm(h, arg, strlen(arg)) != 0)
+		return EX_USAGE_;	/* checked before, in letter() */
 	rc = xc_contact_get(home, h, &ct);
 	if (rc == XC_ENOTFOUND && xc_identity_get(home, h, c) == 0) {
 		*verified = 1;
@@ -387,6 +383,13 @@ letter(const struct letter_args *la)
 		cli_hint("use -a for armored text, or -o FILE");
 		return EX_USAGE_;
 	}
+	for (i = 0; i < la->nr; i++)
+		if (xc_handle_norm(h, la->rs[i], strlen(la->rs[i])) != 0) {
+			cli_error("'%s' is not a handle", la->rs[i]);
+			cli_hint("a handle is @ and 1-32 of a-z 0-9 _; age "
+			    "recipients go with --raw");
+			return EX_USAGE_;
+		}
 	if (xc_home(home, la->homeopt) < 0) {
 		cli_error("%s", xc_errdetail());
 		return EX_SYSTEM;

@@ -64,11 +64,12 @@ no_stdout
 must_fail 2 xc-keygen --age -y key
 no_stdout
 
-# Without --raw there is nothing to do yet (letters come later): exit 2 + hint.
+# Without --raw, -r takes a handle: an age recipient is a usage error that
+# points at --raw; a file that is not an envelope is bad input.
 must_fail 2 xc-seal -r "$recip" msg
 no_stdout
-ok "xc-seal without --raw mentions --raw" grep -q -e '--raw' "$ERR"
-must_fail 2 xc-open -i key msg
+ok "xc-seal -r age1... without --raw mentions --raw" grep -q -e '--raw' "$ERR"
+must_fail 3 xc-open -i key msg
 no_stdout
 
 # Missing recipients or identities.
