@@ -34,18 +34,35 @@ static void
 help(void)
 {
 	printf("%s", usage);
-	printf("\nDecrypt an age v1 file (raw mode) to standard output or OUT.\n"
+	printf("\nOpen letters: check the signature, every part's hash and the "
+	    "limits, then\nwrite the text to standard output and attachments "
+	    "to DIR.  With no ENVELOPE,\nstandard input is one envelope or a "
+	    "list of envelope paths, one per line.\n"
 	    "\n"
-	    "  --raw                   plain age v1 input, no xc letter\n"
+	    "  -d, --directory DIR     save attachments in DIR (default .); "
+	    "never overwrites\n"
+	    "      --json              one JSON object per message, for "
+	    "scripts\n"
+	    "      --min-level N       refuse letters below level N (0-4)\n"
+	    "      --allow-forwarded   open letters re-encrypted by someone "
+	    "else\n"
+	    "  -u, --as @ME            use only this identity's keys\n"
+	    "  -i, --identity FILE     an age identity file instead of the "
+	    "keyring\n"
+	    "      --home DIR          the keyring (default $XC_HOME)\n"
+	    "      --passphrase-file FILE\n"
+	    "                          unlock passphrase-protected keys\n"
+	    "\nRaw mode (plain age v1):\n"
+	    "      --raw               decrypt INPUT as it is, to stdout or -o\n"
 	    "  -i, --identity FILE     age identity file (repeatable)\n"
 	    "  -p, --passphrase        read a passphrase from the terminal\n"
-	    "      --passphrase-file FILE\n"
-	    "                          read the passphrase from FILE's first line\n"
 	    "  -o, --output OUT        write to OUT, created only on success\n"
-	    "  -h, --help              print this help and exit\n"
+	    "\n  -h, --help              print this help and exit\n"
 	    "  -V, --version           print the version and exit\n"
-	    "\nExit status: 0 ok, 1 no identity matched, 2 usage, 3 bad input,\n"
-	    "4 system error.  See xc-open(1) and xc(7).\n");
+	    "\nExit status: 0 every message opened and verified, 1 refused (not "
+	    "for me, bad\nsignature, expired, key changed, forwarded, below "
+	    "--min-level), 2 usage,\n3 bad input, 4 system error.  See "
+	    "xc-open(1), xc(7).\n");
 }
 
 /* Operand lists live as long as the process; file scope keeps them

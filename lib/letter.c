@@ -304,7 +304,8 @@ pass(xc_part *pt, int zlib, struct emit *e, uint8_t *ibuf, uint8_t *obuf)
 			in = ibuf;
 		}
 		done = n == 0;
-		crypto_generichash_update(&e->raw, in, n);
+		if (zlib && e->a == NULL)	/* pass one may fall back */
+			crypto_generichash_update(&e->raw, in, n);
 		e->size += n;
 		if (e->size > XC_MAX_PART) {
 			rc = xc_fail(XC_ELIMIT, "attachment larger than 4 GiB");
@@ -370,10 +371,14 @@ prepare_part(xc_part *pt, uint8_t *ibuf, uint8_t *obuf)
 			pays = 1;
 		free(tmp);
 	}
+	e.a = NULL;	/* hash only */
 	if ((rc = pass(pt, pays, &e, ibuf, obuf)) < 0)
 		return rc;
-	crypto_generichash_final(&e.raw, rawh, 32);
 	crypto_generichash_final(&e.hs, zh, 32);
+	if (pays)
+		crypto_generichash_final(&e.raw, rawh, 32);
+	else
+		memcpy(rawh, zh, 32);
 	pt->size = e.size;
 	if (pays && e.stored < e.size && ratio_ok(e.size, e.stored)) {
 		pt->zlib = 1;
