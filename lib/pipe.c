@@ -21,6 +21,7 @@ struct xc_pipe {
 	pthread_cond_t cv;
 	uint8_t *buf;
 	size_t cap, head, len;
+	size_t hi;		/* bytes of buf ever written: what to wipe */
 	int wclosed, rclosed;
 	int werr;		/* the writer's error, reported to the reader */
 	const char *wdetail;
@@ -50,7 +51,7 @@ xc_pipe_free(xc_pipe *p)
 		return;
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
-	sodium_memzero(p->buf, p->cap);
+	sodium_memzero(p->buf, p->hi);	/* untouched pages stay untouched */
 	free(p->buf);
 	free(p);
 }
@@ -76,6 +77,8 @@ xc_pipe_write(void *pp, const uint8_t *data, size_t n)
 		if (k > n)
 			k = n;
 		memcpy(p->buf + tail, data, k);
+		if (tail + k > p->hi)
+			p->hi = tail + k;
 		p->len += k;
 		data += k;
 		n -= k;
