@@ -25,16 +25,20 @@ XCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
 LDFLAGS ?=
 XLDFLAGS = -pie -Wl,-z,relro,-z,now
 
-PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify
+PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify bin/xc-send \
+	bin/xc-fetch
 LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
-	lib/letter.o lib/minisign.o lib/pipe.o lib/stream.o
+	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
-	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o
+	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o \
+	t/unit/test-letter.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
-	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign
+	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign \
+	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
-	man/xc-card.5
+	man/xc-send.1 man/xc-fetch.1 man/xc-card.5 man/xc-envelope.5 \
+	man/xc-letter.5 man/xc-spool.5
 
 all: lib/libxc.a $(PROGS)
 
@@ -57,17 +61,27 @@ bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-open.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
 bin/xc-verify: bin/xc-verify.o bin/cli.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-verify.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
-bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o: bin/cli.h lib/xc.h
+bin/xc-send: bin/xc-send.o bin/cli.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-send.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
+bin/xc-fetch: bin/xc-fetch.o bin/cli.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-fetch.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
+bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o bin/xc-send.o \
+bin/xc-fetch.o: bin/cli.h lib/xc.h
 
 t/unit/unit: $(UNITOBJ) lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
 $(UNITOBJ): t/unit/unit.h lib/xc.h
 
+# The letter-crafting tool of t/0810-letter-attacks.t.
+t/craft: t/craft.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ t/craft.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
+t/craft.o: lib/xc.h
+
 # The allocation-failure shim of t/0510-oom.t.
 t/oom.so: t/oom.c
 	$(CC) -shared -fPIC -O1 -o $@ t/oom.c -ldl
 
-check: all t/unit/unit t/oom.so
+check: all t/unit/unit t/oom.so t/craft
 	prove t/
 
 # The whole suite again, built with ASan and UBSan in a separate tree.
@@ -75,10 +89,11 @@ SANDIR = .sanitize
 check-sanitize:
 	rm -rf $(SANDIR) && mkdir -p $(SANDIR)
 	tar cf - Makefile lib bin t | (cd $(SANDIR) && tar xf -)
-	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit \
+	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit t/craft \
 		CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined"
 	XC_BIN=$(CURDIR)/$(SANDIR)/bin XC_UNIT=$(CURDIR)/$(SANDIR)/t/unit/unit \
+		XC_CRAFT=$(CURDIR)/$(SANDIR)/t/craft \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		XC_SANITIZE=1 prove t/
@@ -94,11 +109,13 @@ t/fuzz/fuzz-decrypt: t/fuzz/fuzz-decrypt.c
 t/fuzz/fuzz-json: t/fuzz/fuzz-json.c
 t/fuzz/fuzz-card: t/fuzz/fuzz-card.c
 t/fuzz/fuzz-minisign: t/fuzz/fuzz-minisign.c
+t/fuzz/fuzz-letter-header: t/fuzz/fuzz-letter-header.c
+t/fuzz/fuzz-letter: t/fuzz/fuzz-letter.c
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) -lz -pthread
-# Seeds: the CCTV vectors' age files (inflated where compressed), and a few
-# JSON documents written by the script.
-fuzz-seeds:
+# Seeds: the CCTV vectors' age files (inflated where compressed), a few
+# JSON documents written by the script, and letters made by the programs.
+fuzz-seeds: all
 	sh t/fuzz/seeds.sh
 
 # The xc-card(5) test vectors (t/vectors/card/README), written by a signer
@@ -113,6 +130,7 @@ vectors: lib/libxc.a
 
 bench: all
 	sh t/bench.sh
+	sh t/bench-letters.sh
 
 demo: all
 	sh t/demo.sh
@@ -134,11 +152,15 @@ install: all
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-open
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-verify
+	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-send
+	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-fetch
 	cp completions/_xc $(DESTDIR)$(ZSHCOMPDIR)/_xc
 	cp completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish
 	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish
 	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish
 	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish
+	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-send.fish
+	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-fetch.fish
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p#bin/}; done
@@ -147,13 +169,16 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal \
 		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(BASHCOMPDIR)/xc-verify \
+		$(DESTDIR)$(BASHCOMPDIR)/xc-send $(DESTDIR)$(BASHCOMPDIR)/xc-fetch \
 		$(DESTDIR)$(ZSHCOMPDIR)/_xc \
 		$(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish \
 		$(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish
+		$(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish \
+		$(DESTDIR)$(FISHCOMPDIR)/xc-send.fish $(DESTDIR)$(FISHCOMPDIR)/xc-fetch.fish
 
 clean:
 	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) t/oom.so \
+		t/craft.o t/craft \
 		t/vectors/card/generate
 	rm -rf $(SANDIR)
 

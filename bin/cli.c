@@ -61,6 +61,16 @@ cli_error(const char *fmt, ...)
 }
 
 void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning", fmt, ap);
+	va_end(ap);
+}
+
+void
 cli_hint(const char *fmt, ...)
 {
 	va_list ap;
@@ -601,4 +611,61 @@ cli_close_stdout(int code)
 		}
 	}
 	return code;
+}
+
+int
+cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX])
+{
+	const char *env = getenv("XC_SPOOL");
+	char p[XC_PATH_MAX], *buf, *l;
+	size_t len;
+	int n;
+
+	if (opt == NULL && env != NULL && *env != '\0')
+		opt = env;
+	if (opt != NULL) {
+		if (snprintf(out, XC_PATH_MAX, "%s", opt) >= XC_PATH_MAX)
+			goto long_;
+		return 0;
+	}
+	/* $XC_HOME/config: "spool DIR" on a line of its own. */
+	if (snprintf(p, sizeof p, "%s/config", home) < (int)sizeof p &&
+	    xc_read_file(p, 65536, 0, &buf, &len) == 0) {
+		const char *end = buf + len;
+		for (l = buf; l < end;) {
+			const char *nl = memchr(l, '\n', (size_t)(end - l));
+			size_t ll = nl ? (size_t)(nl - l) : (size_t)(end - l);
+			if (ll > 6 && memcmp(l, "spool ", 6) == 0) {
+				n = snprintf(out, XC_PATH_MAX, "%.*s",
+				    (int)(ll - 6), l + 6);
+				sodium_free(buf);
+				if (n >= XC_PATH_MAX)
+					goto long_;
+				return 0;
+			}
+			l += ll + 1;
+		}
+		sodium_free(buf);
+	}
+	if (snprintf(out, XC_PATH_MAX, "%s/spool", home) >= XC_PATH_MAX)
+		goto long_;
+	return 0;
+long_:
+	cli_error("spool path too long");
+	return EX_USAGE_;
+}
+
+void
+cli_path(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, cap, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap) {
+		cli_error("path too long: %.60s...", out);
+		exit(EX_SYSTEM);
+	}
 }

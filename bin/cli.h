@@ -17,7 +17,8 @@ enum {
 	EX_USAGE_ = 2,		/* usage error */
 	EX_BADINPUT = 3,	/* malformed, truncated or tampered input */
 	EX_SYSTEM = 4,		/* files, memory, permissions, terminal */
-	EX_NETWORK = 5		/* reserved for relays */
+	EX_NETWORK = 5,		/* not delivered (kept in the outbox) */
+	EX_BUSY = 6		/* another xc-fetch holds the lock */
 };
 
 extern const char *prog;
@@ -28,6 +29,7 @@ void cli_harden(void);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints a usage error and the usage line, exits 2. */
 void cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
@@ -79,6 +81,15 @@ struct cli_out {
 int cli_out_open(struct cli_out *o, const char *path, const char *inpath);
 int cli_out_commit(struct cli_out *o);
 void cli_out_abort(struct cli_out *o);
+
+/* The spool: opt, else $XC_SPOOL, else "spool DIR" in $XC_HOME/config,
+ * else $XC_HOME/spool.  Returns an exit code. */
+int cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX]);
+
+/* snprintf for paths under $XC_HOME and the spool: one too long for
+ * XC_PATH_MAX is reported and exits 4 (nothing is half-made by then). */
+void cli_path(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Flushes and checks stdout before exit: a failed write is never exit 0. */
 int cli_close_stdout(int code);

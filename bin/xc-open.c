@@ -12,8 +12,11 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,20 +87,32 @@ struct ctx {
 static const char *const level_names[] = { "signed", "sealed", "private",
 	"forward-secret", "anonymous" };
 
-/* What each level leaves unprotected (xc(7) has the long form). */
-static const char *const gaps[][8] = {
-	{ "sender not authenticated (unsigned letter)",
-	  "no forward secrecy", "letter size", "timing", "network address",
-	  NULL },
-	{ "letter size (not padded)", "sender's key not pinned",
-	  "no forward secrecy", "timing", "network address", NULL },
-	{ "size class (Padme leaks at most 12%)",
-	  "forward secrecy only as fine as key rotation",
-	  "contact not verified in person", "timing", "network address",
-	  NULL },
-	{ "size class (Padme leaks at most 12%)", "timing", "network address",
-	  NULL },
-};
+/* Level 0 of an unsigned letter is not "signed". */
+#define LEVEL_NAME(L, lv) ((L)->is_signed ? level_names[lv] : "unsigned")
+
+/* What a letter leaves unprotected, from what was checked (xc(7) has the
+ * long form).  No level hides timing or the network address yet. */
+static size_t
+gaps(const xc_letter *L, const char *state, const char *out[10])
+{
+	size_t n = 0;
+
+	if (!L->is_signed)
+		out[n++] = "sender not authenticated (unsigned letter)";
+	else if (strcmp(state, "unknown") == 0)
+		out[n++] = "sender's key not pinned";
+	else if (strcmp(state, "tofu") == 0)
+		out[n++] = "sender not verified in person";
+	out[n++] = L->padded ? "size class (Padme: at most 12% more)" :
+	    "letter size (not padded)";
+	out[n++] = "forward secrecy only as fine as key rotation";
+	if (L->expires == 0)
+		out[n++] = "not disappearing (no expiry)";
+	out[n++] = "number of recipients and mailbox tag prefixes (to relays)";
+	out[n++] = "timing";
+	out[n++] = "network address";
+	return n;
+}
 
 /* One failure: stderr, and with --json an object with the error class. */
 static int
@@ -128,6 +143,16 @@ fail(const struct ctx *c, const char *file, const char *cls, int code,
 		cJSON_Delete(j);
 	}
 	return code;
+}
+
+/* "header failure: DETAIL", as raw mode and age say it. */
+static const char *
+prefixed(int rc, const char *d)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof buf, "%s: %s", xc_strerror(rc), d);
+	return buf;
 }
 
 static const char *
@@ -170,6 +195,9 @@ sender_state(const struct ctx *c, const xc_letter *L, const char **state)
 	    &ct);
 	if (rc == XC_EKEYCHANGE)
 		return xc_fail(rc, "the sender's identity key changed");
+	if (rc == 0 && ct.state == XC_TRUST_CHANGED)
+		return xc_fail(XC_EKEYCHANGE, "the sender has a pending key "
+		    "change");
 	if (rc == 0) {
 		*state = xc_trust_name(ct.state);
 		return 0;
@@ -229,7 +257,7 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 		if (L->is_signed)
 			fprintf(stderr, "xc-open: %s: from @%s (%s, %s), level "
 			    "%d %s, %s%s%s\n", file, L->sender.handle, state,
-			    fp, lv, level_names[lv], when,
+			    fp, lv, LEVEL_NAME(L, lv), when,
 			    fwd ? ", forwarded: " : "", fwd ? fwd : "");
 		else
 			fprintf(stderr, "xc-open: %s: anonymous (unsigned), "
@@ -262,11 +290,15 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 		else
 			cJSON_AddNullToObject(j, "to");
 		cJSON_AddNumberToObject(j, "level", lv);
-		cJSON_AddStringToObject(j, "level_name", level_names[lv]);
+		cJSON_AddStringToObject(j, "level_name", LEVEL_NAME(L, lv));
 		cJSON_AddNumberToObject(j, "claimed_level", L->level);
 		g = cJSON_AddArrayToObject(j, "not_protected");
-		for (i = 0; gaps[lv][i]; i++)
-			cJSON_AddItemToArray(g, cJSON_CreateString(gaps[lv][i]));
+		{
+			const char *gv[10];
+			size_t k, ng = gaps(L, state, gv);
+			for (k = 0; k < ng; k++)
+				cJSON_AddItemToArray(g, cJSON_CreateString(gv[k]));
+		}
 		cJSON_AddStringToObject(j, "id", L->id);
 		iso(when, L->date);
 		cJSON_AddStringToObject(j, "date", when);
@@ -303,7 +335,7 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 		a = cJSON_AddArrayToObject(j, "attachments");
 		for (i = 1; i < L->nparts; i++) {
 			cJSON *p = cJSON_CreateObject();
-			snprintf(path, sizeof path, "%s/%s", c->dirpath,
+			cli_path(path, sizeof path, "%s/%s", c->dirpath,
 			    L->parts[i].saved);
 			cJSON_AddStringToObject(p, "name", L->parts[i].name);
 			cJSON_AddStringToObject(p, "path", path);
@@ -320,6 +352,50 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 		free(t);
 		return 0;
 	}
+}
+
+/* A disappearing letter's attachments are deleted by xc-fetch when it
+ * expires: "EXPIRY DEV INO PATH" lines in $XC_HOME/state/expiring. */
+static void
+remember_expiring(const struct ctx *c, const xc_letter *L)
+{
+	char p[XC_PATH_MAX], dir[XC_PATH_MAX], line[XC_PATH_MAX + 80];
+	struct stat sb;
+	size_t i;
+	int fd, lockfd;
+
+	if (L->nparts < 2 || realpath(c->dirpath, dir) == NULL)
+		return;
+	cli_path(p, sizeof p, "%s/state", c->home);
+	if (xc_mkdirs(p) < 0)
+		return;
+	cli_path(p, sizeof p, "%s/state/expiring.lock", c->home);
+	if ((lockfd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0)
+		return;
+	while (flock(lockfd, LOCK_EX) != 0 && errno == EINTR)
+		;
+	cli_path(p, sizeof p, "%s/state/expiring", c->home);
+	if ((fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) >= 0) {
+		for (i = 1; i < L->nparts; i++) {
+			int n;
+			if (fstatat(c->dirfd, L->parts[i].saved, &sb,
+			    AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
+			n = snprintf(line, sizeof line, "%lld %llu %llu %s/%s\n",
+			    (long long)L->expires,
+			    (unsigned long long)sb.st_dev,
+			    (unsigned long long)sb.st_ino, dir,
+			    L->parts[i].saved);
+			if (n > 0 && n < (int)sizeof line &&
+			    xc_fd_write(&fd, (uint8_t *)line, (size_t)n) < 0)
+				break;
+		}
+		fsync(fd);
+		close(fd);
+	}
+	close(lockfd);
 }
 
 /* stdin, with the bytes already peeked at served first. */
@@ -361,7 +437,9 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 		    rc == XC_ENOMATCH ? "not for me: no key of mine opens it" :
 		    rc == XC_EMAC ? "header MAC failure: the header was "
 		    "modified or is corrupt" : rc == XC_EREAD ?
-		    strerror(errno) : *d ? d : xc_strerror(rc));
+		    strerror(errno) : (rc == XC_EHEADER || rc == XC_EPAYLOAD ||
+		    rc == XC_EARMOR) && *d ? prefixed(rc, d) : *d ? d :
+		    xc_strerror(rc));
 		goto out;
 	}
 	for (i = 0; i < c->nkeys; i++)
@@ -398,7 +476,7 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 	lv = reached(&L, state);
 	if (lv < c->minlevel) {
 		code = fail(c, file, "below-min-level", EX_NO, "level %d (%s) "
-		    "is below --min-level %d", lv, level_names[lv],
+		    "is below --min-level %d", lv, LEVEL_NAME(&L, lv),
 		    c->minlevel);
 		goto out;
 	}
@@ -412,6 +490,8 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 		    xc_errdetail(), strerror(errno));
 		goto out;
 	}
+	if (L.expires)
+		remember_expiring(c, &L);
 	code = report(c, file, &L, me, state, lv, fwd);
 out:
 	xc_letter_free(&L);
@@ -461,7 +541,11 @@ open_stdin(const struct ctx *c)
 		;
 	one = (n >= sizeof bin - 1 && memcmp(pre, bin, sizeof bin - 1) == 0)
 	    || (n - k >= sizeof arm - 1 && memcmp(pre + k, arm,
-	    sizeof arm - 1) == 0) || n == 0;
+	    sizeof arm - 1) == 0);
+	/* Nothing at all is an empty list: `xc-fetch | xc-open` in a cron
+	 * job when no mail came. */
+	if (n == 0)
+		return 0;
 	if (one) {
 		struct prefixed p = { pre, n, 0, 0 };
 		return open_one(c, "-", (xc_rd){ prefixed_read, &p });
@@ -525,7 +609,7 @@ load_keyring(struct ctx *c, const char *me, const char *pwfile)
 {
 	char (*hs)[XC_HANDLE_MAX + 1];
 	char *pw = NULL;
-	size_t nh = 0, i, n, before;
+	size_t nh = 0, i, n, before, pwlen = 0;
 	int code = 0, rc;
 
 	if ((hs = calloc(256, sizeof *hs)) == NULL) {
@@ -550,7 +634,6 @@ load_keyring(struct ctx *c, const char *me, const char *pwfile)
 		goto out;
 	}
 	for (i = 0; i < nh; i++) {
-		size_t pwlen = 0;
 		if (xc_identity_locked(c->home, hs[i]) == 1 && pw == NULL) {
 			code = pwfile ? cli_passphrase_file(pwfile, &pw,
 			    &pwlen) : cli_passphrase_tty(0, &pw, &pwlen);
@@ -559,7 +642,7 @@ load_keyring(struct ctx *c, const char *me, const char *pwfile)
 		}
 		before = xc_ids_count(c->ids);
 		rc = xc_identity_keys(c->home, hs[i], c->now, pw,
-		    pw ? strlen(pw) : 0, c->ids, &n);
+		    pwlen, c->ids, &n);
 		if (rc < 0) {
 			cli_error("@%s: %s", hs[i], rc == XC_ENOTFOUND ?
 			    "no such identity" : xc_errdetail());

@@ -704,7 +704,8 @@ main(int argc, char **argv)
 		inpath = argv[optind];
 	if (signfile) {
 		if (raw || armor || nr || nrf || na || askpw || logn ||
-		    la.ttl || la.reply_to || la.anonymous || argc != optind)
+		    la.ttl || la.reply_to || la.anonymous || la.level != 2 ||
+		    argc != optind)
 			cli_usage_error(usage, "--sign takes FILE and only -u, "
 			    "--home, --passphrase-file and -o");
 		if (strcmp(signfile, "-") == 0 && outpath == NULL)

@@ -1,7 +1,9 @@
-# bash completion for xc-keygen, xc-seal, xc-open and xc-verify  -*- sh -*-
+# bash completion for xc-keygen, xc-seal, xc-open, xc-verify, xc-send and
+# xc-fetch  -*- sh -*-
 #
 # Install as /usr/share/bash-completion/completions/xc-keygen (with links
-# named xc-seal, xc-open and xc-verify), or source it from ~/.bashrc.  Works
+# named xc-seal, xc-open, xc-verify, xc-send and xc-fetch), or source it
+# from ~/.bashrc.  Works
 # with or without the bash-completion package; uses its _filedir when
 # present.  The option lists follow the SYNOPSIS and OPTIONS of the man pages.
 
@@ -162,7 +164,8 @@ _xc_seal()
 	COMPREPLY=()
 	_xc_words
 	case $(_xc_optarg) in
-	-o | --output | -R | --recipients-file | --passphrase-file | --sign)
+	-o | --output | -R | --recipients-file | --passphrase-file | --sign | \
+	    -A | --attach)
 		_xc_files
 		return
 		;;
@@ -175,7 +178,18 @@ _xc_seal()
 		return
 		;;
 	-r | --recipient)
-		# An age1... public key: nothing to offer.
+		# A contact or an own identity; with --raw an age1... public
+		# key, for which there is nothing to offer.
+		_xc_given --raw || _xc_handles contacts ids
+		return
+		;;
+	--level)
+		_xc_options '1 2 3'
+		return
+		;;
+	--ttl | --reply-to)
+		# A duration (90s, 15m, 2h, 7d, 1w) or a message id: nothing
+		# to offer.
 		return
 		;;
 	--work-factor)
@@ -184,9 +198,18 @@ _xc_seal()
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		_xc_options '--raw -a --armor -r --recipient -R --recipients-file
-		    -o --output -p --passphrase --passphrase-file --work-factor
-		    --sign -u --as --home -h --help -V --version'
+		if _xc_given --raw; then
+			_xc_options '--raw -a --armor -r --recipient -R
+			    --recipients-file -o --output -p --passphrase
+			    --passphrase-file --work-factor -h --help -V
+			    --version'
+		else
+			_xc_options '--raw -a --armor -r --recipient -R
+			    --recipients-file -A --attach -o --output --ttl
+			    --reply-to --level --anonymous -u --as --home
+			    --passphrase-file -p --passphrase --work-factor
+			    --sign -h --help -V --version'
+		fi
 	elif _xc_given --sign; then
 		# --sign takes FILE as its argument, and no operand.
 		return
@@ -200,15 +223,35 @@ _xc_open()
 	local cur prev
 	COMPREPLY=()
 	_xc_words
-	case $prev in
+	case $(_xc_optarg) in
 	-i | --identity | -o | --output | --passphrase-file)
 		_xc_files
 		return
 		;;
+	-d | --directory | --home)
+		_xc_dirs
+		return
+		;;
+	-u | --as)
+		_xc_handles ids
+		return
+		;;
+	--min-level)
+		_xc_options '0 1 2 3 4'
+		return
+		;;
 	esac
 	if [[ $cur == -* ]]; then
-		_xc_options '--raw -i --identity -o --output -p --passphrase
-		    --passphrase-file -h --help -V --version'
+		if _xc_given --raw; then
+			_xc_options '--raw -i --identity -o --output -p
+			    --passphrase --passphrase-file -h --help -V
+			    --version'
+		else
+			_xc_options '--raw -d --directory --json --min-level
+			    --allow-forwarded -u --as -i --identity --home
+			    --passphrase-file -o --output -p --passphrase -h
+			    --help -V --version'
+		fi
 	else
 		_xc_files
 	fi
@@ -254,7 +297,58 @@ _xc_verify()
 	fi
 }
 
+_xc_send()
+{
+	local cur prev
+	COMPREPLY=()
+	_xc_words
+	case $prev in
+	--home | --spool)
+		_xc_dirs
+		return
+		;;
+	esac
+	if [[ $cur == -* ]]; then
+		_xc_options '--home --spool --flush -h --help -V --version'
+	elif _xc_given --flush; then
+		# --flush takes no operands.
+		return
+	else
+		_xc_files
+	fi
+}
+
+_xc_fetch()
+{
+	local cur prev
+	COMPREPLY=()
+	_xc_words
+	case $(_xc_optarg) in
+	--home | --spool)
+		_xc_dirs
+		return
+		;;
+	-u | --as)
+		_xc_handles ids
+		return
+		;;
+	--passphrase-file)
+		_xc_files
+		return
+		;;
+	esac
+	# No operands: offer the options, those that go with --gc after it.
+	if _xc_given --gc; then
+		_xc_options '--home --spool'
+	else
+		_xc_options '--home --spool -u --as --json --no-wait --gc
+		    --passphrase-file -h --help -V --version'
+	fi
+}
+
 complete -F _xc_keygen xc-keygen
 complete -F _xc_seal xc-seal
 complete -F _xc_open xc-open
 complete -F _xc_verify xc-verify
+complete -F _xc_send xc-send
+complete -F _xc_fetch xc-fetch

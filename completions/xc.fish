@@ -1,7 +1,9 @@
-# fish completion for xc-keygen, xc-seal, xc-open and xc-verify.
+# fish completion for xc-keygen, xc-seal, xc-open, xc-verify, xc-send and
+# xc-fetch.
 #
-# Install as xc-keygen.fish, xc-seal.fish, xc-open.fish and xc-verify.fish
-# (copies or links) in a directory on $fish_complete_path, for example
+# Install as xc-keygen.fish, xc-seal.fish, xc-open.fish, xc-verify.fish,
+# xc-send.fish and xc-fetch.fish (copies or links) in a directory on
+# $fish_complete_path, for example
 # /usr/share/fish/vendor_completions.d, or source it from config.fish.
 # The option lists follow the SYNOPSIS and OPTIONS of the man pages.
 
@@ -60,17 +62,26 @@ complete -c xc-keygen -n '__fish_seen_argument -s y' -F
 complete -c xc-keygen -s h -l help -d 'Print the usage and exit'
 complete -c xc-keygen -s V -l version -d 'Print the version and exit'
 
-# xc-seal --raw [-a] ([-r RECIPIENT]... [-R RECIPIENTS_FILE]... |
+# xc-seal [--home DIR] [-u @ME] -r @HANDLE... [-R CARD]... [-A FILE]... [-a]
+#     [-o OUT] [--ttl DURATION] [--reply-to ID] [--level N] [--anonymous]
+#     [--passphrase-file FILE] [MESSAGE_FILE] |
+#     --raw [-a] ([-r RECIPIENT]... [-R RECIPIENTS_FILE]... |
 #     -p | --passphrase-file FILE) [-o OUT] [INPUT] |
 #     [--home DIR] [-u @ME] [--passphrase-file FILE] [-o SIG] --sign FILE
 complete -c xc-seal -l raw -d 'Encrypt the input as it is into plain age v1'
 complete -c xc-seal -s a -l armor -d 'Write ASCII armor instead of binary'
-complete -c xc-seal -s r -l recipient -x -d 'Encrypt to an age1... recipient'
-complete -c xc-seal -s R -l recipients-file -r -F -d 'Encrypt to the recipients listed in a file'
+complete -c xc-seal -s r -l recipient -x -n 'not __fish_seen_argument -l raw' -a '(__xc_handles contacts ids)' -d 'Seal to a contact or own identity'
+complete -c xc-seal -s r -l recipient -x -n '__fish_seen_argument -l raw' -d 'Encrypt to an age1... recipient'
+complete -c xc-seal -s R -l recipients-file -r -F -d 'Seal to a card file (with --raw: a recipients file)'
+complete -c xc-seal -s A -l attach -r -F -d 'Attach a file'
 complete -c xc-seal -s o -l output -r -F -d 'Write the result (or the signature) to a file'
-complete -c xc-seal -s p -l passphrase -d 'Encrypt to a passphrase typed on the terminal'
-complete -c xc-seal -l passphrase-file -r -F -d 'Use the passphrase on the first line of a file'
-complete -c xc-seal -l work-factor -x -a '(seq 1 22)' -d 'scrypt work factor (default 18)'
+complete -c xc-seal -l ttl -x -d 'Expire after a duration: 90s, 15m, 2h, 7d, 1w'
+complete -c xc-seal -l reply-to -x -d 'Answer the message with this id'
+complete -c xc-seal -l level -x -a '1\t"sealed" 2\t"private (default)" 3\t"forward-secret"' -d 'Seal at a security level'
+complete -c xc-seal -l anonymous -d 'Seal an unsigned letter that names no sender'
+complete -c xc-seal -s p -l passphrase -d 'With --raw: encrypt to a passphrase typed on the terminal'
+complete -c xc-seal -l passphrase-file -r -F -d 'Unlock the identity (with --raw: encrypt) with a file\'s first line'
+complete -c xc-seal -l work-factor -x -a '(seq 1 22)' -d 'With --raw: scrypt work factor (default 18)'
 complete -c xc-seal -l sign -r -F -d 'Sign a file with an identity key, in minisign format'
 complete -c xc-seal -s u -l as -x -a '(__xc_handles ids)' -d 'The identity that signs'
 complete -c xc-seal -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
@@ -78,12 +89,20 @@ complete -c xc-seal -n '__fish_seen_argument -l sign' -f
 complete -c xc-seal -s h -l help -d 'Print the usage and exit'
 complete -c xc-seal -s V -l version -d 'Print the version and exit'
 
-# xc-open --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE]
-#     [-o OUT] [INPUT]
+# xc-open [--home DIR] [-u @ME | -i IDENTITY_FILE...] [-d DIR] [--json]
+#     [--min-level N] [--allow-forwarded] [--passphrase-file FILE]
+#     [ENVELOPE...] |
+#     --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE] [-o OUT] [INPUT]
 complete -c xc-open -l raw -d 'Decrypt a plain age v1 file'
-complete -c xc-open -s i -l identity -r -F -d 'Try the identities in a file'
-complete -c xc-open -s o -l output -r -F -d 'Write the plaintext to a file, created only on success'
-complete -c xc-open -s p -l passphrase -d 'Ask for a passphrase on the terminal'
+complete -c xc-open -s i -l identity -r -F -d 'Try the identities in a file instead of the keyring'
+complete -c xc-open -s d -l directory -x -a '(__fish_complete_directories)' -d 'Save attachments in a directory'
+complete -c xc-open -l json -d 'Print one JSON object per envelope'
+complete -c xc-open -l min-level -x -a '0\t"any" 1\t"sealed" 2\t"private" 3\t"forward-secret" 4\t"anonymous"' -d 'Refuse letters below a security level'
+complete -c xc-open -l allow-forwarded -d 'Open letters re-encrypted by someone else'
+complete -c xc-open -s u -l as -x -a '(__xc_handles ids)' -d 'Try only the keys of this identity'
+complete -c xc-open -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
+complete -c xc-open -s o -l output -r -F -d 'With --raw: write the plaintext to a file, created only on success'
+complete -c xc-open -s p -l passphrase -d 'With --raw: ask for a passphrase on the terminal'
 complete -c xc-open -l passphrase-file -r -F -d 'Use the passphrase on the first line of a file'
 complete -c xc-open -s h -l help -d 'Print the usage and exit'
 complete -c xc-open -s V -l version -d 'Print the version and exit'
@@ -107,3 +126,26 @@ complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -
 complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards or a good signature'
 complete -c xc-verify -s h -l help -d 'Print the usage and exit'
 complete -c xc-verify -s V -l version -d 'Print the version and exit'
+
+# xc-send [--home DIR] [--spool DIR] [ENVELOPE...] |
+#     [--home DIR] [--spool DIR] --flush | -h | -V
+complete -c xc-send -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring and its outbox in a directory'
+complete -c xc-send -l spool -x -a '(__fish_complete_directories)' -d 'Deliver into this spool, made if missing'
+complete -c xc-send -l flush -d 'Only deliver what waits in the outbox'
+complete -c xc-send -n '__fish_seen_argument -l flush' -f
+complete -c xc-send -s h -l help -d 'Print the usage and exit'
+complete -c xc-send -s V -l version -d 'Print the version and exit'
+
+# xc-fetch [--home DIR] [--spool DIR] [-u @ME] [--json] [--no-wait]
+#     [--passphrase-file FILE] |
+#     [--home DIR] [--spool DIR] --gc | -h | -V
+complete -c xc-fetch -f
+complete -c xc-fetch -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring, its inbox and state in a directory'
+complete -c xc-fetch -l spool -x -a '(__fish_complete_directories)' -d 'Fetch from this spool'
+complete -c xc-fetch -s u -l as -x -n 'not __fish_seen_argument -l gc' -a '(__xc_handles ids)' -d 'Fetch for this identity only'
+complete -c xc-fetch -l json -n 'not __fish_seen_argument -l gc' -d 'Print one JSON object per envelope'
+complete -c xc-fetch -l no-wait -n 'not __fish_seen_argument -l gc' -d 'Exit with status 6 if another xc-fetch runs'
+complete -c xc-fetch -l passphrase-file -r -F -n 'not __fish_seen_argument -l gc' -d 'Unlock protected keys with the first line of a file'
+complete -c xc-fetch -l gc -n 'not __fish_seen_argument -s u -l as -l json -l no-wait -l passphrase-file -l gc' -d 'Remove expired envelopes from the whole spool'
+complete -c xc-fetch -s h -l help -d 'Print the usage and exit'
+complete -c xc-fetch -s V -l version -d 'Print the version and exit'

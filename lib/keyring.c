@@ -44,7 +44,6 @@ xc_home(char out[XC_PATH_MAX], const char *opt)
 	return 0;
 }
 
-static int fsync_dir(const char *path);
 
 /* New directories are synced into their parents: a crash must not lose
  * the directory that synced files were written into. */
@@ -63,7 +62,7 @@ xc_mkdirs(const char *dir)
 			continue;
 		p[i] = '\0';
 		if (mkdir(p, 0700) == 0) {
-			int rc = fsync_dir(p);
+			int rc = xc_fsync_parent(p);
 			if (rc < 0)
 				return rc;
 		} else if (errno != EEXIST)
@@ -77,8 +76,8 @@ xc_mkdirs(const char *dir)
 	return 0;
 }
 
-static int
-fsync_dir(const char *path)
+int
+xc_fsync_parent(const char *path)
 {
 	char d[XC_PATH_MAX];
 	char *slash;
@@ -144,7 +143,7 @@ xc_write_file(const char *path, const void *buf, size_t len, unsigned mode,
 		unlink(tmp);	/* after link(), or after a failure */
 	errno = saved;
 	if (rc == 0)
-		rc = fsync_dir(path);
+		rc = xc_fsync_parent(path);
 	return rc;
 }
 
@@ -402,7 +401,7 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 		    "an identity with this handle exists") :
 		    xc_fail(XC_EWRITE, "cannot create a directory");
 	made = 1;
-	if ((rc = fsync_dir(p)) < 0)
+	if ((rc = xc_fsync_parent(p)) < 0)
 		goto out;
 	seed = sodium_malloc(32);
 	esk = sodium_malloc(32);
@@ -483,6 +482,7 @@ xc_identity_card(const char *home, const char *handle, char **cardp,
 		return xc_fail(XC_ENOMEM, "out of memory");
 	}
 	memcpy(*cardp, buf, len);
+	(*cardp)[len] = '\0';
 	*cardlen = len;
 	sodium_free(buf);
 	return 0;

@@ -133,9 +133,11 @@ xc_route_get(const xc_header *h, xc_route *r)
 		    "no xc-route stanza: not an xc envelope");
 	if (s->nargs != 3 || strcmp(s->args[1], "1") != 0)
 		return xc_fail(XC_EHEADER, "unsupported xc-route stanza");
+	/* Canonical decimal only: strtoll alone would take "+5" and "-0". */
 	errno = 0;
 	v = strtoll(s->args[2], &e, 10);
-	if (*e != '\0' || errno != 0 || v < 0 || v > (1LL << 40) ||
+	if (s->args[2][0] < '0' || s->args[2][0] > '9' || *e != '\0' ||
+	    errno != 0 || v < 0 || v > (1LL << 40) ||
 	    (s->args[2][0] == '0' && s->args[2][1] != '\0'))
 		return xc_fail(XC_EHEADER, "bad expiry in xc-route stanza");
 	if (s->bodylen == 0 || s->bodylen % XC_TAG_LEN != 0 ||
@@ -198,7 +200,7 @@ static const char *const types[] = { "text/plain; charset=utf-8",
 	"image/webp", NULL };
 
 static const char *
-sniff(const uint8_t *p, size_t n, int body)
+sniff(const uint8_t *p, size_t n, int text)
 {
 	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
 		return "image/jpeg";
@@ -210,7 +212,7 @@ sniff(const uint8_t *p, size_t n, int body)
 	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 &&
 	    memcmp(p + 8, "WEBP", 4) == 0)
 		return "image/webp";
-	return body ? types[0] : types[1];
+	return text ? types[0] : types[1];
 }
 
 static int
@@ -358,7 +360,10 @@ prepare_part(xc_part *pt, uint8_t *ibuf, uint8_t *obuf)
 			return rc;
 		head = ibuf;
 	}
-	snprintf(pt->type, sizeof pt->type, "%s", sniff(head, n, pt->body));
+	/* The text is text (or bytes); attachments are sniffed. */
+	snprintf(pt->type, sizeof pt->type, "%s", pt->body ?
+	    (xc_utf8_valid(pt->mem, pt->memlen) ? types[0] : types[1]) :
+	    sniff(head, n, 0));
 	/* zlib where it pays: not for images (already compressed), and only
 	 * when the first 64 KiB shrink by a tenth. */
 	if (n >= 128 && strncmp(pt->type, "image/", 6) != 0) {
@@ -1520,16 +1525,29 @@ out:
 	return rc;
 }
 
-/* "photo.jpg" -> "photo.1.jpg"; "notes" -> "notes.1". */
+/* "photo.jpg" -> "photo.1.jpg"; "notes" -> "notes.1".  The stem is cut
+ * (on a character boundary) so that the result is still a valid name. */
 static void
 alt_name(char *out, size_t cap, const char *name, int k)
 {
 	const char *dot = strrchr(name, '.');
+	char suffix[XC_MAX_NAME + 16];
+	size_t stem, room, i;
 
 	if (dot == NULL || dot == name)
-		snprintf(out, cap, "%s.%d", name, k);
-	else
-		snprintf(out, cap, "%.*s.%d%s", (int)(dot - name), name, k, dot);
+		dot = name + strlen(name);
+	snprintf(suffix, sizeof suffix, ".%d%s", k, dot);
+	if (strlen(suffix) > XC_MAX_NAME / 2)	/* a long extension goes */
+		snprintf(suffix, sizeof suffix, ".%d", k);
+	stem = (size_t)(dot - name);
+	room = XC_MAX_NAME - strlen(suffix);
+	if (stem > room) {
+		for (i = room; i > 0 && ((unsigned char)name[i] & 0xc0) == 0x80;
+		    i--)
+			;
+		stem = i;
+	}
+	snprintf(out, cap, "%.*s%s", (int)stem, name, suffix);
 }
 
 int

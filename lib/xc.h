@@ -335,6 +335,8 @@ void xc_safety_number(char out[XC_SAFETY_LEN + 1], const xc_card *a,
 /* The home: opt if given, else $XC_HOME, else $XDG_DATA_HOME/xc, else
  * $HOME/.local/share/xc.  XC_EINVAL when none can be found. */
 int xc_home(char out[XC_PATH_MAX], const char *opt);
+/* fsync(2) of the directory that holds path. */
+int xc_fsync_parent(const char *path);
 /* Creates dir and its missing parents (new ones mode 0700). */
 int xc_mkdirs(const char *dir);
 /* Writes path atomically with mode; with excl an existing path is
@@ -585,5 +587,88 @@ int xc_letter_addressed(const xc_letter *L, const char *handle,
  * file (a ".N" before the extension instead); fsyncs them and dirfd. */
 int xc_letter_commit(xc_letter *L);
 void xc_letter_free(xc_letter *L);
+
+/*
+ * Delivery (lib/spool.c; the format is xc-spool(5)).
+ *
+ * An envelope's id is the hex BLAKE2b-256 of all its bytes; its file name
+ * is "ID-EXPIRY.age" (EXPIRY from the route stanza, 0: none).  A spool is
+ * a directory with an "xc-spool" marker ("xc-spool-v1", then optional
+ * "max-size N"), tmp/, and one directory per bucket: two hex digits, the
+ * first byte of a mailbox tag.  An envelope is linked into the bucket of
+ * each of its tags.
+ */
+#define XC_ENVID_HEX 64
+#define XC_ENVNAME_MAX (XC_ENVID_HEX + 32)
+#define XC_SPOOL_BUCKET_BITS 8
+#define XC_SPOOL_MAX_SIZE ((uint64_t)1 << 30)	/* default max-size */
+#define XC_SPOOL_KEEP_DAYS 30		/* envelopes without an expiry */
+
+int xc_envelope_name(char out[XC_ENVNAME_MAX], const char *id,
+    int64_t expires);
+/* -1 unless name is "ID-EXPIRY.age" exactly. */
+int xc_envelope_parse_name(const char *name, char id[XC_ENVID_HEX + 1],
+    int64_t *expires);
+/* Checks the envelope in fd (a binary age file: X25519 stanzas and one
+ * xc-route stanza with one tag each, a payload, at most max bytes) and
+ * computes its id; with id NULL, reads the header only. */
+int xc_envelope_check(int fd, uint64_t max, char id[XC_ENVID_HEX + 1],
+    xc_route *route, uint64_t *size);
+/* Copies fd into a new synced file in tmpdir (path in tmp); removed again
+ * on failure. */
+int xc_copy_to_tmp(int fd, const char *tmpdir, uint64_t max, char *tmp,
+    size_t cap, int mode);
+/* With id, the copy must hash to it (XC_EPAYLOAD otherwise: a file still
+ * being copied in place, or damaged). */
+int xc_copy_rd_to_tmp(xc_rd src, const char *tmpdir, uint64_t max,
+    char *tmp, size_t cap, int mode, char id[XC_ENVID_HEX + 1]);
+
+typedef struct {
+	char dir[XC_PATH_MAX];
+	int bucket_bits;
+	uint64_t max_size;
+} xc_spool;
+/* Opens a spool (with create, makes it when missing). */
+int xc_spool_open(xc_spool *s, const char *dir, int create);
+void xc_spool_bucket(char out[8], const uint8_t tag[XC_TAG_LEN], int bits);
+/* Stores the envelope file path under name in the bucket of each tag. */
+int xc_spool_put(const xc_spool *s, const char *path, const char *name,
+    const xc_route *r);
+/* Removes expired envelopes (of one bucket, or all and stale tmp files). */
+int xc_spool_gc(const xc_spool *s, int64_t now, const char *bucket,
+    size_t *removed);
+
+/* A transport stores envelopes and finds them by bucket: the spool now, a
+ * relay client later, behind the same three calls. */
+typedef struct {
+	const char *name;
+	int (*put)(void *ctx, const char *path, const char *name,
+	    const xc_route *r);
+	int (*list)(void *ctx, const char *bucket,
+	    int (*each)(void *arg, const char *name), void *arg);
+	int (*get)(void *ctx, const char *bucket, const char *name, int *fd);
+	void *ctx;
+} xc_transport;
+void xc_spool_transport(xc_spool *s, xc_transport *t);
+
+/* Maildirs (tmp/, new/, cur/): the outbox and the inbox. */
+int xc_maildir_open(const char *dir);
+/* Copies fd into dir/new/name (tmp, fsync, link, fsync); the path in out.
+ * With id, the bytes must hash to it. */
+int xc_maildir_deliver(const char *dir, int fd, uint64_t max,
+    const char *name, const char *id, char *out, size_t cap);
+
+/* The ids xc-fetch has dealt with ("ID EXPIRY" lines, appended and synced;
+ * expired ones are forgotten). */
+typedef struct {
+	struct { char id[XC_ENVID_HEX + 1]; int64_t expires; } *v;
+	size_t n, cap, sorted, nloaded, dropped;
+	char path[XC_PATH_MAX];
+} xc_seen;
+int xc_seen_load(xc_seen *s, const char *path, int64_t now);
+int xc_seen_has(const xc_seen *s, const char *id);
+int xc_seen_add(xc_seen *s, const char *id, int64_t expires);
+int xc_seen_save(xc_seen *s);
+void xc_seen_free(xc_seen *s);
 
 #endif

@@ -4,7 +4,9 @@
 # read in place from ../shared/vectors/age, t/fuzz/seed-json/ with the
 # small documents written below, and t/fuzz/seed-card/ with the card
 # vectors of t/vectors/card/: each whole card, and its JSON line alone
-# (fuzz-card signs an input that is not a card).  Run by `make fuzz-seeds`.
+# (fuzz-card signs an input that is not a card), and t/fuzz/seed-letter/
+# and seed-letter-header/ with letters made by bin/ (see below).  Run by
+# `make fuzz-seeds`.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 vectors=${XC_VECTORS:-$root/../shared/vectors/age}
@@ -49,6 +51,48 @@ rm -rf "$out/seed-minisign"
 mkdir -p "$out/seed-minisign"
 printf 'untrusted comment: x\nRUQlOv2M+pTm9NzjN+I251MQLf5wWxTm9M06B0mHA1NTrKid/vtWjJOLFCT4x8nQPXlBfqW70hYimjIJLP1Gt+GNDvAww31AHwg=\ntrusted comment: timestamp:1795615629\tfile:f\thashed\txc:@alice\n2QXPLbcaM/t7H7WTz6ZAkK0dRwk7X+HhtVWRy2sDpYjB3b6XjrLwOPA7IFko8WRRrHv7dyx450lAT/VcTjqfAQ==\n' >"$out/seed-minisign/good"
 printf 'untrusted comment: x\nRWQ=\n' >"$out/seed-minisign/short"
+
+# Letters (fuzz-letter, fuzz-letter-header): real ones made by the
+# programs of bin/ (make them first) and opened with xc-open --raw: a
+# padded letter, one with a zlib attachment and an image, an unpadded one,
+# an anonymous one; their "xc-letter" entries; and for fuzz-letter-header
+# JSON headers it signs itself, carrying the vectors' card 01-first.card
+# (its key is the target's).
+rm -rf "$out/seed-letter" "$out/seed-letter-header"
+mkdir -p "$out/seed-letter" "$out/seed-letter-header"
+lt=$(mktemp -d "${TMPDIR:-/tmp}/xc-seeds.XXXXXX")
+(
+	set -e
+	cd "$lt"
+	PATH=$root/bin:$PATH
+	xc-keygen --home a @alice >alice.card 2>/dev/null
+	xc-keygen --home b @bob >bob.card 2>/dev/null
+	xc-verify --home a --import bob.card >/dev/null 2>&1
+	seq 1 3000 >notes.txt
+	printf '\211PNG\r\n\032\n0000' >dot.png
+	printf 'hello bob\n' | xc-seal --home a -r @bob -o padded.age
+	printf 'with files\n' | xc-seal --home a -r @bob -A notes.txt \
+		-A dot.png -o files.age
+	printf 'sealed only\n' | xc-seal --home a -r @bob --level 1 -o level1.age
+	printf 'who knows\n' | xc-seal --home a -r @bob --anonymous -o anon.age
+	for f in padded files level1 anon; do
+		xc-open --raw -i b/ids/bob/enc-1.key -o "$f.tar" "$f.age"
+		cp "$f.tar" "$out/seed-letter/$f"
+		tar xOf "$f.tar" xc-letter >"$out/seed-letter-header/$f"
+	done
+	# JSON headers under the target's key: 01-first.card's.
+	card=$(sed 's/\\/\\\\/g; s/"/\\"/g' "$root/t/vectors/card/01-first.card" |
+		awk '{printf "%s\\n", $0}')
+	h='{"v":1,"id":"0123456789abcdef0123456789abcdef","date":1764000000,"expires":1764086400,"level":3,"from":"alice","card":"'$card'","to":[{"handle":"bob","fp":"12345 12345 12345 12345 12345 12345"},{"handle":"carol","fp":"12345 12345 12345 12345 12345 12346"}],"stanzas":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","reply_to":"","thread":"ffffffffffffffffffffffffffffffff","parts":['
+	p1='{"name":"message.txt","role":"body","type":"text/plain; charset=utf-8","size":10,"stored":10,"encoding":"none","hash":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'
+	p2='{"name":"Zo\u00eb.png","role":"file","type":"image/png","size":2000000,"stored":10001,"encoding":"zlib","hash":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'
+	printf '%s' "$h$p1]}" >"$out/seed-letter-header/json-signed"
+	printf '%s' "$h$p1,$p2]}" >"$out/seed-letter-header/json-files"
+)
+rc=$?
+rm -rf "$lt"
+[ "$rc" -eq 0 ] || { echo "seeds.sh: cannot make letters (run make first)" >&2; exit 1; }
+echo "fuzz seeds: 4 letters, their headers, 2 JSON headers"
 
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;

@@ -62,6 +62,7 @@ main(void)
 		{"age", test_age},
 		{"json", test_json},
 		{"card", test_card},
+		{"letter", test_letter},
 	};
 	size_t i;
 

@@ -19,5 +19,6 @@ void test_hkdf(void);
 void test_age(void);
 void test_json(void);
 void test_card(void);
+void test_letter(void);
 
 #endif

@@ -1,0 +1,316 @@
+/*
+ * xc-send - hand envelopes to the transport: first into the outbox (so that
+ * nothing accepted is lost), then into the spool, then out of the outbox.
+ * Whatever could not be delivered stays in the outbox; every later run (or
+ * --flush) retries it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: xc-send [--home DIR] [--spool DIR] [ENVELOPE...]\n"
+    "       xc-send [--home DIR] [--spool DIR] --flush\n";
+
+static void
+help(void)
+{
+	printf("%s", usage);
+	printf("\nQueue each ENVELOPE (or the one on standard input) in the "
+	    "outbox, deliver the\noutbox into the spool and print each new "
+	    "envelope's id.\n"
+	    "\n"
+	    "      --spool DIR   the spool (default $XC_SPOOL, \"spool DIR\" in "
+	    "$XC_HOME/config,\n"
+	    "                    or $XC_HOME/spool)\n"
+	    "      --flush       only deliver what waits in the outbox\n"
+	    "      --home DIR    the keyring (default $XC_HOME)\n"
+	    "  -h, --help        print this help and exit\n"
+	    "  -V, --version     print the version and exit\n"
+	    "\nExit status: 0 all delivered, 2 usage, 3 not an xc envelope or "
+	    "too large,\n4 system error (nothing queued), 5 queued but not "
+	    "delivered (retried later).\nSee xc-send(1), xc-spool(5), xc(7).\n");
+}
+
+static int
+in_read(void *in, uint8_t *buf, size_t len, size_t *got)
+{
+	return xc_in_read(in, buf, len, got);
+}
+
+struct ctx {
+	char home[XC_PATH_MAX], outbox[XC_PATH_MAX], spooldir[XC_PATH_MAX];
+	xc_spool spool;
+	xc_transport t;
+	uint64_t max_size;	/* the spool's, or the default without one */
+};
+
+/* Input that is neither an envelope nor armor: named, exit 3. */
+static int
+not_envelope(const char *what, int rc)
+{
+	cli_error("'%s': not an xc envelope: %s: %s", what, xc_strerror(rc),
+	    xc_errdetail());
+	return EX_BADINPUT;
+}
+
+/* Reads an envelope (binary or armored) into the outbox; prints its id. */
+static int
+queue(struct ctx *c, const char *path)
+{
+	char tmp[XC_PATH_MAX], dir[XC_PATH_MAX], id[XC_ENVID_HEX + 1];
+	char name[XC_ENVNAME_MAX];
+	const char *what = path ? path : "-";
+	const uint8_t *p;
+	size_t avail;
+	uint64_t size;
+	xc_route r;
+	xc_in *in = NULL;
+	xc_armor_rd *ar = NULL;
+	xc_rd rd;
+	int fd = 0, tfd = -1, rc, code = 0;
+
+	if (path && strcmp(path, "-") != 0 &&
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		cli_error("cannot open '%s': %s", path, strerror(errno));
+		return EX_SYSTEM;
+	}
+	if ((in = malloc(sizeof *in)) == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	xc_in_init(in, (xc_rd){ xc_fd_read, &fd });
+	if ((rc = xc_in_peek(in, 19, &p, &avail)) < 0) {
+		code = cli_report(rc, what);
+		goto out;
+	}
+	/* Armor is stored as the binary file it encodes: one id per envelope. */
+	if (avail >= 19 && memcmp(p, "age-encryption.org/", 19) == 0)
+		rd = (xc_rd){ in_read, in };
+	else if ((rc = xc_armor_rd_new(&ar, in, &rd)) < 0) {
+		code = rc == XC_EARMOR ? not_envelope(what, rc) :
+		    cli_report(rc, what);
+		goto out;
+	}
+	cli_path(dir, sizeof dir, "%s/tmp", c->outbox);
+	rc = xc_copy_rd_to_tmp(rd, dir, c->max_size, tmp, sizeof tmp, 0600,
+	    NULL);
+	if (rc < 0) {
+		if (rc == XC_ELIMIT)
+			cli_error("'%s': envelope larger than the spool's "
+			    "max-size (%llu bytes)", what,
+			    (unsigned long long)c->max_size);
+		else if (rc == XC_EARMOR)
+			code = not_envelope(what, rc);
+		else
+			code = cli_report(rc, rc == XC_EWRITE ? dir : what);
+		code = rc == XC_ELIMIT ? EX_BADINPUT : code ? code : EX_SYSTEM;
+		goto out;
+	}
+	if ((tfd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (rc = xc_envelope_check(tfd, c->max_size, id, &r, &size))
+	    < 0) {
+		if (tfd < 0)
+			code = cli_report(XC_EREAD, tmp);
+		else {
+			cli_error("'%s': not an xc envelope: %s", what,
+			    xc_errdetail());
+			code = cli_exit_code(rc);
+		}
+		unlink(tmp);
+		goto out;
+	}
+	xc_envelope_name(name, id, r.expires);
+	cli_path(dir, sizeof dir, "%s/new/%s", c->outbox, name);
+	if (link(tmp, dir) != 0 && errno != EEXIST) {
+		code = cli_report(XC_EWRITE, dir);
+		unlink(tmp);
+		goto out;
+	}
+	unlink(tmp);
+	if ((rc = xc_fsync_parent(dir)) < 0) {
+		code = cli_report(rc, dir);
+		goto out;
+	}
+	printf("%s\n", id);
+out:
+	if (tfd >= 0)
+		close(tfd);
+	xc_armor_rd_free(ar);
+	free(in);
+	if (fd > 0)
+		close(fd);
+	return code;
+}
+
+/* Temporary files of a killed xc-send, a day old: nothing refers to them. */
+static void
+sweep_tmp(const struct ctx *c)
+{
+	char dir[XC_PATH_MAX], p[XC_PATH_MAX];
+	struct dirent *e;
+	struct stat sb;
+	time_t now = time(NULL);
+	DIR *d;
+
+	cli_path(dir, sizeof dir, "%s/tmp", c->outbox);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && snprintf(p, sizeof p, "%s/%s", dir,
+		    e->d_name) < (int)sizeof p && lstat(p, &sb) == 0 &&
+		    S_ISREG(sb.st_mode) && sb.st_mtime < now - 86400)
+			unlink(p);
+	closedir(d);
+}
+
+/* Delivers every envelope in the outbox; what fails stays there. */
+static int
+flush(struct ctx *c)
+{
+	char dir[XC_PATH_MAX], p[XC_PATH_MAX], id[XC_ENVID_HEX + 1];
+	struct dirent *e;
+	xc_route r;
+	int64_t exp;
+	DIR *d;
+	int code = 0, rc, fd, failed = 0;
+
+	cli_path(dir, sizeof dir, "%s/new", c->outbox);
+	if ((d = opendir(dir)) == NULL)
+		return cli_report(XC_EREAD, dir);
+	while ((e = readdir(d)) != NULL) {
+		if (xc_envelope_parse_name(e->d_name, id, &exp) != 0 ||
+		    snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >=
+		    (int)sizeof p)
+			continue;
+		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;	/* another xc-send delivered it */
+		rc = xc_envelope_check(fd, (uint64_t)1 << 40, NULL, &r, NULL);
+		close(fd);
+		if (rc == 0)
+			rc = c->t.put(c->t.ctx, p, e->d_name, &r);
+		/* Gone from the outbox: another xc-send delivered it (it
+		 * unlinks only after its put succeeded). */
+		if (rc < 0 && access(p, F_OK) != 0 && errno == ENOENT)
+			continue;
+		if (rc < 0) {
+			if (!failed++)
+				cli_error("cannot deliver %s to the %s '%s': %s%s%s",
+				    id, c->t.name, c->spool.dir, xc_errdetail(),
+				    rc == XC_EWRITE || rc == XC_EREAD ? ": " : "",
+				    rc == XC_EWRITE || rc == XC_EREAD ?
+				    strerror(errno) : "");
+			code = EX_NETWORK;
+			continue;
+		}
+		if (unlink(p) != 0 && errno != ENOENT) {
+			cli_error("cannot remove '%s': %s", p, strerror(errno));
+			code = EX_SYSTEM;
+		}
+	}
+	closedir(d);
+	sweep_tmp(c);
+	if (failed)
+		cli_hint("%d envelope(s) kept in the outbox; xc-send --flush "
+		    "retries", failed);
+	/* A crash after this point delivers again: harmless, same name. */
+	cli_path(p, sizeof p, "%s/new/x", c->outbox);
+	if ((rc = xc_fsync_parent(p)) < 0 && code == 0)
+		code = cli_report(rc, dir);
+	return code;
+}
+
+/* Operands live as long as the process. */
+int
+main(int argc, char **argv)
+{
+	enum { OPT_HOME = 256, OPT_SPOOL, OPT_FLUSH };
+	static const struct option longopts[] = {
+		{"home", required_argument, NULL, OPT_HOME},
+		{"spool", required_argument, NULL, OPT_SPOOL},
+		{"flush", no_argument, NULL, OPT_FLUSH},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *homeopt = NULL, *spoolopt = NULL;
+	static struct ctx c;
+	int ch, code = 0, rc, onlyflush = 0, i, spool_rc;
+
+	prog = "xc-send";
+	cli_harden();
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1)
+		switch (ch) {
+		case OPT_HOME: homeopt = optarg; break;
+		case OPT_SPOOL: spoolopt = optarg; break;
+		case OPT_FLUSH: onlyflush = 1; break;
+		case 'h': help(); return cli_close_stdout(0);
+		case 'V':
+			printf("xc-send %s\n", XC_VERSION);
+			return cli_close_stdout(0);
+		default:
+			cli_bad_option(usage, argv, ch);
+		}
+	if (onlyflush && optind < argc)
+		cli_usage_error(usage, "--flush takes no operands");
+	if (sodium_init() < 0) {
+		cli_error("cannot initialise libsodium");
+		return EX_SYSTEM;
+	}
+	if (xc_home(c.home, homeopt) < 0) {
+		cli_error("%s", xc_errdetail());
+		return EX_SYSTEM;
+	}
+	if ((code = cli_spool_dir(c.home, spoolopt, c.spooldir)) != 0)
+		return code;
+	/* The outbox first: what is accepted is kept even when the spool is
+	 * missing (an unmounted share) or full; it is delivered later. */
+	cli_path(c.outbox, sizeof c.outbox, "%s/outbox", c.home);
+	if ((rc = xc_maildir_open(c.outbox)) < 0) {
+		cli_error("outbox '%s': %s: %s", c.outbox, xc_errdetail(),
+		    strerror(errno));
+		return EX_SYSTEM;
+	}
+	spool_rc = xc_spool_open(&c.spool, c.spooldir, 1);
+	c.max_size = spool_rc == 0 ? c.spool.max_size : XC_SPOOL_MAX_SIZE;
+	if (!onlyflush) {
+		if (optind == argc)
+			code = queue(&c, NULL);
+		for (i = optind; i < argc; i++) {
+			rc = queue(&c, argv[i]);
+			if (rc && !code)
+				code = rc;
+		}
+		if (fflush(stdout) != 0) {
+			cli_error("cannot write the ids: %s", strerror(errno));
+			code = EX_SYSTEM;
+		}
+	}
+	if (spool_rc < 0) {
+		cli_error("spool '%s': %s%s%s", c.spooldir, xc_errdetail(),
+		    spool_rc == XC_EWRITE ? ": " : "", spool_rc == XC_EWRITE ?
+		    strerror(errno) : "");
+		cli_hint("what was accepted waits in the outbox; xc-send "
+		    "--flush delivers it");
+		return cli_close_stdout(code ? code : EX_NETWORK);
+	}
+	xc_spool_transport(&c.spool, &c.t);
+	/* Deliver what is queued even when an operand was refused. */
+	rc = flush(&c);
+	if (rc && !code)
+		code = rc;
+	return cli_close_stdout(code);
+}

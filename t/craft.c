@@ -1,0 +1,598 @@
+/*
+ * craft.c - makes letters the way an attacker would: any tar, any header,
+ * signed with a real identity, in a real envelope.  A test tool for
+ * t/0810-letter-attacks.t, linked against lib/libxc.a; never installed.
+ *
+ *   craft wrap [-a] [--expires T] AGE1... < plaintext > envelope
+ *       xc_envelope_seal to those X25519 keys (12-bit mailbox tags).
+ *   craft sign HOME HANDLE < json > entry
+ *   craft sign - < json > entry
+ *       the "xc-letter" entry: frame line, JSON, LF.  The JSON is stdin
+ *       less one final LF, if there is one; it is signed as it is, with
+ *       the identity's seed (HOME holds an identity without passphrase),
+ *       or not at all ("- -") with "-".
+ *   craft hash < data
+ *       unpadded base64 of BLAKE2b-256 (the parts' "hash").
+ *   craft tar [--pad] [--mtime T] < spec > tar
+ *       a tar written as lib/letter.c writes one (libarchive, ustar with
+ *       pax records, no blocking, UTF-8 names, owners 0), one entry per
+ *       spec line: "file NAME PATH", "symlink NAME TARGET", "hardlink NAME
+ *       TARGET", "chardev NAME", "fifo NAME", "dir NAME", "empty COUNT"
+ *       (regular files e0 ... eCOUNT-1), and "pax KEY=VALUE": a pax
+ *       record (libarchive never writes most of them) in an 'x' entry
+ *       of its own before the next entry, formatted as libarchive
+ *       formats one.  NAME has no spaces; PATH, TARGET and KEY=VALUE run
+ *       to the end of the line.  --pad appends zero bytes up to
+ *       xc_padme() of the length.
+ *   craft zlib [BYTES] < data > stream
+ *       an RFC 1950 stream (level 6) of stdin, or of BYTES zero bytes.
+ *   craft flip DIR [AGE1...] < file
+ *       for every offset i, DIR/NNNNNN (i, six digits): the file with byte
+ *       i XORed with 1 << (i % 8); wrapped as by "craft wrap" when keys are
+ *       given.  Prints the number of files.
+ *
+ * Exit 0 on success, 2 on misuse, 1 on any other failure (with a message).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sodium.h>
+#include <zlib.h>
+
+#include "../lib/xc.h"
+
+#define CRAFT_MAX_IN ((size_t)1 << 30)	/* what craft holds in memory */
+#define CHUNK 65536
+
+static const char usage[] =
+    "usage: craft wrap [-a] [--expires T] AGE1... < plaintext\n"
+    "       craft sign HOME HANDLE < json | craft sign - < json\n"
+    "       craft hash < data\n"
+    "       craft tar [--pad] [--mtime T] < spec\n"
+    "       craft zlib [BYTES] < data\n"
+    "       craft flip DIR [AGE1...] < file\n";
+
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "craft: error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void
+misuse(void)
+{
+	fputs(usage, stderr);
+	exit(2);
+}
+
+/* All of stdin, at most CRAFT_MAX_IN bytes, in a buffer one byte longer
+ * (for a NUL). */
+static uint8_t *
+slurp(int fd, size_t *len)
+{
+	size_t cap = CHUNK, n = 0;
+	uint8_t *buf = malloc(cap + 1), *nb;
+	ssize_t r;
+
+	if (buf == NULL)
+		die("out of memory");
+	for (;;) {
+		if (n == cap) {
+			if (cap >= CRAFT_MAX_IN)
+				die("input over 1 GiB");
+			cap *= 2;
+			if ((nb = realloc(buf, cap + 1)) == NULL)
+				die("out of memory");
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die("cannot read: %s", strerror(errno));
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void
+put(int fd, const void *p, size_t n)
+{
+	if (xc_fd_write(&fd, p, n) < 0)
+		die("cannot write: %s", strerror(errno));
+}
+
+static int64_t
+number(const char *s)
+{
+	char *e;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &e, 10);
+	if (*s == '\0' || *e != '\0' || errno != 0 || v < 0)
+		die("not a number: '%s'", s);
+	return v;
+}
+
+/* ---- wrap ---- */
+
+static void
+keys_of(char **args, size_t n, uint8_t (*pks)[32], int *bits)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (xc_age_recipient_decode(pks[i], args[i], strlen(args[i])))
+			die("not an age recipient: '%s'", args[i]);
+		bits[i] = XC_DEFAULT_TAG_BITS;
+	}
+}
+
+static void
+wrap_mem(int out, const uint8_t *p, size_t len, const uint8_t (*pks)[32],
+    const int *bits, size_t n, int64_t expires, int armor)
+{
+	xc_memrd m = { p, len, 0 };
+	int rc;
+
+	rc = xc_envelope_seal((xc_rd){ xc_mem_read, &m },
+	    (xc_wr){ xc_fd_write, &out }, pks, bits, n, expires, armor);
+	if (rc < 0)
+		die("xc_envelope_seal: %s", xc_errdetail());
+}
+
+static int
+cmd_wrap(int argc, char **argv)
+{
+	uint8_t (*pks)[32];
+	int *bits, armor = 0, in = 0, rc;
+	int64_t expires = 0;
+	size_t n;
+
+	while (argc > 0 && argv[0][0] == '-') {
+		if (strcmp(argv[0], "-a") == 0)
+			armor = 1;
+		else if (strcmp(argv[0], "--expires") == 0 && argc > 1) {
+			expires = number(argv[1]);
+			argc--, argv++;
+		} else
+			misuse();
+		argc--, argv++;
+	}
+	if (argc < 1 || argc > XC_MAX_RECIPIENTS)
+		misuse();
+	n = (size_t)argc;
+	pks = calloc(n, sizeof *pks);
+	bits = calloc(n, sizeof *bits);
+	if (pks == NULL || bits == NULL)
+		die("out of memory");
+	keys_of(argv, n, pks, bits);
+	rc = xc_envelope_seal((xc_rd){ xc_fd_read, &in },
+	    (xc_wr){ xc_fd_write, &(int){ 1 } }, (const uint8_t (*)[32])pks,
+	    bits, n, expires, armor);
+	if (rc < 0)
+		die("xc_envelope_seal: %s", xc_errdetail());
+	free(pks);
+	free(bits);
+	return 0;
+}
+
+/* ---- sign ---- */
+
+static int
+cmd_sign(int argc, char **argv)
+{
+	static const char magic[] = "xc-letter-v1";
+	uint8_t *json, *seed = NULL, *sk, *msg, pk[32], sig[64];
+	char ik64[48], sig64[96];
+	size_t len;
+	int rc;
+
+	if (!(argc == 1 && strcmp(argv[0], "-") == 0) && argc != 2)
+		misuse();
+	json = slurp(0, &len);
+	if (len > 0 && json[len - 1] == '\n')
+		len--;
+	if (argc == 1) {
+		put(1, "xc-letter-v1 - -\n", 17);
+		put(1, json, len);
+		put(1, "\n", 1);
+		free(json);
+		return 0;
+	}
+	if ((rc = xc_identity_seed(argv[0], argv[1], NULL, 0, &seed)) < 0)
+		die("cannot read the identity seed: %s", xc_errdetail());
+	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL ||
+	    (msg = malloc(sizeof magic + len)) == NULL)
+		die("out of memory");
+	crypto_sign_seed_keypair(pk, sk, seed);
+	memcpy(msg, magic, sizeof magic);	/* with its NUL */
+	memcpy(msg + sizeof magic, json, len);
+	crypto_sign_detached(sig, NULL, msg, sizeof magic + len, sk);
+	sodium_free(sk);
+	sodium_free(seed);
+	xc_b64_encode(ik64, pk, 32);
+	xc_b64_encode(sig64, sig, 64);
+	put(1, magic, sizeof magic - 1);
+	put(1, " ", 1);
+	put(1, ik64, strlen(ik64));
+	put(1, " ", 1);
+	put(1, sig64, strlen(sig64));
+	put(1, "\n", 1);
+	put(1, json, len);
+	put(1, "\n", 1);
+	free(msg);
+	free(json);
+	return 0;
+}
+
+/* ---- hash ---- */
+
+static int
+cmd_hash(int argc, char **argv)
+{
+	crypto_generichash_state st;
+	uint8_t buf[CHUNK], h[32];
+	char b64[48];
+	size_t got;
+	int in = 0;
+
+	if (argc != 0)
+		misuse();
+	crypto_generichash_init(&st, NULL, 0, 32);
+	for (;;) {
+		if (xc_fd_read(&in, buf, sizeof buf, &got) < 0)
+			die("cannot read: %s", strerror(errno));
+		if (got == 0)
+			break;
+		crypto_generichash_update(&st, buf, got);
+	}
+	crypto_generichash_final(&st, h, 32);
+	xc_b64_encode(b64, h, 32);
+	printf("%s\n", b64);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- tar ---- */
+
+static uint64_t written;
+
+static la_ssize_t
+tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	put(1, buf, n);
+	written += n;
+	return (la_ssize_t)n;
+}
+
+static void
+entry(struct archive *a, const char *name, unsigned type, uint64_t size,
+    const char *link, int64_t mtime)
+{
+	struct archive_entry *e = archive_entry_new();
+
+	if (e == NULL)
+		die("out of memory");
+	archive_entry_copy_pathname(e, name);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, mtime, 0);
+	if (type == AE_IFLNK)
+		archive_entry_copy_symlink(e, link);
+	else if (link)
+		archive_entry_copy_hardlink(e, link);
+	if (type == AE_IFCHR) {
+		archive_entry_set_rdevmajor(e, 1);
+		archive_entry_set_rdevminor(e, 3);
+	}
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		die("cannot write a tar header: %s", archive_error_string(a));
+	archive_entry_free(e);
+}
+
+static void
+file_entry(struct archive *a, const char *name, const char *path,
+    int64_t mtime)
+{
+	struct stat st;
+	uint8_t buf[CHUNK];
+	size_t got;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0)
+		die("cannot open '%s'", path);
+	entry(a, name, AE_IFREG, (uint64_t)st.st_size, NULL, mtime);
+	for (;;) {
+		if (xc_fd_read(&fd, buf, sizeof buf, &got) < 0)
+			die("cannot read '%s'", path);
+		if (got == 0)
+			break;
+		if (archive_write_data(a, buf, got) != (la_ssize_t)got)
+			die("cannot write '%s' to the tar", path);
+	}
+	close(fd);
+}
+
+/* n as libarchive writes a numeric field: width-1 octal digits, then
+ * term. */
+static void
+octal(uint8_t *f, size_t width, uint64_t n, uint8_t term)
+{
+	size_t i;
+
+	for (i = width - 1; i > 0; i--, n >>= 3)
+		f[i - 1] = (uint8_t)('0' + (n & 7));
+	f[width - 1] = term;
+}
+
+/* The pax records collected so far, as an 'x' entry for name, written
+ * raw between libarchive's entries. */
+static void
+pax_entry(struct archive *a, const char *name, const char *recs, size_t n)
+{
+	static const uint8_t zero[512];
+	uint8_t b[512];
+	uint64_t sum = 0;
+	size_t i;
+
+	if (archive_write_finish_entry(a) != ARCHIVE_OK)
+		die("cannot finish an entry: %s", archive_error_string(a));
+	memset(b, 0, sizeof b);
+	snprintf((char *)b, 100, "PaxHeader/%s", name);
+	octal(b + 100, 7, 0644, ' ');	/* "000644 " NUL */
+	octal(b + 108, 7, 0, ' ');
+	octal(b + 116, 7, 0, ' ');
+	octal(b + 124, 12, n, ' ');
+	octal(b + 136, 12, 0, ' ');
+	b[156] = 'x';
+	memcpy(b + 257, "ustar\0" "00", 8);
+	octal(b + 329, 7, 0, ' ');
+	octal(b + 337, 7, 0, ' ');
+	memset(b + 148, ' ', 8);
+	for (i = 0; i < 512; i++)
+		sum += b[i];
+	octal(b + 148, 7, sum, 0);
+	put(1, b, 512);
+	put(1, recs, n);
+	put(1, zero, (512 - n % 512) % 512);
+	written += 512 + n + (512 - n % 512) % 512;
+}
+
+static int
+cmd_tar(int argc, char **argv)
+{
+	struct archive *a;
+	locale_t loc, old;
+	char *line = NULL, *type, *name, *rest;
+	size_t cap = 0;
+	ssize_t n;
+	int64_t mtime = 0;
+	int pad = 0;
+	FILE *spec = stdin;
+	char *recs = NULL;
+	size_t nrecs = 0;
+
+	for (; argc > 0; argc--, argv++)
+		if (strcmp(argv[0], "--pad") == 0)
+			pad = 1;
+		else if (strcmp(argv[0], "--mtime") == 0 && argc > 1) {
+			mtime = number(argv[1]);
+			argc--, argv++;
+		} else
+			misuse();
+	/* As lib/letter.c: names are UTF-8 through a per-thread locale. */
+	if ((loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == 0)
+		die("no C.UTF-8 locale");
+	old = uselocale(loc);
+	if ((a = archive_write_new()) == NULL ||
+	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "hdrcharset=UTF-8") != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+	    archive_write_open(a, NULL, NULL, tar_write_cb, NULL) !=
+	    ARCHIVE_OK)
+		die("cannot start the tar");
+	while ((n = getline(&line, &cap, spec)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		type = line;
+		if ((name = strchr(type, ' ')) == NULL)
+			die("bad spec line: '%s'", line);
+		*name++ = '\0';
+		if ((rest = strchr(name, ' ')) != NULL)
+			*rest++ = '\0';
+		if (strcmp(type, "pax") == 0) {
+			/* "LEN KEY=VALUE\n", LEN counting itself. */
+			size_t body = strlen(name) + (rest ? strlen(rest) + 1 :
+			    0) + 2, len = body + 1, d;
+			char *nr;
+			for (d = 10; len >= d; d *= 10)
+				len++;
+			if ((nr = realloc(recs, nrecs + len + 1)) == NULL)
+				die("out of memory");
+			recs = nr;
+			snprintf(recs + nrecs, len + 1, "%zu %s%s%s\n", len, name,
+			    rest ? " " : "", rest ? rest : "");
+			nrecs += len;
+			continue;
+		}
+		if (nrecs) {
+			pax_entry(a, name, recs, nrecs);
+			nrecs = 0;
+		}
+		if (strcmp(type, "file") == 0 && rest)
+			file_entry(a, name, rest, mtime);
+		else if (strcmp(type, "symlink") == 0 && rest)
+			entry(a, name, AE_IFLNK, 0, rest, mtime);
+		else if (strcmp(type, "hardlink") == 0 && rest)
+			entry(a, name, AE_IFREG, 0, rest, mtime);
+		else if (strcmp(type, "chardev") == 0 && !rest)
+			entry(a, name, AE_IFCHR, 0, NULL, mtime);
+		else if (strcmp(type, "fifo") == 0 && !rest)
+			entry(a, name, AE_IFIFO, 0, NULL, mtime);
+		else if (strcmp(type, "dir") == 0 && !rest)
+			entry(a, name, AE_IFDIR, 0, NULL, mtime);
+		else if (strcmp(type, "empty") == 0 && !rest) {
+			int64_t i, count = number(name);
+			char e[32];
+			for (i = 0; i < count; i++) {
+				snprintf(e, sizeof e, "e%lld", (long long)i);
+				entry(a, e, AE_IFREG, 0, NULL, mtime);
+			}
+		} else
+			die("bad spec line: '%s'", type);
+	}
+	free(line);
+	free(recs);
+	if (archive_write_close(a) != ARCHIVE_OK)
+		die("cannot finish the tar: %s", archive_error_string(a));
+	archive_write_free(a);
+	uselocale(old);
+	freelocale(loc);
+	if (pad) {
+		static const uint8_t zero[CHUNK];
+		uint64_t left = xc_padme(written) - written;
+		while (left > 0) {
+			size_t k = left < CHUNK ? (size_t)left : CHUNK;
+			put(1, zero, k);
+			left -= k;
+		}
+	}
+	return 0;
+}
+
+/* ---- zlib ---- */
+
+static int
+cmd_zlib(int argc, char **argv)
+{
+	static uint8_t in[CHUNK], out[CHUNK];
+	z_stream z;
+	int64_t zeros = -1;
+	size_t got;
+	int fd = 0, done = 0, zr;
+
+	if (argc > 1)
+		misuse();
+	if (argc == 1)
+		zeros = number(argv[0]);
+	memset(&z, 0, sizeof z);
+	if (deflateInit(&z, 6) != Z_OK)
+		die("cannot start zlib");
+	while (!done) {
+		if (zeros >= 0) {
+			got = zeros < CHUNK ? (size_t)zeros : CHUNK;
+			zeros -= (int64_t)got;
+		} else if (xc_fd_read(&fd, in, sizeof in, &got) < 0)
+			die("cannot read: %s", strerror(errno));
+		done = got == 0;
+		z.next_in = in;
+		z.avail_in = (uInt)got;
+		do {
+			z.next_out = out;
+			z.avail_out = sizeof out;
+			zr = deflate(&z, done ? Z_FINISH : Z_NO_FLUSH);
+			if (zr == Z_STREAM_ERROR)
+				die("zlib failed");
+			put(1, out, sizeof out - z.avail_out);
+		} while (z.avail_out == 0);
+	}
+	if (zr != Z_STREAM_END)
+		die("zlib did not finish");
+	deflateEnd(&z);
+	return 0;
+}
+
+/* ---- flip ---- */
+
+static int
+cmd_flip(int argc, char **argv)
+{
+	uint8_t *buf, (*pks)[32] = NULL;
+	int *bits = NULL, fd;
+	size_t len, i, n;
+	char path[4096];
+
+	if (argc < 1)
+		misuse();
+	n = (size_t)argc - 1;
+	if (n > XC_MAX_RECIPIENTS)
+		misuse();
+	if (n) {
+		pks = calloc(n, sizeof *pks);
+		bits = calloc(n, sizeof *bits);
+		if (pks == NULL || bits == NULL)
+			die("out of memory");
+		keys_of(argv + 1, n, pks, bits);
+	}
+	buf = slurp(0, &len);
+	for (i = 0; i < len; i++) {
+		uint8_t m = (uint8_t)(1u << (i % 8));
+		snprintf(path, sizeof path, "%s/%06zu", argv[0], i);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+			die("cannot create '%s'", path);
+		buf[i] ^= m;
+		if (n)
+			wrap_mem(fd, buf, len, (const uint8_t (*)[32])pks, bits,
+			    n, 0, 0);
+		else
+			put(fd, buf, len);
+		buf[i] ^= m;
+		if (close(fd) != 0)
+			die("cannot write '%s'", path);
+	}
+	printf("%zu\n", len);
+	free(buf);
+	free(pks);
+	free(bits);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "wrap", cmd_wrap }, { "sign", cmd_sign }, { "hash", cmd_hash },
+		{ "tar", cmd_tar }, { "zlib", cmd_zlib }, { "flip", cmd_flip },
+	};
+	size_t i;
+
+	if (sodium_init() < 0)
+		die("cannot initialise libsodium");
+	if (argc < 2)
+		misuse();
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 2, argv + 2);
+	misuse();
+	return 2;
+}
