@@ -226,10 +226,18 @@ part_name(char out[XC_MAX_NAME + 1], const char *path)
 		b++;
 	for (p = (const unsigned char *)b; *p && k < XC_MAX_NAME;) {
 		size_t n = xc_utf8_char(p, strlen((const char *)p));
+		char one[8];
 
-		if (n == 0 || *p < 0x20 || *p == 0x7f || *p == '\\') {
+		/* A character the library refuses in a name on its own
+		 * (bidirectional and invisible format ones) becomes '_' too. */
+		if (n > 1) {
+			memcpy(one, p, n);
+			one[n] = '\0';
+		}
+		if (n == 0 || *p < 0x20 || *p == 0x7f || *p == '\\' ||
+		    (n > 1 && xc_part_name_ok(one) != 0)) {
 			out[k++] = '_';
-			p++;
+			p += n > 1 ? n : 1;
 			continue;
 		}
 		if (k + n > XC_MAX_NAME)

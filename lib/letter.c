@@ -28,6 +28,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cjson/cJSON.h>
+#include <nettle/sha2.h>
 #include <sodium.h>
 #include <zlib.h>
 
@@ -38,6 +39,7 @@ static const char tagctx[] = "xc-mailbox-tag-v1";
 static const char hdrname[] = "xc-letter";
 #define IO_BUF 65536
 #define PIPE_CAP (1024 * 1024)
+#define PAX_MAX 512	/* "LEN path=" and a name of at most 255 bytes fit */
 
 /* ---- small pieces ---- */
 
@@ -68,7 +70,19 @@ xc_part_name_ok(const char *name)
 	for (; *p; p++)
 		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
 			return -1;
-	return xc_utf8_valid((const uint8_t *)name, n) ? 0 : -1;
+	if (!xc_utf8_valid((const uint8_t *)name, n))
+		return -1;
+	/* Bidirectional and invisible format characters (U+200B-U+200F,
+	 * U+202A-U+202E, U+2060-U+206F, U+FEFF) can make "exe.txt" show as
+	 * "txt.exe": not in names. */
+	for (p = (const unsigned char *)name; *p; p++)
+		if ((p[0] == 0xe2 && p[1] == 0x80 && ((p[2] >= 0x8b &&
+		    p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae))) ||
+		    (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa0 &&
+		    p[2] <= 0xaf) || (p[0] == 0xef && p[1] == 0xbb &&
+		    p[2] == 0xbf))
+			return -1;
+	return 0;
 }
 
 static void
@@ -259,7 +273,7 @@ restore_locale(locale_t l, locale_t old)
 
 /* Where stored bytes of a part go: hashed, and written when a is set. */
 struct emit {
-	crypto_generichash_state hs, raw;	/* stored bytes, source bytes */
+	struct sha256_ctx hs, raw;	/* stored bytes, source bytes */
 	uint64_t stored, size;
 	struct archive *a;
 };
@@ -267,7 +281,8 @@ struct emit {
 static int
 emit_stored(struct emit *e, const uint8_t *p, size_t n)
 {
-	crypto_generichash_update(&e->hs, p, n);
+	if (e->a == NULL)	/* pass one hashes; pass two only writes */
+		sha256_update(&e->hs, n, p);
 	e->stored += n;
 	if (e->a && n && archive_write_data(e->a, p, n) != (la_ssize_t)n)
 		return xc_fail(XC_EWRITE, "cannot write the letter");
@@ -284,8 +299,8 @@ pass(xc_part *pt, int zlib, struct emit *e, uint8_t *ibuf, uint8_t *obuf)
 	int rc = 0, zr, done = 0;
 
 	memset(&z, 0, sizeof z);
-	crypto_generichash_init(&e->hs, NULL, 0, 32);
-	crypto_generichash_init(&e->raw, NULL, 0, 32);
+	sha256_init(&e->hs);
+	sha256_init(&e->raw);
 	e->stored = e->size = 0;
 	if (zlib && deflateInit(&z, 6) != Z_OK)
 		return xc_fail(XC_ENOMEM, "cannot start zlib");
@@ -307,7 +322,7 @@ pass(xc_part *pt, int zlib, struct emit *e, uint8_t *ibuf, uint8_t *obuf)
 		}
 		done = n == 0;
 		if (zlib && e->a == NULL)	/* pass one may fall back */
-			crypto_generichash_update(&e->raw, in, n);
+			sha256_update(&e->raw, n, in);
 		e->size += n;
 		if (e->size > XC_MAX_PART) {
 			rc = xc_fail(XC_ELIMIT, "attachment larger than 4 GiB");
@@ -339,6 +354,31 @@ out:
 	return rc;
 }
 
+/* The size and times of an attachment, taken before pass one. */
+static void
+stamp(const xc_part *pt, int64_t out[3])
+{
+	struct stat sb;
+
+	memset(out, 0, 3 * sizeof *out);
+	if (fstat(pt->fd, &sb) == 0) {
+		out[0] = (int64_t)sb.st_size;
+		out[1] = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+		    sb.st_mtim.tv_nsec;
+		out[2] = (int64_t)sb.st_ctim.tv_sec * 1000000000 +
+		    sb.st_ctim.tv_nsec;
+	}
+}
+
+static int
+file_changed(const xc_part *pt)
+{
+	int64_t now[3];
+
+	stamp(pt, now);
+	return memcmp(now, pt->stamp, sizeof now) != 0;
+}
+
 /* Pass one: media type, whether zlib pays, size, stored size and hash. */
 static int
 prepare_part(xc_part *pt, uint8_t *ibuf, uint8_t *obuf)
@@ -356,6 +396,7 @@ prepare_part(xc_part *pt, uint8_t *ibuf, uint8_t *obuf)
 		if (lseek(pt->fd, 0, SEEK_SET) != 0)
 			return xc_fail(XC_EINVAL,
 			    "an attachment must be a regular file");
+		stamp(pt, pt->stamp);
 		if ((rc = xc_fd_read(&pt->fd, ibuf, IO_BUF, &n)) < 0)
 			return rc;
 		head = ibuf;
@@ -379,9 +420,9 @@ prepare_part(xc_part *pt, uint8_t *ibuf, uint8_t *obuf)
 	e.a = NULL;	/* hash only */
 	if ((rc = pass(pt, pays, &e, ibuf, obuf)) < 0)
 		return rc;
-	crypto_generichash_final(&e.hs, zh, 32);
+	sha256_digest(&e.hs, 32, zh);
 	if (pays)
-		crypto_generichash_final(&e.raw, rawh, 32);
+		sha256_digest(&e.raw, 32, rawh);
 	else
 		memcpy(rawh, zh, 32);
 	pt->size = e.size;
@@ -593,14 +634,16 @@ seal_thread(void *arg)
 	for (i = 0; i < o->nparts; i++) {
 		xc_part *pt = &o->parts[i];
 		struct emit e;
-		uint8_t h[32];
 		if ((rc = add_entry(a, pt->name, pt->stored, o->date)) < 0)
 			goto out;
 		e.a = a;
 		if ((rc = pass(pt, pt->zlib, &e, ibuf, obuf)) < 0)
 			goto out;
-		crypto_generichash_final(&e.hs, h, 32);
-		if (e.stored != pt->stored || sodium_memcmp(h, pt->hash, 32)) {
+		/* Hashing twice would halve the speed: a file that changed
+		 * between the passes shows in its size and times (and the
+		 * reader would refuse it anyway: its hash is signed). */
+		if (e.stored != pt->stored || (!pt->body &&
+		    file_changed(pt))) {
 			rc = xc_fail(XC_EREAD,
 			    "an attachment changed while it was sealed");
 			goto out;
@@ -1079,8 +1122,28 @@ struct shadow {
 	size_t have;		/* bytes of the current header block */
 	uint64_t data, pad;	/* still to skip: entry data, then zeros */
 	int end;		/* past the first zero block */
+	int pax;		/* the data is a pax record set: kept in rec */
+	uint8_t rec[PAX_MAX];
+	size_t reclen;
 	const char *bad;
 };
+
+/* xc writes a pax entry only for a name ustar cannot hold, and then exactly
+ * one record, "LEN path=NAME\n": anything else (linkpath, size, comments)
+ * could make libarchive read another structure than this check does. */
+static void
+shadow_pax(struct shadow *s)
+{
+	const uint8_t *r = s->rec;
+	size_t n = s->reclen, i, len = 0;
+
+	for (i = 0; i < n && i < 4 && r[i] >= '0' && r[i] <= '9'; i++)
+		len = len * 10 + (size_t)(r[i] - '0');
+	if (i == 0 || r[0] == '0' || len != n || i >= n || r[i] != ' ' ||
+	    n - i - 1 < 6 || memcmp(r + i + 1, "path=", 5) != 0 ||
+	    r[n - 1] != '\n' || memchr(r + i + 6, '\n', n - i - 7) != NULL)
+		s->bad = "pax records other than one path";
+}
 
 /* n-1 octal digits, then term: exactly as libarchive writes them. */
 static uint64_t
@@ -1123,6 +1186,10 @@ shadow_block(struct shadow *s)
 		s->data = octal(b + 124, 12, ' ', &ok);
 		if (!ok)
 			s->bad = "bad tar size field";
+		s->pax = b[156] == 'x';
+		s->reclen = 0;
+		if (s->pax && (s->data == 0 || s->data > PAX_MAX))
+			s->bad = "pax records other than one path";
 		s->pad = (512 - s->data % 512) % 512;
 	}
 }
@@ -1139,7 +1206,13 @@ shadow_feed(struct shadow *s, const uint8_t *p, size_t n)
 		}
 		if (s->data > 0) {
 			k = s->data < n ? (size_t)s->data : n;
+			if (s->pax) {	/* at most PAX_MAX: checked above */
+				memcpy(s->rec + s->reclen, p, k);
+				s->reclen += k;
+			}
 			s->data -= k;
+			if (s->data == 0 && s->pax)
+				shadow_pax(s);
 		} else if (s->pad > 0) {
 			k = s->pad < n ? (size_t)s->pad : n;
 			if (!sodium_is_zero(p, k))
@@ -1216,7 +1289,7 @@ static int
 read_part(xc_letter *L, struct archive *a, xc_lpart *p, uint8_t *buf,
     uint8_t *zbuf)
 {
-	crypto_generichash_state hs;
+	struct sha256_ctx hs;
 	struct sink k = { L, p, -1, 0 };
 	z_stream z;
 	uint8_t h[32];
@@ -1247,7 +1320,7 @@ read_part(xc_letter *L, struct archive *a, xc_lpart *p, uint8_t *buf,
 		rc = xc_fail(XC_ENOMEM, "cannot start zlib");
 		goto out;
 	}
-	crypto_generichash_init(&hs, NULL, 0, 32);
+	sha256_init(&hs);
 	for (;;) {
 		la_ssize_t n = archive_read_data(a, buf, IO_BUF);
 		if (n < 0) {
@@ -1263,7 +1336,7 @@ read_part(xc_letter *L, struct archive *a, xc_lpart *p, uint8_t *buf,
 			rc = xc_fail(XC_EPAYLOAD, "part longer than declared");
 			goto out;
 		}
-		crypto_generichash_update(&hs, buf, (size_t)n);
+		sha256_update(&hs, (size_t)n, buf);
 		if (!p->zlib) {
 			if ((rc = sink_write(&k, buf, (size_t)n)) < 0)
 				goto out;
@@ -1287,7 +1360,7 @@ read_part(xc_letter *L, struct archive *a, xc_lpart *p, uint8_t *buf,
 			goto out;
 		}
 	}
-	crypto_generichash_final(&hs, h, 32);
+	sha256_digest(&hs, 32, h);
 	if (in != p->stored || sodium_memcmp(h, p->hash, 32) != 0) {
 		rc = xc_fail(XC_ESIG, "a part does not match its signed hash");
 		goto out;
@@ -1296,8 +1369,14 @@ read_part(xc_letter *L, struct archive *a, xc_lpart *p, uint8_t *buf,
 		rc = xc_fail(XC_EPAYLOAD, "part shorter than declared");
 		goto out;
 	}
-	if (k.fd >= 0 && fsync(k.fd) != 0)
-		rc = xc_fail(XC_EWRITE, "cannot sync an attachment");
+	if (k.fd >= 0) {
+		/* The mode a new file would get, set on our own descriptor
+		 * (not by name: the directory may be shared). */
+		mode_t um = umask(0);
+		umask(um);
+		if (fchmod(k.fd, 0666 & ~um) != 0 || fsync(k.fd) != 0)
+			rc = xc_fail(XC_EWRITE, "cannot sync an attachment");
+	}
 out:
 	if (p->zlib)
 		inflateEnd(&z);
@@ -1570,13 +1649,6 @@ xc_letter_commit(xc_letter *L)
 		}
 		unlinkat(L->dirfd, p->tmp, 0);
 		p->tmp[0] = '\0';
-		{
-			mode_t um = umask(0);
-			umask(um);
-			if (fchmodat(L->dirfd, p->saved, 0666 & ~um, 0) != 0)
-				return xc_fail(XC_EWRITE,
-				    "cannot set an attachment's mode");
-		}
 	}
 	if (L->dirfd >= 0 && fsync(L->dirfd) != 0)
 		return xc_fail(XC_EWRITE, "cannot sync the output directory");

@@ -505,7 +505,8 @@ typedef struct {
 	char type[32];
 	uint64_t size, stored;
 	int zlib;
-	uint8_t hash[32];		/* BLAKE2b-256 of the stored bytes */
+	uint8_t hash[32];		/* SHA-256 of the stored bytes */
+	int64_t stamp[3];		/* size, mtime, ctime (ns) at pass one */
 } xc_part;
 
 typedef struct {

@@ -28,7 +28,7 @@ if ! [ -x "$CRAFT" ]; then
 	exit 255
 fi
 
-plan 122
+plan 132
 
 # Bounds: 64 MiB and 10 s; ASan needs more of both.  Under sanitizers
 # the flipped files go to xc-open 250 at a time (one run each would take
@@ -155,20 +155,6 @@ attack() {
 	bounds "$3"
 }
 
-# todo REASON DESC CMD...: a TAP TODO test, known to fail until REASON is
-# fixed (prove does not count it against the suite, and reports it when
-# it passes).
-todo() {
-	_r=$1 _d=$2
-	shift 2
-	_tap_n=$((_tap_n + 1))
-	if "$@" >&2; then
-		printf 'ok %d - %s # TODO %s\n' "$_tap_n" "$_d" "$_r"
-	else
-		printf 'not ok %d - %s # TODO %s\n' "$_tap_n" "$_d" "$_r"
-	fi
-}
-
 # ---- the control letters: the harness works ----
 letter ctl "$(header "$(body),$(file notes.txt notes.txt)")" \
 	"file message.txt body.txt" "file notes.txt notes.txt"
@@ -212,15 +198,11 @@ attack 3 "differs from its header" "pax path=../x over entry x" paxp
 
 # ---- pax records the signature does not cover ----
 # libarchive writes one record only, "path=" (long or non-ASCII names);
-# the shadow check does not look into 'x' entries, so other records are
-# bytes that can be added to a letter without its being refused.
-for r in "comment=hi" "linkpath=/etc/passwd"; do
+# the shadow check accepts exactly that and nothing else.
+for r in "comment=hi" "linkpath=/etc/passwd" "size=0"; do
 	letter paxr "$(header "$(body),$(file x notes.txt)")" \
 		"file message.txt body.txt" "pax $r" "file x notes.txt"
-	fresh
-	xc-open --home "$B" -d "$D" --allow-forwarded paxr.age > "$OUT" 2> "$ERR"
-	todo "the shadow check skips the records of pax entries" \
-		"pax record '$r' refused" test $? -eq 3
+	attack 3 "pax records other than one path" "pax record '$r'" paxr
 done
 
 # ---- entries that are not plain files ----

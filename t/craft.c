@@ -12,7 +12,8 @@
  *       the identity's seed (HOME holds an identity without passphrase),
  *       or not at all ("- -") with "-".
  *   craft hash < data
- *       unpadded base64 of BLAKE2b-256 (the parts' "hash").
+ *       a part's "hash" as lib/letter.c computes it: unpadded base64 of
+ *       SHA-256 (libsodium's, not the library's nettle).
  *   craft tar [--pad] [--mtime T] < spec > tar
  *       a tar written as lib/letter.c writes one (libarchive, ustar with
  *       pax records, no blocking, UTF-8 names, owners 0), one entry per
@@ -255,7 +256,7 @@ cmd_sign(int argc, char **argv)
 static int
 cmd_hash(int argc, char **argv)
 {
-	crypto_generichash_state st;
+	crypto_hash_sha256_state st;
 	uint8_t buf[CHUNK], h[32];
 	char b64[48];
 	size_t got;
@@ -263,15 +264,15 @@ cmd_hash(int argc, char **argv)
 
 	if (argc != 0)
 		misuse();
-	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_hash_sha256_init(&st);
 	for (;;) {
 		if (xc_fd_read(&in, buf, sizeof buf, &got) < 0)
 			die("cannot read: %s", strerror(errno));
 		if (got == 0)
 			break;
-		crypto_generichash_update(&st, buf, got);
+		crypto_hash_sha256_update(&st, buf, got);
 	}
-	crypto_generichash_final(&st, h, 32);
+	crypto_hash_sha256_final(&st, h);
 	xc_b64_encode(b64, h, 32);
 	printf("%s\n", b64);
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -267,7 +267,10 @@ test_names(void)
 	static const char *const bad[] = { "", ".", "..", ".hidden", "-rf",
 	    "../x", "/etc/x", "a/b", "a\\b", "a\x01", "\x1f", "a\x7f",
 	    "tab\there", "new\nline", "\xc0\x80", "\xff", "\xed\xa0\x80",
-	    "\xf4\x90\x80\x80", "\xe2\x82", "a\xc3", NULL };
+	    "\xf4\x90\x80\x80", "\xe2\x82", "a\xc3",
+	    /* right-to-left override, zero-width space, word joiner, BOM */
+	    "exe\xe2\x80\xaetxt.", "a\xe2\x80\x8b" "b", "a\xe2\x81\xa0",
+	    "\xef\xbb\xbf" "a", NULL };
 	char name[300];
 	size_t i;
 
