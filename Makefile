@@ -132,9 +132,10 @@ vectors: lib/libxc.a
 	./t/vectors/card/generate t/vectors/card
 	rm -f t/vectors/card/generate
 
-bench: all
+bench: all t/craft
 	sh t/bench.sh
 	sh t/bench-letters.sh
+	sh t/bench-delivery.sh
 
 demo: all
 	sh t/demo.sh
