@@ -669,3 +669,78 @@ cli_path(char *out, size_t cap, const char *fmt, ...)
 		exit(EX_SYSTEM);
 	}
 }
+
+int
+cli_own_keys(const char *home, const char *me, const char *pwfile, int tty,
+    int64_t now, xc_ids *ids, struct cli_key **keys)
+{
+	char (*hs)[XC_HANDLE_MAX + 1], *pw = NULL;
+	size_t nh = 0, i, n, before, pwlen = 0;
+	struct cli_key *k;
+	int code = 0, rc;
+
+	*keys = NULL;
+	if ((hs = calloc(256, sizeof *hs)) == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	if (me) {
+		if (xc_handle_norm(hs[0], me, strlen(me)) != 0) {
+			cli_error("'%s' is not a handle", me);
+			free(hs);
+			return EX_USAGE_;
+		}
+		nh = 1;
+	} else if (xc_identity_list(home, hs, 256, &nh) < 0) {
+		free(hs);
+		return cli_report(XC_EREAD, home);
+	}
+	if (nh == 0) {
+		cli_error("no identity in this keyring");
+		cli_hint("make one with: xc-keygen @HANDLE");
+		free(hs);
+		return EX_SYSTEM;
+	}
+	for (i = 0; i < nh; i++) {
+		xc_card card;
+		/* One passphrase is asked once and tried on every identity. */
+		if (xc_identity_locked(home, hs[i]) == 1 && pw == NULL) {
+			if (pwfile == NULL && !tty) {
+				cli_error("@%s: keys are passphrase-protected",
+				    hs[i]);
+				cli_hint("give --passphrase-file FILE");
+				code = EX_SYSTEM;
+				goto out;
+			}
+			code = pwfile ? cli_passphrase_file(pwfile, &pw, &pwlen) :
+			    cli_passphrase_tty(0, &pw, &pwlen);
+			if (code)
+				goto out;
+		}
+		before = xc_ids_count(ids);
+		if ((rc = xc_identity_keys(home, hs[i], now, pw, pwlen, ids,
+		    &n)) < 0 || (rc = xc_identity_get(home, hs[i], &card)) < 0) {
+			cli_error("@%s: %s", hs[i], rc == XC_ENOTFOUND ?
+			    "no such identity" : xc_errdetail());
+			code = rc == XC_ENOTFOUND ? EX_SYSTEM : cli_exit_code(rc);
+			goto out;
+		}
+		if ((k = realloc(*keys, (xc_ids_count(ids) + 1) * sizeof *k))
+		    == NULL) {
+			cli_error("out of memory");
+			code = EX_SYSTEM;
+			goto out;
+		}
+		*keys = k;
+		for (; before < xc_ids_count(ids); before++) {
+			xc_ids_recipient(ids, before, k[before].pk);
+			memcpy(k[before].handle, hs[i], sizeof hs[i]);
+			k[before].tag_bits = card.tag_bits;
+		}
+	}
+out:
+	if (pw)
+		cli_passphrase_free(pw);
+	free(hs);
+	return code;
+}

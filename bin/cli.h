@@ -7,6 +7,7 @@
 #define XC_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../lib/xc.h"
 
@@ -81,6 +82,18 @@ struct cli_out {
 int cli_out_open(struct cli_out *o, const char *path, const char *inpath);
 int cli_out_commit(struct cli_out *o);
 void cli_out_abort(struct cli_out *o);
+
+/* The encryption keys of the own identities (all, or me's) still on disk,
+ * added to ids; *keys (malloc'd) gives, key by key, its public half, its
+ * identity's handle and tag bits.  A passphrase-protected identity needs
+ * pwfile, or with tty the terminal.  Returns an exit code. */
+struct cli_key {
+	uint8_t pk[32];
+	char handle[XC_HANDLE_MAX + 1];
+	int tag_bits;
+};
+int cli_own_keys(const char *home, const char *me, const char *pwfile,
+    int tty, int64_t now, xc_ids *ids, struct cli_key **keys);
 
 /* The spool: opt, else $XC_SPOOL, else "spool DIR" in $XC_HOME/config,
  * else $XC_HOME/spool.  Returns an exit code. */

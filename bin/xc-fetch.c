@@ -54,17 +54,12 @@ help(void)
 	    "See xc-fetch(1), xc-spool(5), xc(7).\n");
 }
 
-struct key {
-	uint8_t pk[32];
-	int bits;
-};
-
 struct ctx {
 	char home[XC_PATH_MAX], inbox[XC_PATH_MAX], spooldir[XC_PATH_MAX];
 	xc_spool spool;
 	xc_transport t;
 	xc_ids *ids;
-	struct key *keys;
+	struct cli_key *keys;
 	size_t nkeys;
 	xc_seen seen;
 	int64_t now;
@@ -141,7 +136,7 @@ consider(void *arg, const char *name)
 	for (i = 0; i < r.ntags && !mine; i++)
 		for (j = 0; j < c->nkeys && !mine; j++)
 			mine = xc_mailbox_match(r.tags[i], c->keys[j].pk,
-			    c->keys[j].bits);
+			    c->keys[j].tag_bits);
 	/* A tag is a hint; the key decides (tags collide). */
 	if (mine && xc_age_unwrap(&h, c->ids, fk, NULL) != 0)
 		mine = 0;
@@ -168,78 +163,6 @@ out:
 	return rc;
 }
 
-static int
-load_keys(struct ctx *c, const char *me, const char *pwfile)
-{
-	char (*hs)[XC_HANDLE_MAX + 1], *pw = NULL;
-	size_t nh = 0, i, n, before;
-	size_t pwlen = 0;
-	int code = 0, rc;
-
-	if ((hs = calloc(256, sizeof *hs)) == NULL ||
-	    (c->ids = xc_ids_new()) == NULL) {
-		free(hs);
-		cli_error("out of memory");
-		return EX_SYSTEM;
-	}
-	if (me) {
-		if (xc_handle_norm(hs[0], me, strlen(me)) != 0) {
-			cli_error("'%s' is not a handle", me);
-			free(hs);
-			return EX_USAGE_;
-		}
-		nh = 1;
-	} else if (xc_identity_list(c->home, hs, 256, &nh) < 0) {
-		free(hs);
-		return cli_report(XC_EREAD, c->home);
-	}
-	if (nh == 0) {
-		cli_error("no identity in this keyring");
-		cli_hint("make one with: xc-keygen @HANDLE");
-		free(hs);
-		return EX_SYSTEM;
-	}
-	for (i = 0; i < nh; i++) {
-		xc_card card;
-		if (xc_identity_locked(c->home, hs[i]) == 1 && pw == NULL) {
-			if (pwfile == NULL) {
-				cli_error("@%s: keys are passphrase-protected",
-				    hs[i]);
-				cli_hint("give --passphrase-file FILE");
-				code = EX_SYSTEM;
-				goto out;
-			}
-			if ((code = cli_passphrase_file(pwfile, &pw, &pwlen)))
-				goto out;
-		}
-		before = xc_ids_count(c->ids);
-		if ((rc = xc_identity_keys(c->home, hs[i], c->now, pw, pwlen,
-		    c->ids, &n)) < 0 ||
-		    (rc = xc_identity_get(c->home, hs[i], &card)) < 0) {
-			cli_error("@%s: %s", hs[i], rc == XC_ENOTFOUND ?
-			    "no such identity" : xc_errdetail());
-			code = rc == XC_ENOTFOUND ? EX_SYSTEM : cli_exit_code(rc);
-			goto out;
-		}
-		c->keys = realloc(c->keys, xc_ids_count(c->ids) *
-		    sizeof *c->keys);
-		if (c->keys == NULL) {
-			code = EX_SYSTEM;
-			goto out;
-		}
-		for (; before < xc_ids_count(c->ids); before++) {
-			xc_ids_recipient(c->ids, before, c->keys[before].pk);
-			c->keys[before].bits = card.tag_bits;
-		}
-	}
-	c->nkeys = xc_ids_count(c->ids);
-out:
-	if (pw)
-		cli_passphrase_free(pw);
-	free(hs);
-	return code;
-}
-
 /* The buckets my keys' tags fall in: one per key with at least 8 tag
  * bits, 2^(8-k) for a key with k < 8. */
 static int
@@ -252,7 +175,8 @@ buckets(const struct ctx *c, uint8_t want[256])
 	for (i = 0; i < c->nkeys; i++)
 		for (b = 0; b < 256; b++) {
 			uint8_t tag[XC_TAG_LEN] = { (uint8_t)b };
-			int bits = c->keys[i].bits < 8 ? c->keys[i].bits : 8;
+			int bits = c->keys[i].tag_bits < 8 ?
+			    c->keys[i].tag_bits : 8;
 			if (xc_mailbox_match(tag, c->keys[i].pk, bits) &&
 			    !want[b]) {
 				want[b] = 1;
@@ -523,8 +447,15 @@ main(int argc, char **argv)
 		close(lockfd);
 		return EX_SYSTEM;
 	}
-	if ((code = load_keys(&c, me, pwfile)) != 0)
+	if ((c.ids = xc_ids_new()) == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
 		goto out;
+	}
+	if ((code = cli_own_keys(c.home, me, pwfile, 0, c.now, c.ids,
+	    &c.keys)) != 0)
+		goto out;
+	c.nkeys = xc_ids_count(c.ids);
 	c.record_mine_only = me != NULL;
 	cli_path(p, sizeof p, "%s/state/seen", c.home);
 	if ((rc = xc_seen_load(&c.seen, p, c.now)) < 0) {

@@ -78,7 +78,7 @@ struct ctx {
 	char home[XC_PATH_MAX];
 	xc_ids *ids;
 	size_t nkeys;
-	char (*owner)[XC_HANDLE_MAX + 1];	/* handle of each key, or "" */
+	struct cli_key *owner;	/* each key's identity ("" with -i) */
 	const char *dirpath;
 	int dirfd, json, minlevel, allowfwd, keyring;
 	int64_t now;
@@ -445,7 +445,7 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 	for (i = 0; i < c->nkeys; i++)
 		if (xc_ids_recipient(c->ids, i, pk) == 0 &&
 		    sodium_memcmp(pk, L.key, 32) == 0) {
-			me = c->owner[i];
+			me = c->owner[i].handle;
 			break;
 		}
 	if (L.rewrapped)
@@ -602,71 +602,6 @@ open_stdin(const struct ctx *c)
 	return code;
 }
 
-/* Loads the keys of every own identity (or just -u's), each still valid
- * one: the current key and retired keys in their grace period. */
-static int
-load_keyring(struct ctx *c, const char *me, const char *pwfile)
-{
-	char (*hs)[XC_HANDLE_MAX + 1];
-	char *pw = NULL;
-	size_t nh = 0, i, n, before, pwlen = 0;
-	int code = 0, rc;
-
-	if ((hs = calloc(256, sizeof *hs)) == NULL) {
-		cli_error("out of memory");
-		return EX_SYSTEM;
-	}
-	if (me) {
-		if (xc_handle_norm(hs[0], me, strlen(me)) != 0) {
-			cli_error("'%s' is not a handle", me);
-			free(hs);
-			return EX_USAGE_;
-		}
-		nh = 1;
-	} else if (xc_identity_list(c->home, hs, 256, &nh) < 0) {
-		code = cli_report(XC_EREAD, c->home);
-		goto out;
-	}
-	if (nh == 0) {
-		cli_error("no identity in this keyring");
-		cli_hint("make one with: xc-keygen @HANDLE, or give -i FILE");
-		code = EX_SYSTEM;
-		goto out;
-	}
-	for (i = 0; i < nh; i++) {
-		if (xc_identity_locked(c->home, hs[i]) == 1 && pw == NULL) {
-			code = pwfile ? cli_passphrase_file(pwfile, &pw,
-			    &pwlen) : cli_passphrase_tty(0, &pw, &pwlen);
-			if (code)
-				goto out;
-		}
-		before = xc_ids_count(c->ids);
-		rc = xc_identity_keys(c->home, hs[i], c->now, pw,
-		    pwlen, c->ids, &n);
-		if (rc < 0) {
-			cli_error("@%s: %s", hs[i], rc == XC_ENOTFOUND ?
-			    "no such identity" : xc_errdetail());
-			code = rc == XC_ENOTFOUND ? EX_SYSTEM :
-			    cli_exit_code(rc);
-			goto out;
-		}
-		c->owner = realloc(c->owner, (before + n + 1) *
-		    sizeof *c->owner);
-		if (c->owner == NULL) {
-			code = EX_SYSTEM;
-			goto out;
-		}
-		for (; before < xc_ids_count(c->ids); before++)
-			memcpy(c->owner[before], hs[i], sizeof hs[i]);
-	}
-	c->nkeys = xc_ids_count(c->ids);
-out:
-	if (pw)
-		cli_passphrase_free(pw);
-	free(hs);
-	return code;
-}
-
 static int
 letters(struct ctx *c, const char *homeopt, const char *me,
     const char *dirpath, const char *pwfile, int askpw, const char *outpath,
@@ -715,8 +650,12 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 			code = EX_SYSTEM;
 			goto out;
 		}
-	} else if ((code = load_keyring(c, me, pwfile)) != 0)
-		goto out;
+	} else {
+		if ((code = cli_own_keys(c->home, me, pwfile, 1, c->now,
+		    c->ids, &c->owner)) != 0)
+			goto out;
+		c->nkeys = xc_ids_count(c->ids);
+	}
 	if (nops == 0)
 		code = open_stdin(c);
 	for (i = 0; i < (size_t)nops; i++) {

@@ -11,7 +11,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 248
+plan 258
 
 bail() {
 	echo "Bail out! $*"
@@ -487,5 +487,22 @@ mkdir o1
 expect_exit 0 xc-open --home alice --json -d o1 self.age
 is "$(jf from verification to level)|$(listing o1)" "alice|own|alice|2|two.bin/" \
     "a note to self: verification own"
+
+# ---- a passphrase-protected keyring ----
+printf 'correct horse\n' > pw.txt
+printf 'wrong horse\n' > badpw.txt
+chmod 600 pw.txt badpw.txt
+expect_exit 0 xc-keygen --home dan --passphrase-file pw.txt @dan
+xc-keygen --home dan --card > dan.card 2>/dev/null
+expect_exit 0 xc-seal --home alice -R dan.card -o dan.age two.txt
+mkdir pd
+must_fail 4 xc-open --home dan -d pd dan.age < /dev/null
+like "$(cat "$ERR")" 'passphrase' "a locked keyring without a passphrase: says so"
+must_fail 1 xc-open --home dan --passphrase-file badpw.txt -d pd dan.age
+expect_exit 0 xc-open --home dan --passphrase-file pw.txt -d pd dan.age
+is "$(cat "$OUT")" "$(cat two.txt)" "a locked keyring opens with --passphrase-file"
+expect_exit 0 xc-seal --home dan --passphrase-file pw.txt -r @alice -o fromdan.age two.txt
+expect_exit 0 xc-open --home alice --json -d pd fromdan.age
+is "$(jf from)" "dan" "a letter signed with a protected identity key"
 
 done_testing
