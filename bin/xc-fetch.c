@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,11 +300,8 @@ expire(struct ctx *c)
 		closedir(d);
 	}
 	cli_path(p, sizeof p, "%s/state/expiring.lock", c->home);
-	if ((lockfd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) < 0)
+	if (xc_lock(p, 1, &lockfd) < 0)
 		return;
-	while (flock(lockfd, LOCK_EX) != 0 && errno == EINTR)
-		;
 	cli_path(p, sizeof p, "%s/state/expiring", c->home);
 	if (xc_read_file(p, (size_t)1 << 26, 0, &buf, &len) < 0) {
 		close(lockfd);
@@ -429,22 +425,13 @@ main(int argc, char **argv)
 		return EX_SYSTEM;
 	}
 	cli_path(p, sizeof p, "%s/state/fetch.lock", c.home);
-	if ((lockfd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) < 0) {
-		cli_error("cannot open '%s': %s", p, strerror(errno));
-		return EX_SYSTEM;
-	}
-	while (flock(lockfd, LOCK_EX | (nowait ? LOCK_NB : 0)) != 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EWOULDBLOCK) {
+	if ((rc = xc_lock(p, !nowait, &lockfd)) < 0) {
+		if (rc == XC_ELOCKED) {
 			cli_error("another xc-fetch is running on '%s'",
 			    c.home);
-			close(lockfd);
 			return EX_BUSY;
 		}
 		cli_error("cannot lock '%s': %s", p, strerror(errno));
-		close(lockfd);
 		return EX_SYSTEM;
 	}
 	if ((c.ids = xc_ids_new()) == NULL) {

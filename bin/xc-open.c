@@ -15,7 +15,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -370,11 +369,8 @@ remember_expiring(const struct ctx *c, const xc_letter *L)
 	if (xc_mkdirs(p) < 0)
 		return;
 	cli_path(p, sizeof p, "%s/state/expiring.lock", c->home);
-	if ((lockfd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) < 0)
+	if (xc_lock(p, 1, &lockfd) < 0)
 		return;
-	while (flock(lockfd, LOCK_EX) != 0 && errno == EINTR)
-		;
 	cli_path(p, sizeof p, "%s/state/expiring", c->home);
 	if ((fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) >= 0) {

@@ -345,18 +345,20 @@ kpath(char out[XC_PATH_MAX], const char *home, const char *kind,
 #define cpath(out, home, handle, file) \
 	kpath(out, home, "contacts", handle, file)
 
-/* Opens (creating) and exclusively flocks path; closing *fd unlocks. */
-static int
-lock_file(const char *path, int *fd)
+int
+xc_lock(const char *path, int wait, int *fd)
 {
 	if ((*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600)) < 0)
 		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EWRITE,
 		    "cannot open a lock file");
-	while (flock(*fd, LOCK_EX) != 0)
+	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0)
 		if (errno != EINTR) {
+			int busy = errno == EWOULDBLOCK;
 			close(*fd);
-			return xc_fail(XC_EWRITE, "cannot lock");
+			*fd = -1;
+			return busy ? xc_fail(XC_ELOCKED, "locked by another "
+			    "process") : xc_fail(XC_EWRITE, "cannot lock");
 		}
 	return 0;
 }
@@ -565,7 +567,7 @@ lock_identity(const char *home, const char *handle, int *fd)
 
 	if ((rc = path_of(p, home, handle, "lock")) < 0)
 		return rc;
-	return lock_file(p, fd);
+	return xc_lock(p, 1, fd);
 }
 
 int
@@ -773,7 +775,7 @@ lock_contact(const char *home, const char *handle, int *fd)
 	if ((rc = cpath(p, home, handle, NULL)) < 0 || (rc = xc_mkdirs(p)) < 0 ||
 	    (rc = cpath(p, home, handle, "lock")) < 0)
 		return rc;
-	return lock_file(p, fd);
+	return xc_lock(p, 1, fd);
 }
 
 static int

@@ -335,6 +335,9 @@ void xc_safety_number(char out[XC_SAFETY_LEN + 1], const xc_card *a,
 /* The home: opt if given, else $XC_HOME, else $XDG_DATA_HOME/xc, else
  * $HOME/.local/share/xc.  XC_EINVAL when none can be found. */
 int xc_home(char out[XC_PATH_MAX], const char *opt);
+/* Opens (creating, 0600) and exclusively flocks path; closing *fd unlocks.
+ * Without wait, a lock held elsewhere is XC_ELOCKED at once. */
+int xc_lock(const char *path, int wait, int *fd);
 /* fsync(2) of the directory that holds path. */
 int xc_fsync_parent(const char *path);
 /* Creates dir and its missing parents (new ones mode 0700). */
