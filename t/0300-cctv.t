@@ -29,7 +29,7 @@ $| = 1;
 
 my $root = abs_path(dirname($0) . '/..');
 my $bin = abs_path($ENV{XC_BIN} // "$root/bin");
-my $vectors = "$root/../shared/vectors/age";
+my $vectors = "$root/t/vectors/age";
 if (!-x "$bin/xc-open") {
 	print "Bail out! $bin/xc-open is missing: run make first\n";
 	exit 255;

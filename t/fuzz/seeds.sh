@@ -1,7 +1,7 @@
 #!/bin/sh
 # seeds.sh - fills t/fuzz/seed-{header,armor,decrypt}/ with the age files
 # of the CCTV vectors (inflated where the vector says `compressed: zlib`),
-# read in place from ../shared/vectors/age, t/fuzz/seed-json/ with the
+# read in place from t/vectors/age, t/fuzz/seed-json/ with the
 # small documents written below, and t/fuzz/seed-card/ with the card
 # vectors of t/vectors/card/: each whole card, and its JSON line alone
 # (fuzz-card signs an input that is not a card), and t/fuzz/seed-letter/
@@ -9,7 +9,7 @@
 # `make fuzz-seeds`.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
-vectors=${XC_VECTORS:-$root/../shared/vectors/age}
+vectors=${XC_VECTORS:-$root/t/vectors/age}
 out=$root/t/fuzz
 rm -rf "$out/seed-header" "$out/seed-armor" "$out/seed-decrypt"
 mkdir -p "$out/seed-header" "$out/seed-armor" "$out/seed-decrypt"

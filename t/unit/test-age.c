@@ -107,7 +107,7 @@ header_roundtrip(void)
 	DIR *d;
 
 	if (dir == NULL)
-		dir = "../shared/vectors/age";
+		dir = "t/vectors/age";
 	if ((d = opendir(dir)) == NULL) {
 		ok(0, "open vectors directory '%s'", dir);
 		return;
