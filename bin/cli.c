@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -743,4 +744,23 @@ out:
 		cli_passphrase_free(pw);
 	free(hs);
 	return code;
+}
+
+int64_t
+cli_now(void)
+{
+	const char *s = getenv("XC_TEST_NOW");
+	int64_t now = (int64_t)time(NULL);
+	long long v;
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return now;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return now;	/* not a number: the real clock */
+	if (*s == '+' || *s == '-')
+		return now + (int64_t)v;
+	return (int64_t)v;
 }

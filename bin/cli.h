@@ -104,6 +104,11 @@ int cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX]);
 void cli_path(char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The time every program works with: time(2), unless XC_TEST_NOW is set
+ * (for tests only, documented in xc(7)): "SECONDS" is that Unix time,
+ * "+SECONDS" or "-SECONDS" that far from the real time. */
+int64_t cli_now(void);
+
 /* Flushes and checks stdout before exit: a failed write is never exit 0. */
 int cli_close_stdout(int code);
 

@@ -397,7 +397,7 @@ main(int argc, char **argv)
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	c.now = (int64_t)time(NULL);
+	c.now = cli_now();
 	if (xc_home(c.home, homeopt) < 0) {
 		cli_error("%s", xc_errdetail());
 		return EX_SYSTEM;

@@ -100,7 +100,7 @@ gen(const char *outpath)
 	}
 	xc_x25519_keygen(pk, sk);
 	xc_age_recipient_encode(rcpt, sizeof rcpt, pk);
-	if (xc_age_identity_file(text, 512, sk, (int64_t)time(NULL)) < 0) {
+	if (xc_age_identity_file(text, 512, sk, cli_now()) < 0) {
 		cli_error("cannot encode the identity");
 		code = EX_SYSTEM;
 		goto out;
@@ -209,7 +209,7 @@ create(const char *home, const char *arg)
 	}
 	if ((code = get_passphrase(1, &pw, &pwlen)) != 0)
 		return code;
-	rc = xc_identity_create(home, h, (int64_t)time(NULL), pw, pwlen,
+	rc = xc_identity_create(home, h, cli_now(), pw, pwlen,
 	    &card, &len);
 	if (pw)
 		cli_passphrase_free(pw);
@@ -242,7 +242,7 @@ rotate(const char *home, const char *arg, int64_t grace)
 		if ((code = get_passphrase(0, &pw, &pwlen)) != 0)
 			return code;
 	}
-	rc = xc_identity_rotate(home, h, (int64_t)time(NULL), grace, pw, pwlen,
+	rc = xc_identity_rotate(home, h, cli_now(), grace, pw, pwlen,
 	    &card, &len);
 	if (pw)
 		cli_passphrase_free(pw);
@@ -259,7 +259,7 @@ rotate(const char *home, const char *arg, int64_t grace)
 		}
 		return keyring_error(rc, h);
 	}
-	xc_identity_sweep(home, h, (int64_t)time(NULL));
+	xc_identity_sweep(home, h, cli_now());
 	fwrite(card, 1, len, stdout);
 	free(card);
 	return 0;

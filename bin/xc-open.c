@@ -615,7 +615,7 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	c->now = (int64_t)time(NULL);
+	c->now = cli_now();
 	c->dirpath = dirpath ? dirpath : ".";
 	if ((c->dirfd = open(c->dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
 	    < 0) {

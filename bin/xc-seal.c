@@ -113,7 +113,7 @@ sign(const char *homeopt, const char *me, const char *path,
 		goto out;
 	bcopy = strdup(path);
 	snprintf(trusted, sizeof trusted, "timestamp:%lld\tfile:%s\thashed\t"
-	    "xc:@%s", (long long)time(NULL), bcopy ? basename(bcopy) : "-", h);
+	    "xc:@%s", (long long)cli_now(), bcopy ? basename(bcopy) : "-", h);
 	free(bcopy);
 	snprintf(untrusted, sizeof untrusted, "signature from xc identity @%s",
 	    h);
@@ -363,7 +363,7 @@ letter(const struct letter_args *la)
 	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1], *pw = NULL, *card = NULL;
 	uint8_t *seed = NULL, *body = NULL;
 	size_t bodylen = 0, cardlen = 0, pwlen = 0, i, nto = 0, np = 0;
-	int64_t now = (int64_t)time(NULL), ttl = 0;
+	int64_t now = cli_now(), ttl = 0;
 	int code = 0, rc, infd = -1, allverified = 1;
 	xc_card *to = NULL;
 	xc_part *parts = NULL;

@@ -162,7 +162,7 @@ sweep_tmp(const struct ctx *c)
 	char dir[XC_PATH_MAX], p[XC_PATH_MAX];
 	struct dirent *e;
 	struct stat sb;
-	time_t now = time(NULL);
+	time_t now = time(NULL);	/* file times are real ones */
 	DIR *d;
 
 	cli_path(dir, sizeof dir, "%s/tmp", c->outbox);

@@ -124,7 +124,7 @@ import(const char *home, const char *path, int quiet)
 
 	if ((code = cli_slurp(path, XC_MAX_CARD, 0, &buf, &len)) != 0)
 		return code;
-	rc = xc_contact_import(home, buf, len, (int64_t)time(NULL), &outcome,
+	rc = xc_contact_import(home, buf, len, cli_now(), &outcome,
 	    &ct);
 	cli_slurp_free(buf, len);
 	if (rc == XC_EKEYCHANGE) {
@@ -364,7 +364,7 @@ main(int argc, char **argv)
 	const char *homeopt = NULL, *me = NULL, *who = NULL, *mfile = NULL,
 	    *xsig = NULL, *rwho = NULL;
 	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1];
-	time_t now = time(NULL);
+	time_t now = (time_t)cli_now();
 
 	prog = "xc-verify";
 	cli_harden();

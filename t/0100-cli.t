@@ -5,7 +5,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 98
+plan 101
 
 # Fixtures come from the real age, so this test does not depend on xc-keygen.
 age-keygen -o key 2>/dev/null || exit 1
@@ -164,5 +164,13 @@ done
 is "$core" "0 0" "xc-open runs with soft and hard core size limits of 0"
 printf '' > hold
 wait "$pid"
+
+# XC_TEST_NOW (xc(7)): the clock of every program, for tests.
+XC_TEST_NOW=1800000000 xc-keygen --age -o clock.key 2>/dev/null
+is "$(sed -n 1p clock.key)" "# created: 2027-01-15T08:00:00Z" "XC_TEST_NOW sets the time"
+XC_TEST_NOW=+86400 xc-keygen --age -o clock2.key 2>/dev/null
+is "$(sed -n 1p clock2.key)" "# created: $(date -u -d @$(($(date +%s) + 86400)) +%Y-%m-%dT%H:%M)$(sed -n 1p clock2.key | cut -c27-)" "XC_TEST_NOW=+N is an offset from the clock"
+XC_TEST_NOW=soon xc-keygen --age -o clock3.key 2>/dev/null
+is "$(sed -n 1p clock3.key | cut -c12-21)" "$(date -u +%Y-%m-%d)" "an XC_TEST_NOW that is not a number is ignored"
 
 done_testing
