@@ -33,7 +33,8 @@ PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify bin/xc-send \
 	bin/xc-fetch
 LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
-	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o
+	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o \
+	lib/dirio.o lib/store.o
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o \
 	t/unit/test-letter.o
