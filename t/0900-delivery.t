@@ -440,8 +440,8 @@ else
 	expect_exit 0 xc-send --home alice --spool "$G" m10.age
 	fill "$tmp/m3"
 	must_fail 4 xc-fetch --home "$B" --spool "$G"
-	like "$(cat "$ERR")" "^xc-fetch: error: .*No space left on device" \
-	    "full inbox disk: exit 4, ENOSPC"
+	like "$(cat "$ERR")" "^xc-fetch: error: inbox '$B/inbox': .*No space left on device" \
+	    "full inbox disk: exit 4, ENOSPC, and the inbox is named (not the spool)"
 	is "$(cat "$OUT")|$(listing "$B/inbox/new")|$(listing "$B/inbox/tmp")|$(listing "$B/inbox/cur")" \
 	    "|$id9-0.age/||" "... nothing printed, no partial file, only m9 in new/"
 	ok "... state/seen not advanced" cmp seen.before "$B/state/seen"

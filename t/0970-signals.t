@@ -5,12 +5,14 @@
 # SIGINT and SIGTERM no temporary file is left at all; what SIGKILL leaves
 # is removed by the next run; the output (the envelope, the directory, the
 # inbox) is at every moment either complete or untouched; a last run
-# completes.  Then SIGPIPE and SIGHUP once each.
+# completes.  Then SIGPIPE and SIGHUP once each, and a failure (EIO,
+# injected with strace) of the link of the first or the second of two
+# attachments: none is saved.
 # (make check-sanitize: attachments of 10 MiB, 10 moments each.)
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 22
+plan 28
 
 need_delivery
 mib=100 rounds=20
@@ -205,5 +207,26 @@ PY
 is "$(cat open-hup.out)|$(ls -A out | tr '\n' /)" "-1 2|a1.bin/a2.bin/" \
     "xc-open -d: SIGHUP in the middle of an attachment removes its .part file"
 is "$(ls bob/inbox/new)" "$NAME" "... and the letter stays unread"
+
+# ---- attachments: all or none ----
+if ! strace -o /dev/null true 2> /dev/null; then
+	skip 6 "strace cannot trace here"
+else
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	export ASAN_OPTIONS	# LeakSanitizer cannot run under ptrace
+	printf 'first\n' > one.txt
+	printf 'second\n' > two.txt
+	xc-seal --home alice -r @bob -A one.txt -A two.txt -o two.age msg.txt ||
+	    bail "xc-seal"
+	for n in 1 2; do
+		rm -rf o2 && mkdir o2
+		must_fail 4 strace -f -qq -o /dev/null -e inject=linkat:error=EIO:when=$n \
+		    xc-open --home bob -d o2 two.age
+		is "$(ls -A o2 | tr '\n' /)" "" "link of attachment $n fails (EIO): nothing saved, no .part left"
+	done
+	rm -rf o2 && mkdir o2
+	expect_exit 0 xc-open --home bob -d o2 two.age
+	is "$(ls -A o2 | tr '\n' /)" "one.txt/two.txt/" "without the failure: both saved"
+fi
 
 done_testing
