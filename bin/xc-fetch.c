@@ -83,7 +83,7 @@ struct ctx {
 	xc_ids *ids;
 	struct cli_key *keys;
 	size_t nkeys;
-	uint8_t keyset[32];	/* hash of my public keys */
+	int64_t keysetno;	/* names the set of my public keys */
 	xc_store seen, skipped, found;	/* found: the inbox by id */
 	int64_t now;
 	size_t examined, max_files;
@@ -91,6 +91,7 @@ struct ctx {
 	int capped, partial;	/* a cap hit; a bucket not read */
 	size_t fetched, lying, odd, oversize, unsafe;
 	int record_mine_only;	/* -u: other identities' mail is not noted */
+	xc_gc_stats gc;		/* collection while listing */
 	xc_in *in;		/* one reader and file key for every file */
 	uint8_t *fk;
 };
@@ -115,32 +116,17 @@ failed(const char *what, const char *path, int rc)
 	return rc == XC_EUNSUPPORTED ? EX_BADINPUT : EX_SYSTEM;
 }
 
-/* The skipped store: junk is junk for everyone; "not mine" only for this
- * set of keys (a new key looks again). */
-static void
-skip_key(const struct ctx *c, uint8_t out[32], const uint8_t ident[16],
-    int mine_dependent)
-{
-	crypto_generichash_state hs;
-
-	/* 16 bytes are plenty, and keep the file small. */
-	memset(out, 0, 32);
-	crypto_generichash_init(&hs, NULL, 0, 16);
-	crypto_generichash_update(&hs, ident, 16);
-	if (mine_dependent)
-		crypto_generichash_update(&hs, c->keyset, 32);
-	else
-		crypto_generichash_update(&hs, (const uint8_t *)"junk", 4);
-	crypto_generichash_final(&hs, out, 16);
-}
-
+/* The skipped store, keyed by the copy (ident): 0 for junk, junk for
+ * everyone; for another's envelope the number of this set of keys (a new
+ * key looks again). */
 static int
 skip(struct ctx *c, const uint8_t ident[16], int notmine)
 {
 	uint8_t k[32];
 
-	skip_key(c, k, ident, notmine);
-	return xc_store_put(&c->skipped, k, notmine ? 'N' : 'J');
+	memset(k, 0, sizeof k);
+	memcpy(k, ident, 16);
+	return xc_store_put(&c->skipped, k, notmine ? c->keysetno : 0);
 }
 
 /* One file of a bucket: mine (by tag, then by unwrapping) -> the inbox. */
@@ -162,6 +148,9 @@ consider(void *arg, const xc_entry *e)
 
 	if (xc_envelope_parse_name(e->name, id, &exp) != 0)
 		return 0;		/* not an envelope's name */
+	/* Collection rides along (xc-fetch --gc does all buckets). */
+	if (xc_spool_collect(&c->spool, e, c->now, &c->gc) == 1)
+		return 0;
 	if (exp && exp <= c->now)
 		return 0;		/* expired, if the name is true */
 	xc_store_key_hex(key, id);
@@ -178,13 +167,10 @@ consider(void *arg, const xc_entry *e)
 	}
 	if (c->t.ident(c->t.ctx, e, ident) < 0)
 		return 0;		/* gone meanwhile */
-	skip_key(c, k, ident, 0);
-	if ((se = xc_store_get(&c->skipped, k)) != NULL) {
-		se->mark = 1;
-		return 0;
-	}
-	skip_key(c, k, ident, 1);
-	if ((se = xc_store_get(&c->skipped, k)) != NULL) {
+	memset(k, 0, sizeof k);
+	memcpy(k, ident, 16);
+	if ((se = xc_store_get(&c->skipped, k)) != NULL &&
+	    (se->val == 0 || se->val == c->keysetno)) {
 		se->mark = 1;
 		return 0;
 	}
@@ -722,10 +708,13 @@ main(int argc, char **argv)
 	c.nkeys = xc_ids_count(c.ids);
 	{
 		crypto_generichash_state hs;
-		crypto_generichash_init(&hs, NULL, 0, 32);
+		uint8_t h[4];
+		crypto_generichash_init(&hs, NULL, 0, sizeof h);
 		for (i = 0; i < c.nkeys; i++)
 			crypto_generichash_update(&hs, c.keys[i].pk, 32);
-		crypto_generichash_final(&hs, c.keyset, 32);
+		crypto_generichash_final(&hs, h, sizeof h);
+		c.keysetno = 1 + ((int64_t)h[0] << 24 | (int64_t)h[1] << 16 |
+		    (int64_t)h[2] << 8 | h[3]);
 	}
 	c.record_mine_only = me != NULL;
 	cli_path(p, sizeof p, "%s/state/seen", c.home);
@@ -771,9 +760,6 @@ main(int argc, char **argv)
 			c.partial = 1;
 			break;
 		}
-		/* Collection of expired envelopes rides along, bucket by
-		 * bucket (xc-fetch --gc does all of them). */
-		xc_spool_gc(&c.spool, c.now, name, NULL);
 	}
 	if (c.capped)
 		cli_warn("stopped after %zu file(s) and %llu bytes of the "

@@ -541,6 +541,9 @@ xc_spool_put(xc_spool *s, const char *path, const char *name,
 
 /* ---- the spool as a transport ---- */
 
+static int collect(int dfd, const char *name, const struct stat *sbp,
+    int64_t now, xc_gc_stats *st);
+
 static int
 spool_put(void *ctx, int fd, const char *name, const xc_route *r)
 {
@@ -597,7 +600,9 @@ spool_ident(void *ctx, const xc_entry *e, uint8_t key[16])
 	int64_t v[8];
 
 	(void)ctx;
-	if (fstatat(l->bfd, e->name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+	if (l->name == e->name)
+		sb = l->sb;	/* xc_spool_collect looked already */
+	else if (fstatat(l->bfd, e->name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EREAD,
 		    "cannot stat a spool file");
 	l->sb = sb;
@@ -648,6 +653,28 @@ spool_get(void *ctx, const xc_entry *e, int *fd, uint64_t *size)
 	return 0;
 }
 
+int
+xc_spool_collect(xc_spool *s, const xc_entry *e, int64_t now,
+    xc_gc_stats *st)
+{
+	struct listing *l = e->handle;
+	char id[XC_ENVID_HEX + 1];
+	int64_t exp;
+
+	(void)s;
+	/* Only names whose time may have come are looked at (and what is
+	 * seen is kept for ident, so that a file is looked at once). */
+	if (xc_envelope_parse_name(e->name, id, &exp) != 0 ||
+	    (exp && exp > now))
+		return 0;
+	if (l->name != e->name) {
+		if (fstatat(l->bfd, e->name, &l->sb, AT_SYMLINK_NOFOLLOW) != 0)
+			return 0;
+		l->name = e->name;
+	}
+	return collect(l->bfd, e->name, &l->sb, now, st);
+}
+
 void
 xc_spool_transport(xc_spool *s, xc_transport *t)
 {
@@ -661,6 +688,48 @@ xc_spool_transport(xc_spool *s, xc_transport *t)
 
 /* ---- collection ---- */
 
+/* One name in a bucket: removed if its time has come (its name's expiry,
+ * or XC_SPOOL_KEEP_DAYS after its mtime without one) and only if its bytes
+ * match its name: a name that lies about its expiry does not make us
+ * delete the letter it holds.  sbp: its lstat if known.  1 if removed. */
+static int
+collect(int dfd, const char *name, const struct stat *sbp, int64_t now,
+    xc_gc_stats *st)
+{
+	char id[XC_ENVID_HEX + 1];
+	struct stat sb;
+	xc_route r;
+	int64_t exp;
+	int fd, rc, gone = 0;
+
+	if (xc_envelope_parse_name(name, id, &exp) != 0)
+		return 0;		/* not ours: left alone */
+	if (exp && exp > now)
+		return 0;
+	if (sbp)
+		sb = *sbp;
+	else if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	if (!S_ISREG(sb.st_mode)) {
+		st->kept++;
+		return 0;
+	}
+	if (!exp && sb.st_mtime >= now - (int64_t)XC_SPOOL_KEEP_DAYS * 86400)
+		return 0;
+	if (xc_file_open(dfd, name, &fd, NULL) != 0) {
+		st->kept++;
+		return 0;
+	}
+	rc = xc_envelope_matches(fd, (uint64_t)1 << 40, name, &r);
+	if (rc == 0 && same_file(dfd, name, fd) && unlinkat(dfd, name, 0) == 0) {
+		st->removed++;
+		gone = 1;
+	} else if (rc != 0)
+		st->kept++;
+	close(fd);
+	return gone;
+}
+
 struct gc {
 	xc_spool *s;
 	int dfd, tmpdir;
@@ -672,11 +741,7 @@ static int
 gc_one(void *arg, const char *name, uint64_t ino)
 {
 	struct gc *g = arg;
-	char id[XC_ENVID_HEX + 1];
 	struct stat sb;
-	xc_route r;
-	int64_t exp;
-	int fd, rc;
 
 	(void)ino;
 	if (g->tmpdir) {
@@ -690,31 +755,7 @@ gc_one(void *arg, const char *name, uint64_t ino)
 			g->st->removed++;
 		return 0;
 	}
-	if (xc_envelope_parse_name(name, id, &exp) != 0)
-		return 0;		/* not ours: left alone */
-	if (exp && exp > g->now)
-		return 0;
-	if (fstatat(g->dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    !S_ISREG(sb.st_mode)) {
-		g->st->kept++;
-		return 0;
-	}
-	if (!exp && sb.st_mtime >= g->now -
-	    (int64_t)XC_SPOOL_KEEP_DAYS * 86400)
-		return 0;
-	/* Only what the name says goes: a name that lies about its expiry
-	 * does not make us delete the letter it holds. */
-	if (xc_file_open(g->dfd, name, &fd, NULL) != 0) {
-		g->st->kept++;
-		return 0;
-	}
-	rc = xc_envelope_matches(fd, (uint64_t)1 << 40, name, &r);
-	if (rc == 0 && same_file(g->dfd, name, fd) &&
-	    unlinkat(g->dfd, name, 0) == 0)
-		g->st->removed++;
-	else if (rc != 0)
-		g->st->kept++;
-	close(fd);
+	collect(g->dfd, name, NULL, g->now, g->st);
 	return 0;
 }
 

@@ -803,6 +803,11 @@ typedef struct {
 	void *ctx;
 } xc_transport;
 void xc_spool_transport(xc_spool *s, xc_transport *t);
+/* Collection of one entry listed by the spool's transport, as xc_spool_gc
+ * would (1: removed), while the listing goes on: each file is looked at
+ * once per run. */
+int xc_spool_collect(xc_spool *s, const xc_entry *e, int64_t now,
+    xc_gc_stats *st);
 
 /* Maildirs (tmp/, new/, cur/): the outbox and the inbox, private to the
  * keyring: opened without following links, refused unless owned by the
