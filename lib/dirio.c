@@ -293,11 +293,9 @@ xc_tmp_create(int dirfd, const char *prefix, const char *suffix,
 	 * nothing, or a named file whose lock is free. */
 	if ((*fd = openat(dirfd, ".", O_RDWR | O_TMPFILE | O_CLOEXEC, 0600))
 	    >= 0) {
-		char proc[64];
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", *fd);
 		if (flock(*fd, LOCK_EX | LOCK_NB) == 0 &&
 		    fchmod(*fd, (mode_t)mode) == 0 &&
-		    linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+		    xc_link_fd(*fd, -1, NULL, dirfd, name) == 0)
 			return 0;
 		if (errno == EEXIST) {
 			rc = xc_fail(XC_EWRITE, "cannot create a file");
@@ -339,6 +337,22 @@ bad:
 	xc_tmp_remove(dirfd, pre);
 	xc_tmp_forget(name);
 	return rc;
+}
+
+int
+xc_link_fd(int fd, int olddir, const char *oldname, int dirfd,
+    const char *name)
+{
+	char proc[64];
+
+	/* The very file open as fd, whatever became of its old name. */
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno == ENOENT && oldname != NULL &&
+	    access("/proc/self/fd", X_OK) != 0)
+		return linkat(olddir, oldname, dirfd, name, 0);
+	return -1;
 }
 
 int

@@ -455,7 +455,8 @@ place(xc_spool *s, const char *tmp, int tfd, int bfd, const char *name)
 	xc_route r;
 	int fd, rc, t2;
 
-	if (linkat(s->tmpfd, tmp, bfd, name, 0) == 0) {
+	/* Linked by descriptor: others may write tmp/ too. */
+	if (xc_link_fd(tfd, s->tmpfd, tmp, bfd, name) == 0) {
 		if (!same_file(bfd, name, tfd))
 			return xc_fail(XC_EWRITE, "the spool's tmp/ changed "
 			    "under us");
@@ -475,7 +476,7 @@ place(xc_spool *s, const char *tmp, int tfd, int bfd, const char *name)
 		return rc;
 	close(t2);
 	if (unlinkat(s->tmpfd, tmp2, 0) != 0 ||
-	    linkat(s->tmpfd, tmp, s->tmpfd, tmp2, 0) != 0) {
+	    xc_link_fd(tfd, s->tmpfd, tmp, s->tmpfd, tmp2) != 0) {
 		xc_tmp_remove(s->tmpfd, tmp2);
 		return xc_fail(XC_EWRITE, "cannot link a file into place");
 	}
@@ -485,6 +486,8 @@ place(xc_spool *s, const char *tmp, int tfd, int bfd, const char *name)
 		    "not match its name");
 	}
 	xc_tmp_forget(tmp2);
+	if (!same_file(bfd, name, tfd))
+		return xc_fail(XC_EWRITE, "the spool's tmp/ changed under us");
 	s->replaced++;
 	return xc_dir_sync(bfd);
 }

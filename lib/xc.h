@@ -630,6 +630,10 @@ int xc_dir_each(int dirfd, int (*each)(void *arg, const char *name,
 int xc_dir_list(int dirfd, int (*keep)(void *arg, const char *name),
     void *arg, char ***names, size_t *n);
 void xc_dir_list_free(char **names, size_t n);
+/* link(2) of the file open as fd to name in dirfd, through /proc/self/fd
+ * (without /proc: of oldname in olddir); -1 with errno like linkat. */
+int xc_link_fd(int fd, int olddir, const char *oldname, int dirfd,
+    const char *name);
 /* xc_lock on name in dirfd (a regular file, never a link). */
 int xc_lock_at(int dirfd, const char *name, int wait, int *fd);
 
