@@ -149,7 +149,7 @@ consider(void *arg, const xc_entry *e)
 	if (xc_envelope_parse_name(e->name, id, &exp) != 0)
 		return 0;		/* not an envelope's name */
 	/* Collection rides along (xc-fetch --gc does all buckets). */
-	if (xc_spool_collect(&c->spool, e, c->now, &c->gc) == 1)
+	if (c->t.collect && c->t.collect(c->t.ctx, e, c->now, &c->gc) == 1)
 		return 0;
 	if (exp && exp <= c->now)
 		return 0;		/* expired, if the name is true */

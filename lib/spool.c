@@ -678,6 +678,12 @@ xc_spool_collect(xc_spool *s, const xc_entry *e, int64_t now,
 	return collect(l->bfd, e->name, &l->sb, now, st);
 }
 
+static int
+spool_collect(void *ctx, const xc_entry *e, int64_t now, xc_gc_stats *st)
+{
+	return xc_spool_collect(ctx, e, now, st);
+}
+
 void
 xc_spool_transport(xc_spool *s, xc_transport *t)
 {
@@ -686,6 +692,7 @@ xc_spool_transport(xc_spool *s, xc_transport *t)
 	t->list = spool_list;
 	t->ident = spool_ident;
 	t->get = spool_get;
+	t->collect = spool_collect;
 	t->ctx = s;
 }
 

@@ -804,6 +804,10 @@ typedef struct {
 	/* A readable file descriptor of the entry at offset 0 (a regular
 	 * file: XC_EINSECURE for anything else), and its size. */
 	int (*get)(void *ctx, const xc_entry *e, int *fd, uint64_t *size);
+	/* Collection of a listed entry whose time may have come (1: it was
+	 * removed); NULL for a transport that collects by itself. */
+	int (*collect)(void *ctx, const xc_entry *e, int64_t now,
+	    xc_gc_stats *st);
 	void *ctx;
 } xc_transport;
 void xc_spool_transport(xc_spool *s, xc_transport *t);
