@@ -13,9 +13,11 @@
  * them (xc_tmp_cleanup is async-signal-safe), and held under an exclusive
  * flock(2) while they are written, so that a later run can tell what a
  * killed writer left (the lock is free) from what a live one is writing
- * (xc_tmp_sweep).  A temporary file is made under a name the sweep does
- * not match, locked, and only then renamed to its sweepable name: there is
- * no moment when a live file could be taken for debris.
+ * (xc_tmp_sweep).  A temporary file is made without a name (O_TMPFILE),
+ * locked, and only then linked to its sweepable name; where that cannot be
+ * done, it is made under a name the sweep does not match (ending in '~'),
+ * locked, and renamed.  There is no moment when a live file could be taken
+ * for debris.
  */
 #define _GNU_SOURCE		/* O_TMPFILE (Linux); without it, a name first */
 #include <dirent.h>

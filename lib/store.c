@@ -1,6 +1,6 @@
 /*
- * store.c - what xc-fetch remembers between runs (xc-spool(5), "What a
- * reader remembers"): a set of 32-byte keys, each with a 64-bit value,
+ * store.c - what xc-fetch remembers between runs (xc-spool(5), "Reading"):
+ * a set of 32-byte keys, each with a 64-bit value,
  * kept in a text file of "HEX VALUE" lines in the keyring's state/.
  *
  * Two stores use it: state/seen (the ids of envelopes fetched into the
