@@ -9,11 +9,12 @@
 # decoys are checksummed before and after, /dev gets no file of ours), no
 # run takes 5 s, every exit status is the documented one and every error
 # names the object.  Then files under envelope names that are not regular
-# files (FIFO, symbolic link, device, directory) sit in bob's bucket.
+# files (FIFO, symbolic link, device, directory) sit in bob's bucket; and
+# FIFOs in the keyring (a key file, a contact's card) do not hang xc-open.
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 109
+plan 113
 
 need_delivery
 root_=0
@@ -221,5 +222,24 @@ like "$(cat "$ERR")" "^xc-fetch: warning: spool 'S': kept [0-9]+ file\\(s\\) pas
 ok "... the expired-name link, FIFO and device stay" test -L "S/$BB/$d1-1.age" -a -p "S/$BB/$d2-1.age"
 is "$(snap)" "$before" "... and nothing outside the spool changed"
 ok "... nor /dev/null" test -c /dev/null
+
+# ---- FIFOs in the keyring ----
+fresh
+xc-fetch --home bob --spool S > /dev/null || bail "xc-fetch"
+letter=bob/inbox/new/$(envid m1.age)-0.age
+cp -a bob bobk
+rm bobk/ids/bob/enc-1.key && mkfifo bobk/ids/bob/enc-1.key
+must_fail 4 timeout -s KILL 5 xc-open --home bobk "$letter"
+like "$(cat "$ERR")" "^xc-open: error: @bob: not a regular file" \
+    "a FIFO as bob's key file: exit 4 within 5 s, named"
+rm -rf bobk && cp -a bob bobk
+xc-open --home bobk "$letter" > /dev/null 2>&1	# pins alice
+rm -f bobk/contacts/alice/card && mkfifo bobk/contacts/alice/card
+timeout -s KILL 5 xc-open --home bobk "bobk/inbox/new/$(envid m1.age)-0.age" \
+    > /dev/null 2>&1
+rc=$?
+ok "a FIFO as a contact's card: xc-open ends within 5 s, no signal (exit $rc)" \
+    test "$rc" -lt 124
+ok "... the FIFO is left alone" test -p bobk/contacts/alice/card
 
 done_testing
