@@ -54,7 +54,7 @@ $(LIBOBJ) bin/cli.o: lib/xc.h
 bin/cli.o: bin/cli.h
 
 .c.o:
-	$(CC) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
 
 # One link line per program; each links only what it uses.
 bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc.a
@@ -144,42 +144,54 @@ lint:
 	mandoc -Tlint -W warning $(MANS)
 	bash -n completions/xc.bash
 
+# install(1) with explicit modes; DESTDIR for staging.  The directories
+# that install had to create are recorded (without DESTDIR) in
+# $(XCDATADIR)/installed-dirs, so that uninstall removes them again once
+# empty, and never a directory that was there before.
+INSTALL ?= install
+XCDATADIR ?= $(PREFIX)/share/xc
+INSTDIRS = $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man7 \
+	$(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR) $(XCDATADIR)
+PROGNAMES = $(PROGS:bin/%=%)
+
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
-		$(DESTDIR)$(FISHCOMPDIR)
-	cp $(PROGS) $(DESTDIR)$(BINDIR)/
-	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
-	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
-	cp man/xc.7 $(DESTDIR)$(MANDIR)/man7/
-	cp completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-open
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-verify
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-send
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-fetch
-	cp completions/_xc $(DESTDIR)$(ZSHCOMPDIR)/_xc
-	cp completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-send.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-fetch.fish
+	@[ -z "$(DESTDIR)" ] || mkdir -p "$(DESTDIR)"; made=; \
+	for d in $(INSTDIRS); do \
+		p=$$d new=; \
+		while [ -n "$$p" ] && [ ! -d "$(DESTDIR)$$p" ]; do \
+			new="$$p $$new"; p=$${p%/*}; \
+		done; \
+		for n in $$new; do \
+			mkdir -m 755 "$(DESTDIR)$$n" || exit 1; made="$$made $$n"; \
+		done; \
+	done; \
+	for n in $$made; do echo "$$n"; done \
+	    >>"$(DESTDIR)$(XCDATADIR)/installed-dirs"
+	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 644 man/xc.7 $(DESTDIR)$(MANDIR)/man7/
+	$(INSTALL) -m 644 completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
+	for p in $(PROGNAMES); do [ $$p = xc-keygen ] || \
+		ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	$(INSTALL) -m 644 completions/_xc $(DESTDIR)$(ZSHCOMPDIR)/_xc
+	$(INSTALL) -m 644 completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish
+	for p in $(PROGNAMES); do [ $$p = xc-keygen ] || \
+		ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; done
 
 uninstall:
-	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p#bin/}; done
+	for p in $(PROGNAMES); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p \
+		    $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
+	done
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7
-	rm -f $(DESTDIR)$(BASHCOMPDIR)/xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal \
-		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(BASHCOMPDIR)/xc-verify \
-		$(DESTDIR)$(BASHCOMPDIR)/xc-send $(DESTDIR)$(BASHCOMPDIR)/xc-fetch \
-		$(DESTDIR)$(ZSHCOMPDIR)/_xc \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-send.fish $(DESTDIR)$(FISHCOMPDIR)/xc-fetch.fish
+	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7 $(DESTDIR)$(ZSHCOMPDIR)/_xc
+	@if [ -f "$(DESTDIR)$(XCDATADIR)/installed-dirs" ]; then \
+		dirs=$$(sort -r -u "$(DESTDIR)$(XCDATADIR)/installed-dirs"); \
+		rm -f "$(DESTDIR)$(XCDATADIR)/installed-dirs"; \
+		for d in $$dirs; do rmdir "$(DESTDIR)$$d" 2>/dev/null || :; done; \
+	fi
 
 clean:
 	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) t/oom.so \
