@@ -139,6 +139,7 @@ post_one(xc_nntp *n, const char *id, const uint8_t *art, size_t len)
 	if ((rc = xc_nntp_post(n, id, art, len, &r)) < 0)
 		return die_net(rc, id);
 	printf("%s %s %d %s\n", id, outcome[r.outcome], r.code, r.reason);
+	fprintf(stderr, "posted %s %lld\n", id, (long long)realtime_ms());
 	return r.outcome == XC_POST_ACCEPTED ||
 	    r.outcome == XC_POST_DUPLICATE ? 0 : 1;
 }
