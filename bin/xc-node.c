@@ -589,10 +589,25 @@ read_pid(const struct node *n, const char *rel)
 	return v > 1 ? (pid_t)v : 0;
 }
 
+/* A zombie is dead: in a container, pid 1 may never reap a daemon. */
 static int
 alive(pid_t pid)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	char p[64], buf[256], *s;
+	ssize_t k;
+	int fd;
+
+	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
+		return 0;
+	snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;
+	k = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (k <= 0)
+		return 1;
+	buf[k] = '\0';
+	return (s = strrchr(buf, ')')) == NULL || s[1] != ' ' || s[2] != 'Z';
 }
 
 /* innd's pid, if it runs. */
