@@ -171,6 +171,10 @@ install: all
 	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	cp man/xc.7 $(DESTDIR)$(MANDIR)/man7/
+	mkdir -p $(DESTDIR)$(MANDIR)/man8
+	cp man/xc-node.8 $(DESTDIR)$(MANDIR)/man8/
+	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-node
+	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-node.fish
 	cp completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal
 	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-open
@@ -189,7 +193,8 @@ uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p#bin/}; done
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7
+	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7 $(DESTDIR)$(MANDIR)/man8/xc-node.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/xc-node $(DESTDIR)$(FISHCOMPDIR)/xc-node.fish
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal \
 		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(BASHCOMPDIR)/xc-verify \
 		$(DESTDIR)$(BASHCOMPDIR)/xc-send $(DESTDIR)$(BASHCOMPDIR)/xc-fetch \
