@@ -30,19 +30,22 @@ LDFLAGS ?=
 XLDFLAGS = -pie -Wl,-z,relro,-z,now
 
 PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify bin/xc-send \
-	bin/xc-fetch
+	bin/xc-fetch bin/xc-node
 LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
 	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o
+# The network (issue 13): proof-of-work, connections, the NNTP client.
+NETOBJ = lib/pow.o lib/net.o lib/nntp.o
+LIBOBJ += $(NETOBJ)
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o \
 	t/unit/test-letter.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
 	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign \
-	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter
+	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter t/fuzz/fuzz-nntp
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
 	man/xc-send.1 man/xc-fetch.1 man/xc-card.5 man/xc-envelope.5 \
-	man/xc-letter.5 man/xc-spool.5
+	man/xc-letter.5 man/xc-spool.5 man/xc-nntp.5 man/xc-node.8
 
 all: lib/libxc.a $(PROGS)
 
@@ -71,6 +74,14 @@ bin/xc-fetch: bin/xc-fetch.o bin/cli.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-fetch.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
 bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o bin/xc-send.o \
 bin/xc-fetch.o: bin/cli.h lib/xc.h
+# The operator kit: configures and runs INN2 nodes (xc-node(8)).
+bin/xc-node: bin/xc-node.o bin/cli.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-node.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
+bin/xc-node.o: bin/cli.h lib/xc.h bin/xc-node-filter.h
+# The node filter (Python, run by innd) goes into xc-node as a C string.
+bin/xc-node-filter.h: bin/xc-node-filter.py
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
+		bin/xc-node-filter.py > $@
 
 t/unit/unit: $(UNITOBJ) lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ $(UNITOBJ) lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
@@ -81,11 +92,16 @@ t/craft: t/craft.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ t/craft.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
 t/craft.o: lib/xc.h
 
+# The network test driver of t/10xx (post, list, fetch, proof-of-work).
+t/nntp-tool: t/nntp-tool.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ t/nntp-tool.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
+t/nntp-tool.o: lib/xc.h
+
 # The allocation-failure shim of t/0510-oom.t.
 t/oom.so: t/oom.c
 	$(CC) -shared -fPIC -O1 -o $@ t/oom.c -ldl
 
-check: all t/unit/unit t/oom.so t/craft
+check: all t/unit/unit t/oom.so t/craft t/nntp-tool
 	prove t/
 
 # The whole suite again, built with ASan and UBSan in a separate tree.
@@ -98,6 +114,7 @@ check-sanitize:
 		LDFLAGS="-fsanitize=address,undefined"
 	XC_BIN=$(CURDIR)/$(SANDIR)/bin XC_UNIT=$(CURDIR)/$(SANDIR)/t/unit/unit \
 		XC_CRAFT=$(CURDIR)/$(SANDIR)/t/craft \
+		XC_NNTP_TOOL=$(CURDIR)/$(SANDIR)/t/nntp-tool \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		XC_SANITIZE=1 prove t/
@@ -115,6 +132,7 @@ t/fuzz/fuzz-card: t/fuzz/fuzz-card.c
 t/fuzz/fuzz-minisign: t/fuzz/fuzz-minisign.c
 t/fuzz/fuzz-letter-header: t/fuzz/fuzz-letter-header.c
 t/fuzz/fuzz-letter: t/fuzz/fuzz-letter.c
+t/fuzz/fuzz-nntp: t/fuzz/fuzz-nntp.c
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), a few
@@ -150,7 +168,7 @@ lint:
 # empty, and never a directory that was there before.
 INSTALL ?= install
 XCDATADIR ?= $(PREFIX)/share/xc
-INSTDIRS = $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man7 \
+INSTDIRS = $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man7 $(MANDIR)/man8 \
 	$(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR) $(XCDATADIR)
 PROGNAMES = $(PROGS:bin/%=%)
 
@@ -171,6 +189,7 @@ install: all
 	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 man/xc.7 $(DESTDIR)$(MANDIR)/man7/
+	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
 	for p in $(PROGNAMES); do [ $$p = xc-keygen ] || \
 		ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/$$p; done
@@ -186,6 +205,7 @@ uninstall:
 	done
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
+	for m in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#man/}; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7 $(DESTDIR)$(ZSHCOMPDIR)/_xc
 	@if [ -f "$(DESTDIR)$(XCDATADIR)/installed-dirs" ]; then \
 		dirs=$$(sort -r -u "$(DESTDIR)$(XCDATADIR)/installed-dirs"); \
@@ -195,7 +215,7 @@ uninstall:
 
 clean:
 	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) t/oom.so \
-		t/craft.o t/craft \
+		t/craft.o t/craft t/nntp-tool.o t/nntp-tool bin/xc-node-filter.h \
 		t/vectors/card/generate
 	rm -rf $(SANDIR)
 

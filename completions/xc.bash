@@ -352,3 +352,23 @@ complete -F _xc_open xc-open
 complete -F _xc_verify xc-verify
 complete -F _xc_send xc-send
 complete -F _xc_fetch xc-fetch
+
+# xc-node COMMAND DIR [ADDR:PORT] [init options]
+_xc_node() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		mapfile -t COMPREPLY < <(compgen -W 'init start stop status peer
+		    -h --help -V --version' -- "$cur")
+		return
+	fi
+	case $prev in
+	--listen|--name|--max-size) return ;;
+	esac
+	if [ "${COMP_WORDS[1]}" = init ] && [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W '--listen --name --max-size' \
+		    -- "$cur")
+		return
+	fi
+	[ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+}
+complete -F _xc_node xc-node

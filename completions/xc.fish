@@ -149,3 +149,13 @@ complete -c xc-fetch -l passphrase-file -r -F -n 'not __fish_seen_argument -l gc
 complete -c xc-fetch -l gc -n 'not __fish_seen_argument -s u -l as -l json -l no-wait -l passphrase-file -l gc' -d 'Remove expired envelopes from the whole spool'
 complete -c xc-fetch -s h -l help -d 'Print the usage and exit'
 complete -c xc-fetch -s V -l version -d 'Print the version and exit'
+
+# xc-node init|start|stop|status|peer DIR [ADDR:PORT]
+complete -c xc-node -f
+complete -c xc-node -n '__fish_use_subcommand' -a 'init start stop status peer' -d 'xc-node command'
+complete -c xc-node -n 'not __fish_use_subcommand' -a '(__fish_complete_directories)' -d 'Node directory'
+complete -c xc-node -n '__fish_seen_subcommand_from init' -l listen -x -d 'The IPv4 address and port innd listens on'
+complete -c xc-node -n '__fish_seen_subcommand_from init' -l name -x -d 'The node name in Path fields'
+complete -c xc-node -n '__fish_seen_subcommand_from init' -l max-size -x -d 'The largest envelope the node takes'
+complete -c xc-node -s h -l help -d 'Print the usage and exit'
+complete -c xc-node -s V -l version -d 'Print the version and exit'

@@ -49,6 +49,7 @@ xc_strerror(int err)
 	case XC_ELOCKED: return "passphrase needed";
 	case XC_EKEYCHANGE: return "key changed";
 	case XC_EJSON: return "malformed JSON";
+	case XC_ENET: return "network error";
 	}
 	return "unknown error";
 }

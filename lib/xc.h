@@ -43,7 +43,9 @@ enum {
 	XC_EINSECURE = -19,	/* secret file open to others, or a symlink */
 	XC_ENOTFOUND = -20,	/* no such identity or contact */
 	XC_ELOCKED = -21,	/* secret is passphrase-protected: need it */
-	XC_EKEYCHANGE = -22	/* a known handle with another identity key */
+	XC_EKEYCHANGE = -22,	/* a known handle with another identity key */
+	XC_ENET = -30		/* network: connection, timeout, or a server
+				   that broke the protocol (lib/nntp.c) */
 };
 
 const char *xc_strerror(int err);
@@ -674,5 +676,140 @@ int xc_seen_has(const xc_seen *s, const char *id);
 int xc_seen_add(xc_seen *s, const char *id, int64_t expires);
 int xc_seen_save(xc_seen *s);
 void xc_seen_free(xc_seen *s);
+
+/*
+ * The network (the mapping is xc-nntp(5)): envelopes travel as Usenet
+ * articles between xc nodes (INN2 servers), with a proof-of-work beside
+ * them (lib/pow.c), posted and fetched by our own NNTP client
+ * (lib/nntp.c) over one connection layer (lib/net.c) that TLS and
+ * SOCKS5 proxies plug into.
+ */
+#define XC_POW_PER_BYTE 1		/* Bitmessage's nonceTrialsPerByte */
+#define XC_POW_EXTRA 16384		/* payloadLengthExtraBytes */
+#define XC_POW_MAX_TTL (30 * 86400)	/* also the lifetime without expiry */
+#define XC_POW_MIN_TTL 300
+typedef struct {
+	uint64_t per_byte, extra;
+} xc_pow_params;
+extern const xc_pow_params xc_pow_default;
+void xc_pow_initial(uint8_t out[64], const uint8_t id[32], uint64_t size,
+    int64_t expires);
+uint64_t xc_pow_trial(const uint8_t initial[64], uint64_t nonce);
+/* What is left of an envelope's life at now, for the target. */
+int64_t xc_pow_ttl(int64_t expires, int64_t now);
+uint64_t xc_pow_target(uint64_t size, int64_t ttl, const xc_pow_params *p);
+/* XC_ELIMIT ("insufficient proof-of-work") unless nonce is good at now. */
+int xc_pow_check(uint64_t nonce, const uint8_t id[32], uint64_t size,
+    int64_t expires, int64_t now, const xc_pow_params *p);
+/* Finds a nonce good from now until expiry; progress (may be NULL) is
+ * called every 65536 trials and stops the search by returning non-zero. */
+int xc_pow_solve(uint64_t *nonce, const uint8_t id[32], uint64_t size,
+    int64_t expires, int64_t now, const xc_pow_params *p,
+    int (*progress)(void *arg, uint64_t tried, uint64_t expected), void *arg);
+
+/* Where a server is: nntp://host[:port] (nntps:// and proxies: later). */
+typedef struct {
+	char scheme[8];
+	char host[256];
+	char port[8];
+} xc_url;
+int xc_url_parse(xc_url *u, const char *s);
+
+/* A byte stream to a server with deadlines: the one place TLS (a conn
+ * over a conn) and SOCKS5h (a conn that connects through a proxy) plug
+ * in.  read returns at least one byte, or XC_ENET at end of stream,
+ * after timeout_ms without a byte, or past deadline (CLOCK_MONOTONIC
+ * milliseconds, 0: none), which the NNTP layer sets per response. */
+typedef struct xc_conn {
+	int (*read)(struct xc_conn *c, uint8_t *buf, size_t len, size_t *got);
+	int (*write)(struct xc_conn *c, const uint8_t *buf, size_t len);
+	void (*close)(struct xc_conn *c);
+	int timeout_ms;
+	int64_t deadline;
+	void *ctx;
+} xc_conn;
+typedef struct {
+	int timeout_ms;		/* without a byte either way (30 s) */
+	int response_ms;	/* for one whole response (120 s) */
+	uint64_t max_body;	/* one multi-line response (XC_NNTP_MAX_BODY) */
+	const char *proxy;	/* reserved: socks5h://host:port */
+} xc_net_opts;
+int64_t xc_monotonic_ms(void);
+/* TCP to host:port (every address getaddrinfo gives, in turn). */
+int xc_conn_tcp(xc_conn **c, const char *host, const char *port,
+    const xc_net_opts *o);
+/* A connection over an open descriptor (a socketpair, a test). */
+int xc_conn_fd(xc_conn **c, int fd, const xc_net_opts *o);
+
+#define XC_NNTP_MAX_LINE 4096		/* one line, CRLF included */
+#define XC_NNTP_MAX_STATUS 512		/* RFC 3977 3.1 */
+#define XC_NNTP_MAX_BODY ((uint64_t)64 << 20)
+#define XC_NNTP_OVER_CHUNK 1000		/* article numbers per OVER */
+#define XC_NNTP_PIPELINE 32		/* requests in flight */
+#define XC_NNTP_GROUP_PREFIX "xc.b."
+#define XC_NNTP_BUCKET_BITS 8		/* one group per first byte of a tag */
+#define XC_NNTP_MAX_ENVELOPE (1024 * 1024)	/* a node's default */
+
+/* The article of an envelope (binary, len bytes) with its proof-of-work:
+ * the headers of xc-nntp(5) and the armor; *out is malloc'd, with CRLF
+ * line ends and no dot-stuffing.  id receives the envelope id. */
+int xc_nntp_article(uint8_t **out, size_t *outlen, const uint8_t *env,
+    size_t len, uint64_t nonce, int64_t now, char id[XC_ENVID_HEX + 1]);
+/* Checks a binary envelope in memory as xc_envelope_check does, and
+ * computes its id. */
+int xc_nntp_envelope(const uint8_t *env, size_t len,
+    char id[XC_ENVID_HEX + 1], xc_route *r);
+/* The groups of an envelope's tags, "xc.b.XX" comma-separated, sorted. */
+int xc_nntp_groups(char *out, size_t cap, const xc_route *r);
+/* Parses "xc1 TAG..." (the Subject) into tags: -1 if not so. */
+int xc_nntp_subject_tags(const char *s, size_t len, xc_route *r);
+
+typedef struct xc_nntp xc_nntp;
+/* Connects and reads the greeting (200 or 201), then MODE READER. */
+int xc_nntp_connect(xc_nntp **n, const xc_url *u, const xc_net_opts *o);
+/* The same over a connection made elsewhere (taken over, closed by
+ * xc_nntp_close). */
+int xc_nntp_open(xc_nntp **n, xc_conn *c, const xc_net_opts *o);
+void xc_nntp_close(xc_nntp *n);	/* QUIT, best effort, and free */
+/* The server's last response line, sanitised to printable ASCII. */
+const char *xc_nntp_last(const xc_nntp *n);
+
+/* Posting one article by IHAVE: the outcome, and the server's code and
+ * reason (printable ASCII) when it refused.  Returns XC_ENET on a network
+ * or protocol failure, when the outcome is unknown. */
+enum { XC_POST_ACCEPTED = 1, XC_POST_DUPLICATE, XC_POST_REFUSED,
+	XC_POST_LATER };
+typedef struct {
+	int outcome;
+	int code;
+	char reason[256];
+} xc_post_result;
+int xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
+    xc_post_result *r);
+
+/* GROUP: XC_ENOTFOUND for a group the server does not carry. */
+int xc_nntp_group(xc_nntp *n, const char *group, uint64_t *count,
+    uint64_t *low, uint64_t *high);
+/* One article of an overview listing that is an xc envelope. */
+typedef struct {
+	uint64_t num;
+	char id[XC_ENVID_HEX + 1];
+	uint64_t bytes;
+	xc_route route;		/* the tags of the Subject (expires: 0) */
+} xc_nntp_over;
+/* Lists the articles of group numbered above cursor (OVER, pipelined in
+ * chunks), calling each for every xc envelope; other lines are skipped
+ * and counted in *foreign.  *next is the cursor to keep once every
+ * envelope listed is dealt with; it is left alone on any error. */
+int xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
+    int (*each)(void *arg, const xc_nntp_over *o), void *arg,
+    uint64_t *next, uint64_t *foreign);
+/* Fetches the envelopes with the ids given (BODY <ID@xc>, pipelined):
+ * got is called in order for each, with the binary envelope (dearmored,
+ * its hash checked against the id) or, env NULL, a status: XC_ENOTFOUND
+ * (gone), XC_EPAYLOAD (not the envelope it claims to be), XC_EARMOR. */
+int xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
+    int (*got)(void *arg, size_t i, int status, const uint8_t *env,
+    size_t len), void *arg);
 
 #endif

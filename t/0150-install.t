@@ -15,14 +15,14 @@ if [ -n "${XC_SANITIZE:-}" ]; then
 	exit
 fi
 
-progs='xc-keygen xc-seal xc-open xc-verify xc-send xc-fetch'
+progs='xc-keygen xc-seal xc-open xc-verify xc-send xc-fetch xc-node'
 mk() { make -s -C "$root" "$@" >"$OUT" 2>"$ERR"; }
 
 dest=$tmp/stage
 ok "make install DESTDIR PREFIX=/usr" mk install DESTDIR="$dest" PREFIX=/usr
 modes=
 for p in $progs; do modes="$modes $(stat -c %a "$dest/usr/bin/$p")"; done
-is "$modes" " 755 755 755 755 755 755" "programs installed mode 755"
+is "$modes" " 755 755 755 755 755 755 755" "programs installed mode 755"
 is "$(stat -c %a "$dest/usr/share/man/man1/xc-open.1") $(stat -c %a "$dest/usr/share/man/man7/xc.7")" \
     "644 644" "manual pages installed mode 644"
 is "$(readlink "$dest/usr/share/bash-completion/completions/xc-open")" xc-keygen \
