@@ -116,7 +116,10 @@ put_file(const struct node *n, const char *rel, const char *text,
 	size_t len = strlen(text);
 
 	npath(n, p, "%s", rel);
-	snprintf(tmp, sizeof tmp, "%s.tmp", p);
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", p) >= (int)sizeof tmp) {
+		cli_error("'%s': path too long", p);
+		return EX_SYSTEM;
+	}
 	if ((fd = open(replace ? tmp : p, O_WRONLY | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC | (replace ? O_TRUNC : O_EXCL), 0644)) < 0) {
 		cli_error("cannot create '%s': %s", p, strerror(errno));
@@ -368,8 +371,8 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	struct node n;
 	char *text, p[XC_PATH_MAX];
 	size_t cap = 65536, k = 0;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid = 0;
+	gid_t gid = 0;
 	int rc, b;
 	DIR *d;
 	/* Articles in wire format: the armor grows by 4/3 and two bytes per
@@ -396,7 +399,9 @@ cmd_init(const char *dir, const char *listen, const char *name,
 			cli_error("'%s': path too long", dir);
 			return EX_SYSTEM;
 		}
-		snprintf(n.dir, sizeof n.dir, "%s/%s", cwd, dir);
+		if (snprintf(n.dir, sizeof n.dir, "%s/%s", cwd, dir) >=
+		    (int)sizeof n.dir)
+			return EX_SYSTEM;	/* checked above */
 	} else
 		strcpy(n.dir, dir);
 	if (mkdir(n.dir, 0755) != 0 && errno != EEXIST) {
@@ -494,7 +499,10 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	    "peer\nME:!*,xc.*::\n"
 	    "innfeed!:!*:Tc,Wnm*:" XC_INN_BIN "/innfeed\n", 0)) ||
 	    /* innfeed: a small memory queue spills to disk; the scheduler
-	     * sends the disk backlog (see the top of this file). */
+	     * sends the disk backlog (see the top of this file).  A peer
+	     * that was down is retried after 5 s, doubling up to 5 min
+	     * (innfeed's 30 s to 1 h delayed mail by a minute or more after
+	     * a 30 s outage). */
 	    (rc = put_file(&n, "etc/innfeed.conf",
 	    "# innfeed of an xc node, written by xc-node init\n"
 	    "initial-sleep: 1\nbacklog-rotate-period: 5\n"
@@ -502,7 +510,8 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	    "stats-period: 600\ninitial-connections: 1\nmax-connections: 4\n"
 	    "article-timeout: 600\nresponse-timeout: 60\n"
 	    "no-check-high: 100.0\nno-check-low: 90.0\n"
-	    "backlog-feed-first: true\nconnection-stats: false\n", 0)) ||
+	    "backlog-feed-first: true\nconnection-stats: false\n"
+	    "initial-reconnect-time: 5\nmax-reconnect-time: 300\n", 0)) ||
 	    /* Expiry: by the Expires header; without one, 30 days. */
 	    (rc = put_file(&n, "etc/expire.ctl",
 	    "/remember/:1\n*:A:0:30:31\n", 0)) ||
@@ -667,7 +676,9 @@ backlog_waits(const struct node *n)
 		if (e->d_name[0] == '.' || (l > 5 &&
 		    strcmp(e->d_name + l - 5, ".lock") == 0))
 			continue;
-		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >=
+		    (int)sizeof p)
+			continue;
 		if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
 		    sb.st_size > 0)
 			found = 1;
@@ -771,6 +782,18 @@ cmd_start(const char *dir)
 	if ((pid = innd_pid(&n)) != 0) {
 		cli_error("'%s' runs already (innd pid %ld)", dir, (long)pid);
 		return EX_NETWORK;
+	}
+	/* After a crash (kill -9) the pid file names a dead innd, or its
+	 * zombie where pid 1 does not reap (containers); innd takes either
+	 * for a running copy of itself and refuses to start. */
+	if (read_pid(&n, "run/innd.pid") != 0) {
+		char p[XC_PATH_MAX];
+		npath(&n, p, "run/innd.pid");
+		if (unlink(p) != 0 && errno != ENOENT) {
+			cli_error("cannot remove the stale '%s': %s", p,
+			    strerror(errno));
+			return EX_SYSTEM;
+		}
 	}
 	/* innd forks itself into the background once it listens. */
 	if (run_inn(&n, 0, "innd", NULL) != 0) {

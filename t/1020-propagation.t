@@ -13,7 +13,7 @@
 # shellcheck source=t/net.sh
 . "$root/t/net.sh"
 net_need
-plan 14
+plan 12
 
 M=${XC_T1020_ENVELOPES:-120}	# envelopes through the mesh
 L=${XC_T1020_LINE:-60}		# through the line
