@@ -109,7 +109,7 @@ SANDIR = .sanitize
 check-sanitize:
 	rm -rf $(SANDIR) && mkdir -p $(SANDIR)
 	tar cf - Makefile lib bin t | (cd $(SANDIR) && tar xf -)
-	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit t/craft \
+	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit t/craft t/nntp-tool \
 		CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined"
 	XC_BIN=$(CURDIR)/$(SANDIR)/bin XC_UNIT=$(CURDIR)/$(SANDIR)/t/unit/unit \

@@ -253,13 +253,17 @@ main(int argc, char **argv)
 		int64_t t0;
 		if (slurp(argv[1], &env, &len) < 0)
 			return 4;
-		if ((rc = xc_nntp_envelope(env, len, id, &r)) < 0)
+		if ((rc = xc_nntp_envelope(env, len, id, &r)) < 0) {
+			free(env);
 			return die_net(rc, argv[1]);
+		}
 		sodium_hex2bin(bin, 32, id, XC_ENVID_HEX, NULL, NULL, NULL);
 		t0 = xc_monotonic_ms();
 		if ((rc = xc_pow_solve(&nonce, bin, len, r.expires, now(),
-		    &xc_pow_default, NULL, NULL)) < 0)
+		    &xc_pow_default, NULL, NULL)) < 0) {
+			free(env);
 			return die_net(rc, argv[1]);
+		}
 		printf("%016llx %llu %lld\n", (unsigned long long)nonce,
 		    (unsigned long long)(UINT64_MAX / xc_pow_target(len,
 		    xc_pow_ttl(r.expires, now()), &xc_pow_default)),
@@ -314,8 +318,10 @@ main(int argc, char **argv)
 		size_t len;
 		if (slurp(argv[3], &art, &len) < 0)
 			return 4;
-		if ((rc = connect_url(argv[1], &n)) != 0)
+		if ((rc = connect_url(argv[1], &n)) != 0) {
+			free(art);
 			return rc;
+		}
 		rc = post_one(n, argv[2], art, len);
 		free(art);
 	} else if (strcmp(cmd, "list") == 0 && argc == 4) {
