@@ -32,6 +32,7 @@ XLDFLAGS = -pie -Wl,-z,relro,-z,now
 PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify bin/xc-send \
 	bin/xc-fetch bin/xc-node
 LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
+	lib/contacts.o lib/replay.o \
 	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
 	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o
 # The network (issue 13): proof-of-work, connections, the NNTP client.
@@ -97,11 +98,16 @@ t/nntp-tool: t/nntp-tool.o lib/libxc.a
 	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ t/nntp-tool.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
 t/nntp-tool.o: lib/xc.h
 
+# The co-recipient's re-MAC of t/0760-replay.t.
+t/remac: t/remac.o lib/libxc.a
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ t/remac.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
+t/remac.o: lib/xc.h
+
 # The allocation-failure shim of t/0510-oom.t.
 t/oom.so: t/oom.c
 	$(CC) -shared -fPIC -O1 -o $@ t/oom.c -ldl
 
-check: all t/unit/unit t/oom.so t/craft t/nntp-tool
+check: all t/unit/unit t/oom.so t/craft t/nntp-tool t/remac
 	prove t/
 
 # The whole suite again, built with ASan and UBSan in a separate tree.
@@ -109,12 +115,13 @@ SANDIR = .sanitize
 check-sanitize:
 	rm -rf $(SANDIR) && mkdir -p $(SANDIR)
 	tar cf - Makefile lib bin t | (cd $(SANDIR) && tar xf -)
-	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit t/craft t/nntp-tool \
+	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit t/craft t/nntp-tool t/remac \
 		CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined"
 	XC_BIN=$(CURDIR)/$(SANDIR)/bin XC_UNIT=$(CURDIR)/$(SANDIR)/t/unit/unit \
 		XC_CRAFT=$(CURDIR)/$(SANDIR)/t/craft \
 		XC_NNTP_TOOL=$(CURDIR)/$(SANDIR)/t/nntp-tool \
+		XC_REMAC=$(CURDIR)/$(SANDIR)/t/remac \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		XC_SANITIZE=1 prove t/
@@ -216,6 +223,7 @@ uninstall:
 clean:
 	rm -f lib/*.o lib/libxc.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) t/oom.so \
 		t/craft.o t/craft t/nntp-tool.o t/nntp-tool bin/xc-node-filter.h \
+		t/remac.o t/remac \
 		t/vectors/card/generate
 	rm -rf $(SANDIR)
 

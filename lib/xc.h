@@ -44,6 +44,8 @@ enum {
 	XC_ENOTFOUND = -20,	/* no such identity or contact */
 	XC_ELOCKED = -21,	/* secret is passphrase-protected: need it */
 	XC_EKEYCHANGE = -22,	/* a known handle with another identity key */
+	XC_ETAKEN = -23,	/* a name an own identity or another contact has */
+	XC_EEQUIVOCAL = -24,	/* two different cards, one seq, one key */
 	XC_ENET = -30		/* network: connection, timeout, or a server
 				   that broke the protocol (lib/nntp.c) */
 };
@@ -367,51 +369,126 @@ int xc_secret_locked(const char *path);	/* 1 encrypted, 0 not, <0 error */
 
 /* Own identities: $XC_HOME/ids/HANDLE/ holds identity.key (Ed25519 seed,
  * "XC-IDENTITY-KEY-1..."), enc-N.key (age identity files), card-N (every
- * card) and card (the current one), retired (enc keys waiting for their
- * wipe: "N UNIXTIME" lines) and lock (flock for rotations).
+ * card) and card (the current one), grace (days a retired key is kept, when
+ * not the default) and lock (flock for rotations).
  * xc_identity_create makes the directory (mkdir: a second identity for a
- * handle is XC_EEXIST), the keys and the first card, returned in *card. */
+ * handle is XC_EEXIST), the keys and the first card (tag_bits < 0: the
+ * default), returned in *card. */
 int xc_identity_create(const char *home, const char *handle, int64_t now,
-    const char *pw, size_t pwlen, char **card, size_t *cardlen);
-/* A new encryption key and the next card, chained to the current one and
- * signed by the identity key (unlocked with pw when it is encrypted).  The
- * old key stays usable for grace seconds, then xc_identity_sweep wipes it.
- * Concurrent rotations are serialised (flock); each makes a whole card. */
-int xc_identity_rotate(const char *home, const char *handle, int64_t now,
-    int64_t grace, const char *pw, size_t pwlen, char **card,
+    int tag_bits, const char *pw, size_t pwlen, char **card,
     size_t *cardlen);
-/* Wipes the retired encryption keys whose grace period is over. */
+/* A new encryption key and the next card, chained to the current one and
+ * signed by the identity key (unlocked with pw when it is encrypted).
+ * tag_bits < 0 keeps the current card's; grace >= 0 (seconds) is recorded
+ * for this and later rotations.  Concurrent rotations are serialised
+ * (flock); each makes a whole card. */
+int xc_identity_rotate(const char *home, const char *handle, int64_t now,
+    int64_t grace, int tag_bits, const char *pw, size_t pwlen, char **card,
+    size_t *cardlen);
+/* Wipes the retired encryption keys whose grace period is over.  A key
+ * enc-N.key is retired by card N+1: it is wiped once now >= the created
+ * time of card N+1 plus the grace period, found from the chain on disk
+ * (nothing written after a rotation's commit is needed).  Keys and cards
+ * newer than the current card are the debris of a rotation that died
+ * before its commit: wiped too. */
 int xc_identity_sweep(const char *home, const char *handle, int64_t now);
+/* The grace period of an identity, in seconds. */
+int64_t xc_identity_grace(const char *home, const char *handle);
+/* The whole chain of an identity, card-1 to the current card, one card
+ * after another (malloc'd). */
+int xc_identity_chain(const char *home, const char *handle, char **out,
+    size_t *len);
+/* HOME/KIND/NAME[/FILE], for the keyring's files. */
+int xc_keyring_path(char out[XC_PATH_MAX], const char *home,
+    const char *kind, const char *name, const char *file);
 
-/* Contacts: $XC_HOME/contacts/HANDLE/ holds card (the pinned card), state
- * ("tofu", "verified" or "changed"), pending (a card with another identity
- * key, waiting for xc_contact_accept) and lock. */
-enum { XC_TRUST_TOFU = 1, XC_TRUST_VERIFIED, XC_TRUST_CHANGED };
-enum { XC_IMPORT_NEW = 1, XC_IMPORT_SAME, XC_IMPORT_ROTATED };
+/*
+ * Contacts (lib/contacts.c): a contact is a local name bound to a pinned
+ * identity key.  Only explicit commands make, change or remove one; letters
+ * may only bring a later card of a contact's own identity key (a rotation,
+ * not a change of trust).  $XC_HOME/contacts/NAME/ holds card (the pinned
+ * card; NAME is its handle unless the user chose another), state ("contact"
+ * or "verified" or "changed", then the time it was first pinned) and
+ * pending (a card for NAME with another identity key, until accepted);
+ * contacts/.keys/IKHEX names the contact of each identity key.
+ */
+enum { XC_TRUST_STRANGER = 0, XC_TRUST_CONTACT, XC_TRUST_VERIFIED,
+	XC_TRUST_CHANGED };
+enum { XC_IMPORT_NEW = 1, XC_IMPORT_SAME, XC_IMPORT_ROTATED,
+	XC_IMPORT_OLDER, XC_IMPORT_KEYCHANGE };
+#define XC_MAX_STRANGERS 256		/* cards kept in the quarantine */
+#define XC_STRANGER_DAYS 30		/* unseen this long: dropped */
+#define XC_MAX_CHAIN (1024 * XC_MAX_CARD)	/* xc_identity_chain's output */
 typedef struct {
-	xc_card card;		/* pinned */
+	char name[XC_HANDLE_MAX + 1];	/* the local name */
+	xc_card card;			/* pinned */
 	int state;
+	int64_t pinned;			/* first pinned (0: unknown) */
 	int has_pending;
-	xc_card pending;	/* offered with another identity key */
+	xc_card pending;		/* offered with another identity key */
 } xc_contact;
 const char *xc_trust_name(int state);
-/* Imports a card: a new handle is pinned on first sight (tofu); the same
- * card again changes nothing; the successor of the pinned card (same
- * identity key, next seq, chained) replaces it; an older or unchained
- * card is XC_ECHAIN; another identity key is XC_EKEYCHANGE, with the card
- * kept as pending and the state set to changed.  *outcome and *ct say what
- * happened (ct also on XC_EKEYCHANGE). */
+/* By local name, or by identity key (claimed, a card's handle, helps find
+ * a contact of a keyring made before the key index).  XC_ENOTFOUND if
+ * there is none. */
+int xc_contact_get(const char *home, const char *name, xc_contact *ct);
+int xc_contact_by_key(const char *home, const uint8_t ik[32],
+    const char *claimed, xc_contact *ct);
+/* Imports a card by the user's command, under name (NULL: the card's
+ * handle).  The contact of the card's identity key, under any name, is
+ * updated: the same card changes nothing, a later one replaces it (gaps
+ * allowed), an older one is XC_ECHAIN, a different card with the pinned
+ * seq (or a successor not chained to it) is XC_EEQUIVOCAL.  Otherwise the
+ * card is pinned under name, unless name is an own identity's handle
+ * (XC_ETAKEN) or a contact with another key: then XC_EKEYCHANGE, the card
+ * kept as pending and the contact "changed".  With dry set nothing is
+ * written: *outcome says what would happen. */
 int xc_contact_import(const char *home, const char *card, size_t len,
-    int64_t now, int *outcome, xc_contact *ct);
-int xc_contact_get(const char *home, const char *handle, xc_contact *ct);
-/* verified (not from changed: accept first), or back to tofu. */
-int xc_contact_mark(const char *home, const char *handle, int state);
-/* Pins the pending card; the state becomes tofu. */
-int xc_contact_accept(const char *home, const char *handle, xc_contact *ct);
+    const char *name, int64_t now, int dry, int *outcome, xc_contact *ct);
+/* A card that came in a letter: only a later card of a contact's own
+ * identity key is taken (XC_IMPORT_ROTATED); XC_IMPORT_SAME, _OLDER, or
+ * XC_ENOTFOUND for a key that is no contact's; XC_EEQUIVOCAL as above. */
+int xc_contact_update(const char *home, const xc_card *c, const char *card,
+    size_t len, int64_t now, int *outcome, xc_contact *ct);
+/* verified, or back to contact (not while changed: accept first). */
+int xc_contact_mark(const char *home, const char *name, int state);
+/* Pins the pending card if fp (digits; spaces ignored) is its
+ * fingerprint (XC_ENOMATCH otherwise); the state becomes contact, pinned
+ * at now. */
+int xc_contact_accept(const char *home, const char *name, const char *fp,
+    int64_t now, xc_contact *ct);
+int xc_contact_forget(const char *home, const char *name);
+/* XC_ETAKEN if to is a contact or an own identity. */
+int xc_contact_rename(const char *home, const char *from, const char *to);
+/* 1 if fp (30 digits, spaces ignored) is the fingerprint of c. */
+int xc_fingerprint_is(const char *fp, const xc_card *c);
+
+/* The quarantine: $XC_HOME/strangers/IKHEX, the latest card seen in a
+ * letter signed by a key that is no contact's, at most XC_MAX_STRANGERS of
+ * them (the least recently seen go first), each dropped after
+ * XC_STRANGER_DAYS unseen (the file's mtime is when it was last seen). */
+int xc_stranger_keep(const char *home, const xc_card *c, const char *card,
+    size_t len, int64_t now);
+/* The kept card whose fingerprint is fp: its bytes (malloc'd). */
+int xc_stranger_find(const char *home, const char *fp, char **card,
+    size_t *len);
+int xc_stranger_drop(const char *home, const uint8_t ik[32]);
+typedef struct {
+	xc_card card;
+	int64_t seen;
+} xc_stranger;
+/* The kept cards, most recently seen first (*out malloc'd). */
+int xc_stranger_list(const char *home, int64_t now, xc_stranger **out,
+    size_t *n);
+
 /* The current card of an own identity: its bytes, or parsed. */
 int xc_identity_card(const char *home, const char *handle, char **card,
     size_t *cardlen);
 int xc_identity_get(const char *home, const char *handle, xc_card *c);
+#define XC_MAX_IDENTITIES 256		/* own identities a program lists */
+/* The own identity whose identity key is ik: its handle. */
+int xc_identity_by_key(const char *home, const uint8_t ik[32],
+    char handle[XC_HANDLE_MAX + 1]);
 
 /* The 32-byte seed of an own identity key (sodium_malloc'd into *seed;
  * sodium_free it), unlocked with pw when it is passphrase-protected. */
@@ -426,6 +503,33 @@ int xc_identity_list(const char *home, char (*out)[XC_HANDLE_MAX + 1],
  * wiped first).  *n is how many. */
 int xc_identity_keys(const char *home, const char *handle, int64_t now,
     const char *pw, size_t pwlen, xc_ids *ids, size_t *n);
+
+/*
+ * The replay store of xc-open (lib/replay.c): which envelope each (sender
+ * identity key, message id) was first opened from, kept for XC_REPLAY_DAYS
+ * after the later of its opening and its date.  $XC_HOME/state/opened is
+ * sorted (binary search), state/opened.new an append-only journal merged
+ * into it every XC_REPLAY_JOURNAL entries; at most XC_REPLAY_MAX entries,
+ * the first to expire evicted first (which moves the window's start).
+ */
+#define XC_REPLAY_DAYS 60
+#define XC_REPLAY_MAX 100000
+#define XC_REPLAY_JOURNAL 512
+enum { XC_REPLAY_NEW = 0, XC_REPLAY_SAME, XC_REPLAY_OTHER, XC_REPLAY_OLD };
+typedef struct xc_replay xc_replay;
+/* Opens the store (creating state/) and locks it until xc_replay_close. */
+int xc_replay_open(xc_replay **r, const char *home);
+void xc_replay_close(xc_replay *r);
+/* Looks up (ik, id) for the envelope env: XC_REPLAY_NEW (never seen),
+ * _SAME (opened before from this envelope), _OTHER (from another one), or
+ * _OLD (dated before the window: cannot tell).  *start is the window's
+ * start. */
+int xc_replay_check(xc_replay *r, const uint8_t ik[32], const char *id,
+    const uint8_t env[16], int64_t date, int64_t now, int *verdict,
+    int64_t *start);
+/* Records (ik, id) -> env (synced before it returns). */
+int xc_replay_add(xc_replay *r, const uint8_t ik[32], const char *id,
+    const uint8_t env[16], int64_t date, int64_t now);
 
 /*
  * Detached signatures in minisign's format (lib/minisign.c), made with an
