@@ -34,7 +34,8 @@ PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify bin/xc-send \
 LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/contacts.o lib/replay.o \
 	lib/header.o lib/hkdf.o lib/io.o lib/json.o lib/keyring.o lib/keys.o \
-	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o
+	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o \
+	lib/dirio.o lib/store.o
 # The network (issue 13): proof-of-work, connections, the NNTP client.
 NETOBJ = lib/pow.o lib/net.o lib/nntp.o
 LIBOBJ += $(NETOBJ)
@@ -43,7 +44,8 @@ UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-letter.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
 	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign \
-	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter t/fuzz/fuzz-nntp
+	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter t/fuzz/fuzz-nntp \
+	t/fuzz/fuzz-spool
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
 	man/xc-send.1 man/xc-fetch.1 man/xc-card.5 man/xc-envelope.5 \
 	man/xc-letter.5 man/xc-spool.5 man/xc-nntp.5 man/xc-node.8
@@ -139,6 +141,7 @@ t/fuzz/fuzz-card: t/fuzz/fuzz-card.c
 t/fuzz/fuzz-minisign: t/fuzz/fuzz-minisign.c
 t/fuzz/fuzz-letter-header: t/fuzz/fuzz-letter-header.c
 t/fuzz/fuzz-letter: t/fuzz/fuzz-letter.c
+t/fuzz/fuzz-spool: t/fuzz/fuzz-spool.c
 t/fuzz/fuzz-nntp: t/fuzz/fuzz-nntp.c
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread

@@ -40,6 +40,52 @@ cli_harden(void)
 #endif
 }
 
+void (*cli_on_signal)(void);
+
+/* Temporary files go with the process: removed, then the signal's default
+ * action (the exit status says which signal it was). */
+static void
+cleanup_and_die(int sig)
+{
+	if (cli_on_signal)
+		cli_on_signal();
+	xc_tmp_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void
+cli_start(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	size_t i;
+	int fd;
+
+	/* A closed descriptor would be the next open()'s: a lock file or a
+	 * spool file could receive what we print.  Standard output is put on
+	 * /dev/null opened read-only, so that printing still fails (EBADF)
+	 * and is reported as lost output. */
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			int n = open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);
+			if (n != fd) {
+				if (n >= 0)
+					close(n);
+				_exit(EX_SYSTEM);	/* cannot be reported */
+			}
+		}
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction sa, old;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = cleanup_and_die;
+		sigemptyset(&sa.sa_mask);
+		/* An ignored signal stays ignored (nohup, a shell's trap). */
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 static void vmsg(const char *, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 
@@ -462,27 +508,48 @@ cli_open_in(const char *path, int *fd)
 	return 0;
 }
 
-/* The temporary output file, for the signal handler. */
-static volatile sig_atomic_t have_tmp;
-static char *tmp_for_signal;
+/* ".BASE.xc-" and 16 hex digits: an output being written (cli_out). */
+struct out_match {
+	const char *prefix;
+	size_t n;
+};
+
+static int
+is_out_tmp(void *arg, const char *name)
+{
+	const struct out_match *m = arg;
+	size_t i;
+
+	if (strncmp(name, m->prefix, m->n) != 0 || strlen(name) != m->n + 16)
+		return 0;
+	for (i = m->n; name[i]; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return 0;
+	return 1;
+}
+
+/* The directory of the one output being written. */
+static int out_dirfd = -1;
 
 static void
-on_signal(int sig)
+out_free(struct cli_out *o)
 {
-	if (have_tmp)
-		unlink(tmp_for_signal);
-	signal(sig, SIG_DFL);
-	raise(sig);
+	free(o->tmp);
+	free(o->target);
+	o->tmp = o->target = NULL;
+	if (out_dirfd >= 0)
+		close(out_dirfd);
+	out_dirfd = -1;
 }
 
 int
 cli_out_open(struct cli_out *o, const char *path, const char *inpath)
 {
 	struct stat in, out, l;
-	char *dcopy, *bcopy;
-	const char *where;
+	char *dcopy = NULL, *bcopy = NULL, prefix[XC_TMP_NAME_MAX];
+	struct out_match m;
 	mode_t um;
-	size_t n;
+	int rc;
 
 	o->fd = 1;
 	o->path = NULL;
@@ -514,50 +581,55 @@ cli_out_open(struct cli_out *o, const char *path, const char *inpath)
 	/* Renaming onto a symlink would replace the link: replace what it
 	 * points to instead, in that file's directory. */
 	if (lstat(path, &l) == 0 && S_ISLNK(l.st_mode)) {
-		if ((o->target = realpath(path, NULL)) == NULL) {
+		char *real = realpath(path, NULL);
+		if (real == NULL) {
 			cli_error("cannot resolve '%s': %s", path,
 			    strerror(errno));
 			return EX_SYSTEM;
 		}
-	} else if ((o->target = strdup(path)) == NULL) {
-		cli_error("out of memory");
-		return EX_SYSTEM;
+		dcopy = strdup(real);
+		bcopy = strdup(real);
+		free(real);
+	} else {
+		dcopy = strdup(path);
+		bcopy = strdup(path);
 	}
-	where = o->target;
-	dcopy = strdup(where);
-	bcopy = strdup(where);
-	n = strlen(where) + 32;
-	o->tmp = malloc(n);
-	if (dcopy == NULL || bcopy == NULL || o->tmp == NULL) {
-		free(dcopy);
-		free(bcopy);
-		free(o->tmp);
-		free(o->target);
-		o->tmp = o->target = NULL;
+	if (dcopy == NULL || bcopy == NULL ||
+	    (o->target = strdup(basename(bcopy))) == NULL ||
+	    (o->tmp = malloc(XC_TMP_NAME_MAX)) == NULL) {
 		cli_error("out of memory");
-		return EX_SYSTEM;
+		rc = EX_SYSTEM;
+		goto bad;
 	}
-	snprintf(o->tmp, n, "%s/.%s.xc-XXXXXX", dirname(dcopy),
-	    basename(bcopy));
-	free(dcopy);
-	free(bcopy);
-	tmp_for_signal = o->tmp;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	if ((o->fd = mkstemp(o->tmp)) < 0) {
+	if ((out_dirfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
 		cli_error("cannot create '%s': %s", path, strerror(errno));
-		free(o->tmp);
-		free(o->target);
-		o->tmp = o->target = NULL;
-		return EX_SYSTEM;
+		rc = EX_SYSTEM;
+		goto bad;
 	}
-	have_tmp = 1;
+	/* What killed runs left for this output goes first. */
+	snprintf(prefix, sizeof prefix, ".%.200s.xc-", o->target);
+	m.prefix = prefix;
+	m.n = strlen(prefix);
+	xc_tmp_sweep(out_dirfd, is_out_tmp, &m, NULL);
 	um = umask(0);
 	umask(um);
-	fchmod(o->fd, 0666 & ~um);
+	if (xc_tmp_create(out_dirfd, prefix, "", 0666 & ~um, o->tmp, &o->fd)
+	    < 0) {
+		cli_error("cannot create '%s': %s", path, strerror(errno));
+		o->fd = -1;
+		rc = EX_SYSTEM;
+		goto bad;
+	}
+	free(dcopy);
+	free(bcopy);
 	o->path = path;
 	return 0;
+bad:
+	free(dcopy);
+	free(bcopy);
+	out_free(o);
+	return rc;
 }
 
 int
@@ -571,22 +643,32 @@ cli_out_commit(struct cli_out *o)
 		}
 		return 0;
 	}
-	if (fsync(o->fd) != 0 || close(o->fd) != 0) {
+	if (fsync(o->fd) != 0) {
 		cli_error("cannot write '%s': %s", o->path, strerror(errno));
-		o->fd = -1;
 		cli_out_abort(o);
 		return EX_SYSTEM;
 	}
-	o->fd = -1;
-	if (rename(o->tmp, o->target) != 0) {
+	if (renameat(out_dirfd, o->tmp, out_dirfd, o->target) != 0) {
 		cli_error("cannot create '%s': %s", o->path, strerror(errno));
 		cli_out_abort(o);
 		return EX_SYSTEM;
 	}
-	have_tmp = 0;
-	free(o->tmp);
-	free(o->target);
-	o->tmp = o->target = NULL;
+	xc_tmp_forget(o->tmp);
+	/* The lock ends with the descriptor, after the rename. */
+	if (close(o->fd) != 0) {
+		o->fd = -1;
+		cli_error("cannot write '%s': %s", o->path, strerror(errno));
+		out_free(o);
+		return EX_SYSTEM;
+	}
+	o->fd = -1;
+	if (xc_dir_sync(out_dirfd) < 0) {
+		cli_error("cannot sync the directory of '%s': %s", o->path,
+		    strerror(errno));
+		out_free(o);
+		return EX_SYSTEM;
+	}
+	out_free(o);
 	return 0;
 }
 
@@ -599,24 +681,33 @@ cli_out_abort(struct cli_out *o)
 		o->fd = -1;
 		return;
 	}
+	xc_tmp_remove(out_dirfd, o->tmp);
 	if (o->fd >= 0)
 		close(o->fd);
-	unlink(o->tmp);
-	have_tmp = 0;
-	free(o->tmp);
-	free(o->target);
-	o->tmp = o->target = NULL;
+	o->fd = -1;
+	out_free(o);
 }
 
 int
 cli_close_stdout(int code)
 {
-	if (fflush(stdout) != 0 || close(1) != 0) {
-		if (errno != EBADF && code == 0) {
-			cli_error("cannot write to standard output: %s",
-			    strerror(errno));
-			return EX_SYSTEM;
-		}
+	int bad = 0, e = 0;
+
+	/* ferror: a write that failed earlier, even if nothing was left to
+	 * flush.  Standard output is always open (cli_start). */
+	if (fflush(stdout) != 0) {
+		bad = 1;
+		e = errno;
+	} else if (ferror(stdout))
+		bad = 1;
+	if (close(1) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad && (code == 0 || code == EX_NO)) {
+		cli_error("cannot write to standard output: %s", e ?
+		    strerror(e) : "an earlier write failed");
+		return EX_SYSTEM;
 	}
 	return code;
 }

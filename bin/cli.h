@@ -30,6 +30,13 @@ extern const char *prog;
 /* Called first by every program: no core dumps (they would hold keys and
  * plaintext) and, on Linux, not dumpable or ptrace-attachable by others. */
 void cli_harden(void);
+/* Called next to cli_harden by every program: descriptors 0-2 that are
+ * closed are opened on /dev/null (standard output read-only, so that
+ * printing to it fails as it would have), and SIGINT, SIGTERM, SIGHUP and
+ * SIGPIPE remove the registered temporary files (xc_tmp_cleanup) and
+ * cli_on_signal's, if set, before the default action. */
+void cli_start(void);
+extern void (*cli_on_signal)(void);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -71,16 +78,19 @@ void cli_passphrase_free(char *pw);
 /* Input: a file, or stdin for NULL or "-". */
 int cli_open_in(const char *path, int *fd);
 
-/* Output: stdout, or a temporary file renamed onto path by cli_out_commit;
- * cli_out_abort (also run on SIGINT/SIGTERM/SIGHUP) removes it.  An
- * existing path that is not a regular file (/dev/null, a FIFO) is opened
- * and written in place; "/dev/stdout" is standard output; a symlink to a
- * regular file is followed, and its target replaced. */
+/* Output: stdout, or a temporary file ".NAME.xc-HEX" renamed onto path by
+ * cli_out_commit; cli_out_abort (also run on SIGINT, SIGTERM, SIGHUP and
+ * SIGPIPE) removes it, and the next cli_out_open of the same path removes
+ * what a killed run left.  An existing path that is not a regular file
+ * (/dev/null, a FIFO) is opened and written in place; "/dev/stdout" is
+ * standard output; a symlink to a regular file is followed, and its target
+ * replaced. */
 struct cli_out {
 	int fd;
 	const char *path;	/* as the user named it, for messages */
-	char *target;		/* what the rename replaces (links resolved) */
-	char *tmp;
+	char *target;		/* the name the rename replaces, and */
+	char *tmp;		/* the temporary file's, in the directory of
+				 * the target (links resolved); one at a time */
 };
 int cli_out_open(struct cli_out *o, const char *path, const char *inpath);
 int cli_out_commit(struct cli_out *o);

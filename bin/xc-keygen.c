@@ -411,6 +411,7 @@ main(int argc, char **argv)
 
 	prog = "xc-keygen";
 	cli_harden();
+	cli_start();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:yphV", longopts, NULL)) != -1)
 		switch (c) {

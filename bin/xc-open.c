@@ -13,11 +13,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +97,13 @@ struct ctx {
 	const char *dirpath;
 	int dirfd, json, minlevel, allowfwd, allowanon, allowreplay, keyring;
 	int64_t now;
+	/* keys of the keyring, loaded for the first letter (a passphrase is
+	 * asked once, and not at all when there is nothing to open) */
+	const char *me, *pwfile;
+	int keys_code, keys_tried;
+	/* the inbox's new/ and cur/, to mark letters read; -1 unknown */
+	int homefd, newfd, curfd, marked;
+	int out_broken;		/* standard output failed: stop */
 	xc_card *own;		/* the own identities' current cards */
 	size_t nown;
 };
@@ -467,45 +478,197 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 	}
 }
 
-/* A disappearing letter's attachments are deleted by xc-fetch when it
- * expires: "EXPIRY DEV INO PATH" lines in $XC_HOME/state/expiring. */
-static void
-remember_expiring(const struct ctx *c, const xc_letter *L)
+/* The keyring directory, opened once (not through a link below it). */
+static int
+home_fd(struct ctx *c)
 {
-	char p[XC_PATH_MAX], dir[XC_PATH_MAX], line[XC_PATH_MAX + 80];
+	if (c->homefd < 0 && xc_mkdirs(c->home) == 0)
+		c->homefd = open(c->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return c->homefd;
+}
+
+/* A disappearing letter's attachments are deleted by xc-fetch when it
+ * expires: "EXPIRY DEV INO PATH" lines in $XC_HOME/state/expiring.d/DAY,
+ * DAY being EXPIRY / 86400, so that xc-fetch reads only the days that
+ * have come. */
+static void
+remember_expiring(struct ctx *c, const xc_letter *L)
+{
+	char dir[XC_PATH_MAX], line[XC_PATH_MAX + 80], day[32];
 	struct stat sb;
 	size_t i;
-	int fd, lockfd;
+	int fd, lockfd, sfd, efd;
 
-	if (L->nparts < 2 || realpath(c->dirpath, dir) == NULL)
+	if (L->nparts < 2 || realpath(c->dirpath, dir) == NULL ||
+	    home_fd(c) < 0)
 		return;
-	cli_path(p, sizeof p, "%s/state", c->home);
-	if (xc_mkdirs(p) < 0)
+	if (xc_dir_open(c->homefd, "state", XC_DIR_CREATE | XC_DIR_OWNED,
+	    0700, &sfd) < 0)
 		return;
-	cli_path(p, sizeof p, "%s/state/expiring.lock", c->home);
-	if (xc_lock(p, 1, &lockfd) < 0)
+	if (xc_lock_at(sfd, "expiring.lock", 1, &lockfd) < 0) {
+		close(sfd);
 		return;
-	cli_path(p, sizeof p, "%s/state/expiring", c->home);
-	if ((fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) >= 0) {
-		for (i = 1; i < L->nparts; i++) {
-			int n;
-			if (fstatat(c->dirfd, L->parts[i].saved, &sb,
-			    AT_SYMLINK_NOFOLLOW) != 0)
-				continue;
-			n = snprintf(line, sizeof line, "%lld %llu %llu %s/%s\n",
-			    (long long)L->expires,
-			    (unsigned long long)sb.st_dev,
-			    (unsigned long long)sb.st_ino, dir,
-			    L->parts[i].saved);
-			if (n > 0 && n < (int)sizeof line &&
-			    xc_fd_write(&fd, (uint8_t *)line, (size_t)n) < 0)
-				break;
+	}
+	snprintf(day, sizeof day, "%lld", (long long)(L->expires / 86400));
+	if (xc_dir_open(sfd, "expiring.d", XC_DIR_CREATE | XC_DIR_OWNED, 0700,
+	    &efd) == 0) {
+		if ((fd = openat(efd, day, O_WRONLY | O_APPEND | O_CREAT |
+		    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) >= 0) {
+			for (i = 1; i < L->nparts; i++) {
+				int n;
+				if (fstatat(c->dirfd, L->parts[i].saved, &sb,
+				    AT_SYMLINK_NOFOLLOW) != 0)
+					continue;
+				n = snprintf(line, sizeof line, "%lld %llu %llu "
+				    "%s/%s\n", (long long)L->expires,
+				    (unsigned long long)sb.st_dev,
+				    (unsigned long long)sb.st_ino, dir,
+				    L->parts[i].saved);
+				if (n > 0 && n < (int)sizeof line &&
+				    xc_fd_write(&fd, (uint8_t *)line,
+				    (size_t)n) < 0)
+					break;
+			}
+			fsync(fd);
+			close(fd);
+			xc_dir_sync(efd);
 		}
-		fsync(fd);
-		close(fd);
+		close(efd);
 	}
 	close(lockfd);
+	close(sfd);
+}
+
+/* ---- read means read ---- */
+
+/* A letter of the keyring's inbox/new that opened: moved to inbox/cur
+ * with the maildir info ":2,S" (seen), so that xc-fetch --unread no
+ * longer lists it.  Letters elsewhere are left where they are. */
+static int
+mark_read(struct ctx *c, const char *path, int fd)
+{
+	char *dcopy, *bcopy, *base, id[XC_ENVID_HEX + 1];
+	char to[XC_ENVNAME_MAX + 8];
+	struct stat dsb, nsb, a, b;
+	int64_t exp;
+	int ifd, dfd, code = 0;
+
+	if (c->newfd == -1) {
+		c->newfd = c->curfd = -2;	/* no inbox: nothing to mark */
+		if (home_fd(c) >= 0 && xc_dir_open(c->homefd, "inbox",
+		    XC_DIR_OWNED, 0, &ifd) == 0) {
+			if (xc_dir_open(ifd, "new", XC_DIR_OWNED, 0, &c->newfd)
+			    < 0 || xc_dir_open(ifd, "cur", XC_DIR_OWNED, 0,
+			    &c->curfd) < 0) {
+				if (c->newfd >= 0)
+					close(c->newfd);
+				c->newfd = c->curfd = -2;
+			}
+			close(ifd);
+		}
+	}
+	if (c->newfd < 0 || (dcopy = strdup(path)) == NULL)
+		return 0;
+	if ((bcopy = strdup(path)) == NULL) {
+		free(dcopy);
+		return 0;
+	}
+	base = basename(bcopy);
+	if (xc_envelope_parse_name(base, id, &exp) == 0 &&
+	    (dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    >= 0) {
+		/* The directory is inbox/new and the name the file we read. */
+		if (fstat(dfd, &dsb) == 0 && fstat(c->newfd, &nsb) == 0 &&
+		    dsb.st_dev == nsb.st_dev && dsb.st_ino == nsb.st_ino &&
+		    fstatat(c->newfd, base, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			snprintf(to, sizeof to, "%s:2,S", base);
+			if (renameat(c->newfd, base, c->curfd, to) == 0)
+				c->marked++;
+			else if (errno != ENOENT) {
+				cli_error("%s: opened, but cannot be marked "
+				    "read (inbox/cur): %s", path,
+				    strerror(errno));
+				code = EX_SYSTEM;
+			}
+		}
+		close(dfd);
+	}
+	free(dcopy);
+	free(bcopy);
+	return code;
+}
+
+/* The marks are made durable once per run. */
+static int
+sync_marks(struct ctx *c)
+{
+	if (c->marked && (xc_dir_sync(c->curfd) < 0 ||
+	    xc_dir_sync(c->newfd) < 0)) {
+		cli_error("inbox '%s/inbox': cannot sync the letters marked "
+		    "read: %s", c->home, strerror(errno));
+		return EX_SYSTEM;
+	}
+	return 0;
+}
+
+/* ---- signals ---- */
+
+/* The letter being read: its attachments wait in ".xc-HEX.part" files in
+ * the output directory, which a signal must not leave behind. */
+static xc_letter *volatile sig_letter;
+static volatile int sig_dirfd = -1;
+
+static int
+is_part(void *arg, const char *n)
+{
+	size_t i;
+
+	(void)arg;
+	if (strncmp(n, ".xc-", 4) != 0)
+		return 0;
+	for (i = 4; i < 20; i++)
+		if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+			return 0;
+	return strcmp(n + 20, ".part") == 0;
+}
+
+static void
+on_signal(void)
+{
+	xc_letter *L = sig_letter;
+	size_t i, n;
+
+	if (L == NULL || sig_dirfd < 0 || L->parts == NULL)
+		return;
+	n = L->nparts <= XC_MAX_PARTS ? L->nparts : XC_MAX_PARTS;
+	for (i = 0; i < n; i++)
+		if (is_part(NULL, L->parts[i].tmp))
+			unlinkat(sig_dirfd, L->parts[i].tmp, 0);
+}
+
+/* Output directory: xc-open runs hold a shared lock on it; one that gets
+ * it alone first removes the ".xc-HEX.part" files killed runs left. */
+static void
+claim_dir(int dirfd)
+{
+	if (flock(dirfd, LOCK_EX | LOCK_NB) == 0)
+		xc_tmp_sweep(dirfd, is_part, NULL, NULL);
+	flock(dirfd, LOCK_SH);
+}
+
+/* The keys of the keyring, for the first letter. */
+static int
+need_keys(struct ctx *c)
+{
+	if (c->keys_tried)
+		return c->keys_code;
+	c->keys_tried = 1;
+	c->keys_code = cli_own_keys(c->home, c->me, c->pwfile, 1, c->now,
+	    c->ids, &c->owner);
+	c->nkeys = xc_ids_count(c->ids);
+	return c->keys_code;
 }
 
 /* stdin, with the bytes already peeked at served first. */
@@ -586,7 +749,7 @@ in_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 }
 
 static int
-open_one(const struct ctx *c, const char *file, xc_rd rd)
+open_one(struct ctx *c, const char *file, xc_rd rd)
 {
 	static const char magic[] = "age-encryption.org/";
 	xc_letter L;
@@ -605,8 +768,13 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 	int64_t start;
 	int rc, lv, code, current = 0, verdict;
 
+	if (c->out_broken)
+		return EX_SYSTEM;
+	if ((code = need_keys(c)) != 0)
+		return code;
 	memset(&L, 0, sizeof L);
 	L.dirfd = -1;
+	sig_letter = &L;
 	if ((in = malloc(sizeof *in)) == NULL)
 		return fail(c, file, "system", EX_SYSTEM, "out of memory");
 	xc_in_init(in, rd);
@@ -738,7 +906,19 @@ bad:
 	}
 	xc_replay_close(store);
 	store = NULL;
-	if ((rc = xc_letter_commit(&L)) < 0) {
+	{
+		/* All the attachments or none: not cut short by a signal. */
+		sigset_t block, old;
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigaddset(&block, SIGHUP);
+		sigaddset(&block, SIGPIPE);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
+		rc = xc_letter_commit(&L);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (rc < 0) {
 		code = fail(c, file, "system", EX_SYSTEM, "%s: %s",
 		    xc_errdetail(), strerror(errno));
 		goto out;
@@ -755,23 +935,34 @@ bad:
 		cli_hint("a stranger's card is kept aside; if you know them, "
 		    "compare fingerprints, then: xc-verify --adopt '%s'", fp);
 out:
+	sig_letter = NULL;
 	xc_replay_close(store);
 	xc_letter_free(&L);
 	xc_armor_rd_free(ar);
 	free(in);
-	fflush(stdout);
+	/* What was printed must be out before the letter counts as read. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write to standard output: %s",
+		    strerror(errno));
+		c->out_broken = 1;
+		code = EX_SYSTEM;
+	}
 	return code;
 }
 
 static int
-open_path(const struct ctx *c, const char *path)
+open_path(struct ctx *c, const char *path)
 {
 	int fd, code;
 
+	if (c->out_broken)
+		return EX_SYSTEM;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return fail(c, path, "system", EX_SYSTEM, "cannot open: %s",
 		    strerror(errno));
 	code = open_one(c, path, (xc_rd){ xc_fd_read, &fd });
+	if (code == 0)
+		code = mark_read(c, path, fd);
 	close(fd);
 	return code;
 }
@@ -779,7 +970,7 @@ open_path(const struct ctx *c, const char *path)
 /* No operand: stdin is one envelope (binary or armored) or a list of
  * envelope paths, one per line. */
 static int
-open_stdin(const struct ctx *c)
+open_stdin(struct ctx *c)
 {
 	static const char bin[] = "age-encryption.org/", arm[] = "-----BEGIN";
 	uint8_t pre[64];
@@ -885,12 +1076,17 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 	}
 	c->now = cli_now();
 	c->dirpath = dirpath ? dirpath : ".";
+	c->homefd = -1;
+	c->newfd = c->curfd = -1;
 	if ((c->dirfd = open(c->dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
 	    < 0) {
 		cli_error("cannot open directory '%s': %s", c->dirpath,
 		    strerror(errno));
 		return EX_SYSTEM;
 	}
+	claim_dir(c->dirfd);
+	sig_dirfd = c->dirfd;
+	cli_on_signal = on_signal;
 	if (xc_home(c->home, homeopt) < 0) {
 		cli_error("%s", xc_errdetail());
 		code = EX_SYSTEM;
@@ -914,11 +1110,11 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 			code = EX_SYSTEM;
 			goto out;
 		}
+		c->keys_tried = 1;
 	} else {
-		if ((code = cli_own_keys(c->home, me, pwfile, 1, c->now,
-		    c->ids, &c->owner)) != 0)
-			goto out;
-		c->nkeys = xc_ids_count(c->ids);
+		/* Asked for with the first letter. */
+		c->me = me;
+		c->pwfile = pwfile;
 	}
 	/* Own cards, read once: a letter from one of my keys is "own". */
 	{
@@ -945,12 +1141,22 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 		if (rc && !code)
 			code = rc;
 	}
+	rc = sync_marks(c);
+	if (rc && !code)
+		code = rc;
 out:
+	sig_dirfd = -1;
 	xc_ids_free(c->ids);
 	free(c->owner);
 	free(c->own);
 	free(idfiles);
 	close(c->dirfd);
+	if (c->newfd >= 0)
+		close(c->newfd);
+	if (c->curfd >= 0)
+		close(c->curfd);
+	if (c->homefd >= 0)
+		close(c->homefd);
 	return code;
 }
 
@@ -990,6 +1196,7 @@ main(int argc, char **argv)
 
 	prog = "xc-open";
 	cli_harden();
+	cli_start();
 	memset(&cx, 0, sizeof cx);
 	cx.dirfd = -1;
 	if ((idfiles = calloc((size_t)argc, sizeof *idfiles)) == NULL) {

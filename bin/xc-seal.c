@@ -691,6 +691,7 @@ main(int argc, char **argv)
 
 	prog = "xc-seal";
 	cli_harden();
+	cli_start();
 	rs = calloc((size_t)argc, sizeof *rs);
 	rfiles = calloc((size_t)argc, sizeof *rfiles);
 	afiles = calloc((size_t)argc, sizeof *afiles);

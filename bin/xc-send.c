@@ -4,7 +4,6 @@
  * Whatever could not be delivered stays in the outbox; every later run (or
  * --flush) retries it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -51,6 +50,7 @@ in_read(void *in, uint8_t *buf, size_t len, size_t *got)
 
 struct ctx {
 	char home[XC_PATH_MAX], outbox[XC_PATH_MAX], spooldir[XC_PATH_MAX];
+	xc_maildir ob;
 	xc_spool spool;
 	xc_transport t;
 	uint64_t max_size;	/* the spool's, or the default without one */
@@ -65,11 +65,23 @@ not_envelope(const char *what, int rc)
 	return EX_BADINPUT;
 }
 
+/* A failure of the outbox, named as such. */
+static int
+outbox_error(const struct ctx *c, int rc)
+{
+	int saved = errno;
+
+	cli_error("outbox '%s': %s%s%s", c->outbox, xc_errdetail(),
+	    rc == XC_EWRITE || rc == XC_EREAD ? ": " : "",
+	    rc == XC_EWRITE || rc == XC_EREAD ? strerror(saved) : "");
+	return EX_SYSTEM;
+}
+
 /* Reads an envelope (binary or armored) into the outbox; prints its id. */
 static int
 queue(struct ctx *c, const char *path)
 {
-	char tmp[XC_PATH_MAX], dir[XC_PATH_MAX], id[XC_ENVID_HEX + 1];
+	char tmp[XC_TMP_NAME_MAX], id[XC_ENVID_HEX + 1], cid[XC_ENVID_HEX + 1];
 	char name[XC_ENVNAME_MAX];
 	const char *what = path ? path : "-";
 	const uint8_t *p;
@@ -79,13 +91,10 @@ queue(struct ctx *c, const char *path)
 	xc_in *in = NULL;
 	xc_armor_rd *ar = NULL;
 	xc_rd rd;
-	int fd = 0, tfd = -1, rc, code = 0;
+	int fd = 0, tfd = -1, rc, code = 0, efd;
 
-	if (path && strcmp(path, "-") != 0 &&
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		cli_error("cannot open '%s': %s", path, strerror(errno));
-		return EX_SYSTEM;
-	}
+	if ((code = cli_open_in(path, &fd)) != 0)
+		return code;
 	if ((in = malloc(sizeof *in)) == NULL) {
 		cli_error("out of memory");
 		code = EX_SYSTEM;
@@ -104,44 +113,55 @@ queue(struct ctx *c, const char *path)
 		    cli_report(rc, what);
 		goto out;
 	}
-	cli_path(dir, sizeof dir, "%s/tmp", c->outbox);
-	rc = xc_copy_rd_to_tmp(rd, dir, c->max_size, tmp, sizeof tmp, 0600,
-	    NULL);
+	rc = xc_copy_to_dir(rd, c->ob.tmp, c->max_size, 0600, NULL, tmp, &tfd,
+	    cid);
 	if (rc < 0) {
-		if (rc == XC_ELIMIT)
+		if (rc == XC_ELIMIT) {
 			cli_error("'%s': envelope larger than the spool's "
 			    "max-size (%llu bytes)", what,
 			    (unsigned long long)c->max_size);
-		else if (rc == XC_EARMOR)
+			code = EX_BADINPUT;
+		} else if (rc == XC_EARMOR)
 			code = not_envelope(what, rc);
-		else
-			code = cli_report(rc, rc == XC_EWRITE ? dir : what);
-		code = rc == XC_ELIMIT ? EX_BADINPUT : code ? code : EX_SYSTEM;
+		else if (rc == XC_EREAD)
+			code = cli_report(rc, what);
+		else {
+			int saved = errno;
+			cli_error("cannot queue '%s' in the outbox '%s': %s%s%s",
+			    what, c->outbox, xc_errdetail(),
+			    rc == XC_EWRITE ? ": " : "",
+			    rc == XC_EWRITE ? strerror(saved) : "");
+			code = EX_SYSTEM;
+		}
+		tfd = -1;
 		goto out;
 	}
-	if ((tfd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (rc = xc_envelope_check(tfd, c->max_size, id, &r, &size))
-	    < 0) {
-		if (tfd < 0)
-			code = cli_report(XC_EREAD, tmp);
-		else {
-			cli_error("'%s': not an xc envelope: %s", what,
-			    xc_errdetail());
-			code = cli_exit_code(rc);
-		}
-		unlink(tmp);
+	if ((rc = xc_envelope_check(tfd, c->max_size, id, &r, &size)) < 0) {
+		cli_error("'%s': not an xc envelope: %s", what, xc_errdetail());
+		code = cli_exit_code(rc);
+		xc_tmp_remove(c->ob.tmp, tmp);
 		goto out;
 	}
 	xc_envelope_name(name, id, r.expires);
-	cli_path(dir, sizeof dir, "%s/new/%s", c->outbox, name);
-	if (link(tmp, dir) != 0 && errno != EEXIST) {
-		code = cli_report(XC_EWRITE, dir);
-		unlink(tmp);
-		goto out;
+	if (linkat(c->ob.tmp, tmp, c->ob.new, name, 0) != 0) {
+		/* Queued before, if the bytes there are these. */
+		int same = 0;
+		if (errno == EEXIST && xc_file_open(c->ob.new, name, &efd,
+		    NULL) == 0) {
+			same = xc_envelope_matches(efd, c->max_size, name, &r)
+			    == 0;
+			close(efd);
+		}
+		if (!same && renameat(c->ob.tmp, tmp, c->ob.new, name) != 0) {
+			code = outbox_error(c, xc_fail(XC_EWRITE, "cannot link "
+			    "an envelope into new/"));
+			xc_tmp_remove(c->ob.tmp, tmp);
+			goto out;
+		}
 	}
-	unlink(tmp);
-	if ((rc = xc_fsync_parent(dir)) < 0) {
-		code = cli_report(rc, dir);
+	xc_tmp_remove(c->ob.tmp, tmp);
+	if ((rc = xc_dir_sync(c->ob.new)) < 0) {
+		code = outbox_error(c, rc);
 		goto out;
 	}
 	printf("%s\n", id);
@@ -155,80 +175,74 @@ out:
 	return code;
 }
 
-/* Temporary files of a killed xc-send, a day old: nothing refers to them. */
-static void
-sweep_tmp(const struct ctx *c)
+static int
+is_envelope(void *arg, const char *name)
 {
-	char dir[XC_PATH_MAX], p[XC_PATH_MAX];
-	struct dirent *e;
-	struct stat sb;
-	time_t now = time(NULL);	/* file times are real ones */
-	DIR *d;
+	char id[XC_ENVID_HEX + 1];
+	int64_t exp;
 
-	cli_path(dir, sizeof dir, "%s/tmp", c->outbox);
-	if ((d = opendir(dir)) == NULL)
-		return;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.' && snprintf(p, sizeof p, "%s/%s", dir,
-		    e->d_name) < (int)sizeof p && lstat(p, &sb) == 0 &&
-		    S_ISREG(sb.st_mode) && sb.st_mtime < now - 86400)
-			unlink(p);
-	closedir(d);
+	(void)arg;
+	return xc_envelope_parse_name(name, id, &exp) == 0;
 }
 
 /* Delivers every envelope in the outbox; what fails stays there. */
 static int
 flush(struct ctx *c)
 {
-	char dir[XC_PATH_MAX], p[XC_PATH_MAX], id[XC_ENVID_HEX + 1];
-	struct dirent *e;
+	struct stat sb;
 	xc_route r;
-	int64_t exp;
-	DIR *d;
+	char **names;
+	size_t i, n;
 	int code = 0, rc, fd, failed = 0;
 
-	cli_path(dir, sizeof dir, "%s/new", c->outbox);
-	if ((d = opendir(dir)) == NULL)
-		return cli_report(XC_EREAD, dir);
-	while ((e = readdir(d)) != NULL) {
-		if (xc_envelope_parse_name(e->d_name, id, &exp) != 0 ||
-		    snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >=
-		    (int)sizeof p)
+	if ((rc = xc_dir_list(c->ob.new, is_envelope, NULL, &names, &n)) < 0)
+		return outbox_error(c, rc);
+	for (i = 0; i < n; i++) {
+		const char *name = names[i];
+		if ((rc = xc_file_open(c->ob.new, name, &fd, NULL)) < 0) {
+			if (rc == XC_ENOTFOUND)
+				continue;	/* another xc-send delivered it */
+			cli_warn("outbox '%s': %s: %s: left alone", c->outbox,
+			    name, xc_errdetail());
 			continue;
-		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;	/* another xc-send delivered it */
+		}
 		rc = xc_envelope_check(fd, (uint64_t)1 << 40, NULL, &r, NULL);
-		close(fd);
 		if (rc == 0)
-			rc = c->t.put(c->t.ctx, p, e->d_name, &r);
+			rc = c->t.put(c->t.ctx, fd, name, &r);
+		close(fd);
 		/* Gone from the outbox: another xc-send delivered it (it
 		 * unlinks only after its put succeeded). */
-		if (rc < 0 && access(p, F_OK) != 0 && errno == ENOENT)
+		if (rc < 0 && fstatat(c->ob.new, name, &sb,
+		    AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
 			continue;
 		if (rc < 0) {
+			int saved = errno;
 			if (!failed++)
-				cli_error("cannot deliver %s to the %s '%s': %s%s%s",
-				    id, c->t.name, c->spool.dir, xc_errdetail(),
+				cli_error("cannot deliver %.64s to the %s '%s': "
+				    "%s%s%s", name, c->t.name, c->spooldir,
+				    xc_errdetail(),
 				    rc == XC_EWRITE || rc == XC_EREAD ? ": " : "",
 				    rc == XC_EWRITE || rc == XC_EREAD ?
-				    strerror(errno) : "");
+				    strerror(saved) : "");
 			code = EX_NETWORK;
 			continue;
 		}
-		if (unlink(p) != 0 && errno != ENOENT) {
-			cli_error("cannot remove '%s': %s", p, strerror(errno));
+		if (unlinkat(c->ob.new, name, 0) != 0 && errno != ENOENT) {
+			cli_error("outbox '%s': cannot remove %s: %s",
+			    c->outbox, name, strerror(errno));
 			code = EX_SYSTEM;
 		}
 	}
-	closedir(d);
-	sweep_tmp(c);
+	xc_dir_list_free(names, n);
+	if (c->spool.replaced)
+		cli_warn("spool '%s': replaced %zu file(s) that did not match "
+		    "their names", c->spooldir, c->spool.replaced);
 	if (failed)
 		cli_hint("%d envelope(s) kept in the outbox; xc-send --flush "
 		    "retries", failed);
 	/* A crash after this point delivers again: harmless, same name. */
-	cli_path(p, sizeof p, "%s/new/x", c->outbox);
-	if ((rc = xc_fsync_parent(p)) < 0 && code == 0)
-		code = cli_report(rc, dir);
+	if ((rc = xc_dir_sync(c->ob.new)) < 0 && code == 0)
+		code = outbox_error(c, rc);
 	return code;
 }
 
@@ -247,10 +261,11 @@ main(int argc, char **argv)
 	};
 	const char *homeopt = NULL, *spoolopt = NULL;
 	static struct ctx c;
-	int ch, code = 0, rc, onlyflush = 0, i, spool_rc;
+	int ch, code = 0, rc, onlyflush = 0, i, spool_rc, homefd;
 
 	prog = "xc-send";
 	cli_harden();
+	cli_start();
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1)
 		switch (ch) {
@@ -279,11 +294,18 @@ main(int argc, char **argv)
 	/* The outbox first: what is accepted is kept even when the spool is
 	 * missing (an unmounted share) or full; it is delivered later. */
 	cli_path(c.outbox, sizeof c.outbox, "%s/outbox", c.home);
-	if ((rc = xc_maildir_open(c.outbox)) < 0) {
-		cli_error("outbox '%s': %s: %s", c.outbox, xc_errdetail(),
-		    strerror(errno));
+	if ((rc = xc_mkdirs(c.home)) < 0 ||
+	    (homefd = open(c.home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		cli_error("keyring '%s': %s: %s", c.home, rc < 0 ?
+		    xc_errdetail() : "cannot open", strerror(errno));
 		return EX_SYSTEM;
 	}
+	rc = xc_maildir_open(&c.ob, homefd, "outbox");
+	close(homefd);
+	if (rc < 0)
+		return outbox_error(&c, rc);
+	/* What killed runs left half-copied (their locks are free). */
+	xc_tmp_sweep(c.ob.tmp, xc_tmp_is_maildir, NULL, NULL);
 	spool_rc = xc_spool_open(&c.spool, c.spooldir, 1);
 	c.max_size = spool_rc == 0 ? c.spool.max_size : XC_SPOOL_MAX_SIZE;
 	if (!onlyflush) {
@@ -294,17 +316,23 @@ main(int argc, char **argv)
 			if (rc && !code)
 				code = rc;
 		}
-		if (fflush(stdout) != 0) {
-			cli_error("cannot write the ids: %s", strerror(errno));
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			cli_error("cannot write to standard output: %s",
+			    strerror(errno));
+			cli_hint("what was queued is delivered all the same; "
+			    "an id is: b2sum -l 256 ENVELOPE");
 			code = EX_SYSTEM;
 		}
 	}
 	if (spool_rc < 0) {
+		int saved = errno;
 		cli_error("spool '%s': %s%s%s", c.spooldir, xc_errdetail(),
-		    spool_rc == XC_EWRITE ? ": " : "", spool_rc == XC_EWRITE ?
-		    strerror(errno) : "");
+		    spool_rc == XC_EWRITE || spool_rc == XC_EREAD ? ": " : "",
+		    spool_rc == XC_EWRITE || spool_rc == XC_EREAD ?
+		    strerror(saved) : "");
 		cli_hint("what was accepted waits in the outbox; xc-send "
 		    "--flush delivers it");
+		xc_maildir_close(&c.ob);
 		return cli_close_stdout(code ? code : EX_NETWORK);
 	}
 	xc_spool_transport(&c.spool, &c.t);
@@ -312,5 +340,7 @@ main(int argc, char **argv)
 	rc = flush(&c);
 	if (rc && !code)
 		code = rc;
+	xc_spool_close(&c.spool);
+	xc_maildir_close(&c.ob);
 	return cli_close_stdout(code);
 }

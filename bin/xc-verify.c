@@ -635,6 +635,7 @@ main(int argc, char **argv)
 
 	prog = "xc-verify";
 	cli_harden();
+	cli_start();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":qu:m:x:r:hV", longopts, NULL)) != -1)
 		switch (c) {

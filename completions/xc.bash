@@ -348,13 +348,18 @@ _xc_fetch()
 		_xc_files
 		return
 		;;
+	--max-files | --max-bytes)
+		# a number (K, M or G allowed)
+		return
+		;;
 	esac
 	# No operands: offer the options, those that go with --gc after it.
 	if _xc_given --gc; then
 		_xc_options '--home --spool'
 	else
-		_xc_options '--home --spool -u --as --json --no-wait --gc
-		    --passphrase-file -h --help -V --version'
+		_xc_options '--home --spool -u --as --json --unread --no-wait
+		    --max-files --max-bytes --gc --passphrase-file -h --help
+		    -V --version'
 	fi
 }
 

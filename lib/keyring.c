@@ -99,54 +99,46 @@ xc_fsync_parent(const char *path)
 	return rc;
 }
 
+/* The file layer of lib/dirio.c under the directory that holds path: the
+ * directories of the path are the caller's, the file itself is never
+ * reached through a link, and its temporary file is registered for
+ * signal handlers and locked for sweeps. */
+static int
+parent_of(const char *path, const char **base)
+{
+	char d[XC_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL) {
+		*base = path;
+		snprintf(d, sizeof d, ".");
+	} else {
+		*base = slash + 1;
+		if (snprintf(d, sizeof d, "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path) >= (int)sizeof d)
+			return xc_fail(XC_EINVAL, "path too long");
+	}
+	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return xc_fail(XC_EWRITE, "cannot open a directory");
+	return fd;
+}
+
 int
 xc_write_file(const char *path, const void *buf, size_t len, unsigned mode,
     int excl)
 {
-	char tmp[XC_PATH_MAX], rnd[17];
-	uint8_t r[8];
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path) + 1 : 0, off = 0;
-	int fd, rc = 0, saved;
+	const char *base;
+	int dfd, rc;
 
-	randombytes_buf(r, sizeof r);
-	sodium_bin2hex(rnd, sizeof rnd, r, sizeof r);
-	if (snprintf(tmp, sizeof tmp, "%.*s.tmp-%s", (int)dlen, path, rnd) >=
-	    (int)sizeof tmp)
-		return xc_fail(XC_EINVAL, "path too long");
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, (mode_t)mode)) < 0)
-		return xc_fail(XC_EWRITE, "cannot create a file");
-	if (fchmod(fd, (mode_t)mode) != 0)
-		rc = xc_fail(XC_EWRITE, "cannot set a file's mode");
-	while (rc == 0 && off < len) {
-		ssize_t w = write(fd, (const char *)buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			rc = xc_fail(XC_EWRITE, "cannot write a file");
-		else
-			off += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = xc_fail(XC_EWRITE, "cannot sync a file");
-	if (close(fd) != 0 && rc == 0)
-		rc = xc_fail(XC_EWRITE, "cannot write a file");
-	if (rc == 0) {
-		if (excl ? link(tmp, path) != 0 : rename(tmp, path) != 0)
-			rc = errno == EEXIST ? xc_fail(XC_EEXIST,
-			    "file exists") : xc_fail(XC_EWRITE,
-			    "cannot put a file in place");
-	}
-	saved = errno;
-	if (excl || rc < 0)
-		unlink(tmp);	/* after link(), or after a failure */
-	errno = saved;
-	if (rc == 0)
-		rc = xc_fsync_parent(path);
+	if ((dfd = parent_of(path, &base)) < 0)
+		return dfd;
+	rc = xc_dir_write_file(dfd, base, buf, len, mode, excl);
+	close(dfd);
 	return rc;
 }
 
+/* Never through a link, never blocking on a FIFO: regular files only. */
 int
 xc_read_file(const char *path, size_t cap, int secret, char **bufp,
     size_t *lenp)
@@ -156,15 +148,18 @@ xc_read_file(const char *path, size_t cap, int secret, char **bufp,
 	size_t len = 0, alloc;
 	int fd, rc = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | (secret ? O_NOFOLLOW :
-	    0))) < 0) {
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC))
+	    < 0) {
 		if (errno == ELOOP)
-			return xc_fail(XC_EINSECURE,
-			    "a secret file must not be a symlink");
+			return xc_fail(XC_EINSECURE, secret ?
+			    "a secret file must not be a symlink" :
+			    "a symbolic link: not followed");
 		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EREAD,
 		    "cannot open a file");
 	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    fcntl(fd, F_SETFL, 0) != 0) {
+		errno = EINVAL;
 		rc = xc_fail(XC_EREAD, "not a regular file");
 		goto out;
 	}
@@ -346,19 +341,7 @@ xc_keyring_path(char out[XC_PATH_MAX], const char *home, const char *kind,
 int
 xc_lock(const char *path, int wait, int *fd)
 {
-	if ((*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) < 0)
-		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EWRITE,
-		    "cannot open a lock file");
-	while (flock(*fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0)
-		if (errno != EINTR) {
-			int busy = errno == EWOULDBLOCK;
-			close(*fd);
-			*fd = -1;
-			return busy ? xc_fail(XC_ELOCKED, "locked by another "
-			    "process") : xc_fail(XC_EWRITE, "cannot lock");
-		}
-	return 0;
+	return xc_lock_at(AT_FDCWD, path, wait, fd);
 }
 
 /* Removes what a failed creation left, so that it can be retried. */

@@ -1629,29 +1629,61 @@ alt_name(char *out, size_t cap, const char *name, int k)
 	snprintf(out, cap, "%.*s%s", (int)stem, name, suffix);
 }
 
+/* All the attachments or none: each is linked to its name (never over an
+ * existing file), and if one link or the sync of the directory fails, the
+ * ones linked so far are removed again; only then do the temporary names
+ * go. */
 int
 xc_letter_commit(xc_letter *L)
 {
-	size_t i;
-	int k;
+	struct stat a, b;
+	size_t i, done;
+	int k, rc = 0, saved;
 
-	for (i = 0; i < L->nparts; i++) {
-		xc_lpart *p = &L->parts[i];
+	for (done = 0; done < L->nparts && rc == 0; done++) {
+		xc_lpart *p = &L->parts[done];
 		if (p->tmp[0] == '\0')
 			continue;
 		snprintf(p->saved, sizeof p->saved, "%s", p->name);
 		for (k = 1; linkat(L->dirfd, p->tmp, L->dirfd, p->saved, 0)
 		    != 0; k++) {
-			if (errno != EEXIST || k > 9999)
-				return xc_fail(XC_EWRITE,
+			if (errno != EEXIST || k > 9999) {
+				rc = xc_fail(XC_EWRITE,
 				    "cannot save an attachment");
+				p->saved[0] = '\0';
+				break;
+			}
 			alt_name(p->saved, sizeof p->saved, p->name, k);
 		}
+	}
+	if (rc == 0 && L->dirfd >= 0 && fsync(L->dirfd) != 0)
+		rc = xc_fail(XC_EWRITE, "cannot sync the output directory");
+	if (rc < 0) {
+		saved = errno;
+		/* Undone: a name is removed only if it is still our file. */
+		for (i = 0; i < done && i < L->nparts; i++) {
+			xc_lpart *p = &L->parts[i];
+			if (p->tmp[0] == '\0' || p->saved[0] == '\0')
+				continue;
+			if (fstatat(L->dirfd, p->tmp, &a,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
+			    fstatat(L->dirfd, p->saved, &b,
+			    AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				unlinkat(L->dirfd, p->saved, 0);
+			p->saved[0] = '\0';
+		}
+		fsync(L->dirfd);
+		errno = saved;
+		return rc;
+	}
+	for (i = 0; i < L->nparts; i++) {
+		xc_lpart *p = &L->parts[i];
+		if (p->tmp[0] == '\0')
+			continue;
 		unlinkat(L->dirfd, p->tmp, 0);
 		p->tmp[0] = '\0';
 	}
-	if (L->dirfd >= 0 && fsync(L->dirfd) != 0)
-		return xc_fail(XC_EWRITE, "cannot sync the output directory");
 	return 0;
 }
 

@@ -1,27 +1,30 @@
 /*
  * spool.c - delivery without a server (xc-spool(5)): a directory of
  * immutable envelope files named by their id, bucketed by mailbox tag, that
- * any tool copying files can carry; the outbox xc-send fills first; the
- * inbox maildir xc-fetch fills; and what xc-fetch remembers.
+ * any tool copying files can carry; and the outbox and inbox maildirs.
  *
  * Every file appears whole or not at all: written under tmp/ on the same
- * file system, fsync, link(2) to its name, fsync of the directory.  A name
- * is never written twice (link fails with EEXIST, and the same name means
- * the same bytes), so two spools merge by copying missing files.
+ * file system, fsync, link(2) to its name, fsync of the directory.  The
+ * same name means the same bytes, so two spools merge by copying missing
+ * files.
  *
- * A transport is what puts envelopes somewhere and finds them by tag: the
- * spool is the first; the relay client will be the second, behind the same
- * xc_transport interface.
+ * Anyone who can write to a spool is an attacker (xc-spool(5), "Hostile
+ * spools"): everything in it is reached through directory descriptors
+ * (lib/dirio.c), never through a link, and a name is believed only once
+ * the bytes were checked against it.  Nothing is deleted that was not so
+ * checked, and an existing name holding other bytes is replaced, never
+ * taken for the envelope.
+ *
+ * A transport is what puts envelopes somewhere and finds them by bucket:
+ * the spool is the first, behind the xc_transport interface.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -30,20 +33,6 @@
 
 static const char marker_magic[] = "xc-spool-v1\n";
 #define COPY_BUF 65536
-
-/* dir "/" name into out (XC_PATH_MAX bytes). */
-static int
-join(char *out, const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-
-	if (a + 1 + b >= XC_PATH_MAX)
-		return xc_fail(XC_EINVAL, "path too long");
-	memcpy(out, dir, a);
-	out[a] = '/';
-	memcpy(out + a + 1, name, b + 1);
-	return 0;
-}
 
 /* ---- envelopes ---- */
 
@@ -54,28 +43,62 @@ xc_envelope_name(char out[XC_ENVNAME_MAX], const char *id, int64_t expires)
 	return 0;
 }
 
-int
-xc_envelope_parse_name(const char *name, char id[XC_ENVID_HEX + 1],
-    int64_t *expires)
+/* "ID-EXPIRY.age" at the start of name; the rest in *rest. */
+static int
+parse_prefix(const char *name, char id[XC_ENVID_HEX + 1], int64_t *expires,
+    const char **rest)
 {
+	const char *p;
+	int64_t v = 0;
 	size_t i;
-	char *e;
-	long long v;
 
 	for (i = 0; i < XC_ENVID_HEX; i++)
 		if (!((name[i] >= '0' && name[i] <= '9') ||
 		    (name[i] >= 'a' && name[i] <= 'f')))
 			return -1;
-	if (name[i] != '-' || name[i + 1] < '0' || name[i + 1] > '9' ||
-	    (name[i + 1] == '0' && name[i + 2] != '.'))
+	p = name + XC_ENVID_HEX;
+	if (*p++ != '-' || *p < '0' || *p > '9' || (*p == '0' && p[1] != '.'))
 		return -1;
-	errno = 0;
-	v = strtoll(name + i + 1, &e, 10);
-	if (errno || v < 0 || strcmp(e, ".age") != 0)
+	for (i = 0; *p >= '0' && *p <= '9'; p++, i++) {
+		if (i == 18)
+			return -1;	/* no overflow */
+		v = v * 10 + (*p - '0');
+	}
+	if (strncmp(p, ".age", 4) != 0)
 		return -1;
 	memcpy(id, name, XC_ENVID_HEX);
 	id[XC_ENVID_HEX] = '\0';
 	*expires = v;
+	*rest = p + 4;
+	return 0;
+}
+
+int
+xc_envelope_parse_name(const char *name, char id[XC_ENVID_HEX + 1],
+    int64_t *expires)
+{
+	const char *rest;
+
+	return parse_prefix(name, id, expires, &rest) == 0 && *rest == '\0' ?
+	    0 : -1;
+}
+
+int
+xc_maildir_parse_name(const char *name, char id[XC_ENVID_HEX + 1],
+    int64_t *expires, const char **info)
+{
+	const char *rest, *p;
+
+	if (parse_prefix(name, id, expires, &rest) != 0)
+		return -1;
+	if (*rest != '\0') {
+		if (strncmp(rest, ":2,", 3) != 0)
+			return -1;
+		for (p = rest + 3; *p; p++)
+			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+				return -1;
+	}
+	*info = rest;
 	return 0;
 }
 
@@ -149,7 +172,8 @@ xc_envelope_check(int fd, uint64_t max, char id[XC_ENVID_HEX + 1],
 	}
 	crypto_generichash_final(&hs, bin, 32);
 	sodium_bin2hex(id, XC_ENVID_HEX + 1, bin, 32);
-	*size = n;
+	if (size)
+		*size = n;
 out:
 	xc_header_free(&h);
 	free(in);
@@ -157,72 +181,48 @@ out:
 	return rc;
 }
 
+int
+xc_envelope_matches(int fd, uint64_t max, const char *name, xc_route *route)
+{
+	char want[XC_ENVID_HEX + 1], got[XC_ENVID_HEX + 1];
+	int64_t exp;
+	int rc;
+
+	if (xc_envelope_parse_name(name, want, &exp) != 0)
+		return xc_fail(XC_EINVAL, "not an envelope's name");
+	/* The header first: a name that lies about the expiry costs no
+	 * hashing of the whole file. */
+	if ((rc = xc_envelope_check(fd, max, NULL, route, NULL)) < 0)
+		return rc;
+	if (route->expires != exp)
+		return xc_fail(XC_EPAYLOAD, "the file does not match its name");
+	if ((rc = xc_envelope_check(fd, max, got, route, NULL)) < 0)
+		return rc;
+	if (strcmp(want, got) != 0 || route->expires != exp)
+		return xc_fail(XC_EPAYLOAD, "the file does not match its name");
+	return 0;
+}
+
 /* ---- files that appear whole ---- */
 
-static void
-tmpname(char *out, size_t cap, const char *dir)
-{
-	uint8_t r[8];
-	char hex[17];
-
-	randombytes_buf(r, sizeof r);
-	sodium_bin2hex(hex, sizeof hex, r, sizeof r);
-	snprintf(out, cap, "%s/%s.%ld.tmp", dir, hex, (long)getpid());
-}
-
-static int
-fsync_path(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return xc_fail(XC_EWRITE, "cannot open a directory to sync it");
-	if (fsync(fd) != 0)
-		rc = xc_fail(XC_EWRITE, "cannot sync a directory");
-	close(fd);
-	return rc;
-}
-
-/* mkdir that syncs a new directory into its parent. */
-static int
-mkdir_synced(const char *dir, mode_t mode)
-{
-	if (mkdir(dir, mode) == 0)
-		return xc_fsync_parent(dir);
-	if (errno == EEXIST)
-		return 0;
-	return xc_fail(XC_EWRITE, "cannot create a directory");
-}
-
-/* Copies fd (from its start) into a new temporary file in tmpdir, synced;
- * *tmp is its path.  With dearmor, armored input is stored as binary. */
 int
-xc_copy_to_tmp(int fd, const char *tmpdir, uint64_t max, char *tmp,
-    size_t cap, int mode)
-{
-	return xc_copy_rd_to_tmp((xc_rd){ xc_fd_read, &fd }, tmpdir, max, tmp,
-	    cap, mode, NULL);
-}
-
-int
-xc_copy_rd_to_tmp(xc_rd src, const char *tmpdir, uint64_t max, char *tmp,
-    size_t cap, int mode, char id[XC_ENVID_HEX + 1])
+xc_copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
+    const char *id, char tmp[XC_TMP_NAME_MAX], int *fdp,
+    char idout[XC_ENVID_HEX + 1])
 {
 	crypto_generichash_state hs;
-	uint8_t *buf;
+	uint8_t *buf, h[32];
+	char hex[XC_ENVID_HEX + 1];
 	uint64_t n = 0;
 	size_t got;
-	int out, rc = 0;
+	int fd, rc = 0;
 
 	if ((buf = malloc(COPY_BUF)) == NULL)
 		return xc_fail(XC_ENOMEM, "out of memory");
-	if (id)
-		crypto_generichash_init(&hs, NULL, 0, 32);
-	tmpname(tmp, cap, tmpdir);
-	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, (mode_t)mode)) < 0) {
+	crypto_generichash_init(&hs, NULL, 0, 32);
+	if ((rc = xc_maildir_tmp(dirfd, tmp, mode, &fd)) < 0) {
 		free(buf);
-		return xc_fail(XC_EWRITE, "cannot create a file");
+		return rc;
 	}
 	for (;;) {
 		if ((rc = src.read(src.ctx, buf, COPY_BUF, &got)) < 0)
@@ -234,160 +234,188 @@ xc_copy_rd_to_tmp(xc_rd src, const char *tmpdir, uint64_t max, char *tmp,
 			    "spool's max-size");
 			break;
 		}
-		if (id)
-			crypto_generichash_update(&hs, buf, got);
-		if ((rc = xc_fd_write(&out, buf, got)) < 0)
+		crypto_generichash_update(&hs, buf, got);
+		if ((rc = xc_fd_write(&fd, buf, got)) < 0)
 			break;
 	}
-	if (rc == 0 && id) {
-		uint8_t h[32];
-		char hex[XC_ENVID_HEX + 1];
+	if (rc == 0) {
 		crypto_generichash_final(&hs, h, 32);
 		sodium_bin2hex(hex, sizeof hex, h, 32);
-		if (strcmp(hex, id) != 0)
-			rc = xc_fail(XC_EPAYLOAD, "envelope does not match its "
-			    "id (still being copied?)");
+		if (id && strcmp(hex, id) != 0)
+			rc = xc_fail(XC_EPAYLOAD, "the file does not match its "
+			    "name (still being copied?)");
+		else if (idout)
+			memcpy(idout, hex, sizeof hex);
 	}
-	if (rc == 0 && fsync(out) != 0)
+	if (rc == 0 && fsync(fd) != 0)
 		rc = xc_fail(XC_EWRITE, "cannot sync a file");
-	if (close(out) != 0 && rc == 0)
-		rc = xc_fail(XC_EWRITE, "cannot write a file");
-	if (rc < 0) {
-		int saved = errno;
-		unlink(tmp);
-		errno = saved;
-	}
 	free(buf);
-	return rc;
+	if (rc < 0) {
+		xc_tmp_remove(dirfd, tmp);
+		close(fd);
+		return rc;
+	}
+	*fdp = fd;
+	return 0;
 }
 
-/* Links tmp to dir/name (an existing name is the same envelope: done) and
- * syncs dir. */
+/* Is name in dirfd the file open as fd? */
 static int
-link_synced(const char *tmp, const char *dir, const char *name)
+same_file(int dirfd, const char *name, int fd)
 {
-	char p[XC_PATH_MAX];
+	struct stat a, b;
 
-	if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p)
-		return xc_fail(XC_EINVAL, "path too long");
-	if (link(tmp, p) != 0 && errno != EEXIST)
-		return xc_fail(XC_EWRITE, "cannot link a file into place");
-	return fsync_path(dir);
+	return fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    fstat(fd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* ---- the spool ---- */
 
 int
-xc_spool_open(xc_spool *s, const char *dir, int create)
+xc_spool_marker_parse(const char *buf, size_t len, uint64_t *max_size)
 {
-	char p[XC_PATH_MAX], *buf = NULL, *e;
-	size_t len;
-	int rc;
+	const char *l, *end = buf + len;
 
-	memset(s, 0, sizeof *s);
-	if (snprintf(s->dir, sizeof s->dir, "%s", dir) >= (int)sizeof s->dir ||
-	    snprintf(p, sizeof p, "%s/xc-spool", dir) >= (int)sizeof p)
-		return xc_fail(XC_EINVAL, "path too long");
-	s->bucket_bits = XC_SPOOL_BUCKET_BITS;
-	s->max_size = XC_SPOOL_MAX_SIZE;
-	if (access(p, F_OK) != 0) {
-		char text[128];
-		if (!create || errno != ENOENT)
-			return xc_fail(XC_ENOTFOUND, "not a spool (no xc-spool "
-			    "file)");
-		/* Shared folders: the umask decides who else may write. */
-		if (mkdir(dir, 0777) == 0)
-			rc = xc_fsync_parent(dir);
-		else
-			rc = errno == EEXIST ? 0 : xc_mkdirs(dir);
-		if (rc < 0)
-			return rc;
-		snprintf(text, sizeof text, "%smax-size %llu\n", marker_magic,
-		    (unsigned long long)s->max_size);
-		rc = xc_write_file(p, text, strlen(text), 0644, 1);
-		if (rc < 0 && rc != XC_EEXIST)
-			return rc;
-	}
-	if ((rc = xc_read_file(p, 4096, 0, &buf, &len)) < 0)
-		return rc;
+	*max_size = XC_SPOOL_MAX_SIZE;
 	if (len < sizeof marker_magic - 1 ||
-	    memcmp(buf, marker_magic, sizeof marker_magic - 1) != 0) {
-		sodium_free(buf);
+	    memcmp(buf, marker_magic, sizeof marker_magic - 1) != 0)
 		return xc_fail(XC_EUNSUPPORTED, "unknown spool version");
-	}
-	/* "max-size N" may lower or raise the envelope limit.  (xc_read_file
-	 * leaves a spare byte after the data.) */
-	buf[len] = '\0';
-	if ((e = strstr(buf, "\nmax-size ")) != NULL) {
-		unsigned long long v = strtoull(e + 10, NULL, 10);
-		if (v >= 1024 && v <= ((uint64_t)1 << 40))
-			s->max_size = v;
-	}
-	sodium_free(buf);
-	if (snprintf(p, sizeof p, "%s/tmp", dir) >= (int)sizeof p)
-		return xc_fail(XC_EINVAL, "path too long");
-	return mkdir_synced(p, 0777);
-}
-
-/* ---- the spool as a transport ---- */
-
-static int
-spool_put(void *ctx, const char *path, const char *name, const xc_route *r)
-{
-	return xc_spool_put(ctx, path, name, r);
-}
-
-static int
-spool_list(void *ctx, const char *bucket,
-    int (*each)(void *arg, const char *name), void *arg)
-{
-	const xc_spool *s = ctx;
-	char p[XC_PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-	int rc = 0;
-
-	if (join(p, s->dir, bucket) < 0 || (d = opendir(p)) == NULL)
-		return errno == ENOENT ? 0 : xc_fail(XC_EREAD,
-		    "cannot read a spool bucket");
-	while (rc == 0 && (e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			rc = each(arg, e->d_name);
-	closedir(d);
-	return rc;
-}
-
-static int
-spool_get(void *ctx, const char *bucket, const char *name, int *fd)
-{
-	const xc_spool *s = ctx;
-	char p[XC_PATH_MAX];
-	struct stat sb;
-
-	if (snprintf(p, sizeof p, "%s/%s/%s", s->dir, bucket, name) >=
-	    (int)sizeof p)
-		return xc_fail(XC_EINVAL, "path too long");
-	/* Anyone may write a spool: a FIFO must not block us, a link must
-	 * not lead us elsewhere, only regular files are envelopes. */
-	if ((*fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EREAD,
-		    "cannot open an envelope in the spool");
-	if (fstat(*fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    fcntl(*fd, F_SETFL, 0) != 0) {
-		close(*fd);
-		return xc_fail(XC_EREAD, "not a regular file in the spool");
+	/* "max-size N" may lower or raise the envelope limit; other lines
+	 * and values out of range are ignored. */
+	for (l = buf + sizeof marker_magic - 1; l < end;) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t ll = nl ? (size_t)(nl - l) : (size_t)(end - l), i;
+		uint64_t v = 0;
+		if (ll > 9 && ll <= 9 + 14 && memcmp(l, "max-size ", 9) == 0) {
+			for (i = 9; i < ll && l[i] >= '0' && l[i] <= '9'; i++)
+				v = v * 10 + (uint64_t)(l[i] - '0');
+			if (i == ll && v >= 1024 && v <= ((uint64_t)1 << 40))
+				*max_size = v;
+		}
+		l += ll + 1;
 	}
 	return 0;
 }
 
-void
-xc_spool_transport(xc_spool *s, xc_transport *t)
+/* A new spool directory: with its parent's mode when the parent is
+ * set-group-ID (a group's shared folder), else 0777 less the umask. */
+static int
+make_spool_dir(const char *dir)
 {
-	t->name = "spool";
-	t->put = spool_put;
-	t->list = spool_list;
-	t->get = spool_get;
-	t->ctx = s;
+	char *dcopy = strdup(dir), *parent;
+	struct stat sb;
+	mode_t um, mode;
+	int fd, rc = 0;
+
+	if (dcopy == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	parent = dirname(dcopy);
+	if (stat(parent, &sb) != 0 && (rc = xc_mkdirs(parent)) < 0) {
+		free(dcopy);
+		return rc;
+	}
+	um = umask(0);
+	umask(um);
+	mode = stat(parent, &sb) == 0 && (sb.st_mode & S_ISGID) ?
+	    (sb.st_mode & 07777) | 0700 : (0777 & ~um);
+	free(dcopy);
+	if (mkdir(dir, 0700) != 0)
+		return errno == EEXIST ? 0 : xc_fail(XC_EWRITE,
+		    "cannot create a directory");
+	if ((rc = xc_fsync_parent(dir)) < 0)
+		return rc;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))
+	    < 0)
+		return xc_fail(XC_EWRITE, "cannot open a new directory");
+	if (fchmod(fd, mode) != 0)
+		rc = xc_fail(XC_EWRITE, "cannot set a directory's mode");
+	close(fd);
+	return rc;
+}
+
+int
+xc_spool_open(xc_spool *s, const char *dir, int create)
+{
+	char text[128], *buf = NULL;
+	struct stat sb;
+	size_t len;
+	int rc, mfd;
+
+	memset(s, 0, sizeof *s);
+	s->fd = s->tmpfd = -1;
+	s->bucket_bits = XC_SPOOL_BUCKET_BITS;
+	s->max_size = XC_SPOOL_MAX_SIZE;
+	if (snprintf(s->dir, sizeof s->dir, "%s", dir) >= (int)sizeof s->dir)
+		return xc_fail(XC_EINVAL, "path too long");
+	/* The directory itself is the user's choice: a link to it is
+	 * followed.  Nothing inside it is. */
+	if ((s->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT || !create)
+			return errno == ENOENT ? xc_fail(XC_ENOTFOUND,
+			    "not a spool (no such directory)") :
+			    xc_fail(errno == ENOTDIR ? XC_EINSECURE : XC_EREAD,
+			    "not a directory");
+		if ((rc = make_spool_dir(dir)) < 0)
+			return rc;
+		if ((s->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+		    < 0)
+			return xc_fail(XC_EREAD, "cannot open a directory");
+	}
+	/* New buckets and files follow the spool directory (xc-spool(5)). */
+	if (fstat(s->fd, &sb) != 0) {
+		rc = xc_fail(XC_EREAD, "cannot stat the spool");
+		goto bad;
+	}
+	s->dmode = (sb.st_mode & 07777) | 0700;
+	s->fmode = (sb.st_mode & 0444) | 0600;
+	rc = xc_file_open(s->fd, "xc-spool", &mfd, NULL);
+	if (rc == XC_ENOTFOUND) {
+		if (!create) {
+			rc = xc_fail(XC_ENOTFOUND, "not a spool (no xc-spool "
+			    "file)");
+			goto bad;
+		}
+		snprintf(text, sizeof text, "%smax-size %llu\n", marker_magic,
+		    (unsigned long long)s->max_size);
+		rc = xc_dir_write_file(s->fd, "xc-spool", text, strlen(text),
+		    s->fmode & 0644, 1);
+		if (rc < 0 && rc != XC_EEXIST)
+			goto bad;
+		rc = xc_file_open(s->fd, "xc-spool", &mfd, NULL);
+	}
+	if (rc < 0) {
+		if (rc == XC_EINSECURE)
+			xc_failf(rc, "its xc-spool marker is %s", xc_errdetail());
+		goto bad;
+	}
+	rc = xc_fd_slurp(mfd, XC_MAX_MARKER, &buf, &len);
+	close(mfd);
+	if (rc < 0)
+		goto bad;
+	rc = xc_spool_marker_parse(buf, len, &s->max_size);
+	free(buf);
+	if (rc < 0)
+		goto bad;
+	if (create && (rc = xc_dir_open(s->fd, "tmp", XC_DIR_CREATE, s->dmode,
+	    &s->tmpfd)) < 0) {
+		if (rc == XC_EINSECURE)
+			xc_failf(rc, "its tmp/ is %s", xc_errdetail());
+		goto bad;
+	}
+	return 0;
+bad:
+	xc_spool_close(s);
+	return rc;
+}
+
+void
+xc_spool_close(xc_spool *s)
+{
+	if (s->tmpfd >= 0)
+		close(s->tmpfd);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = s->tmpfd = -1;
 }
 
 void
@@ -397,21 +425,91 @@ xc_spool_bucket(char out[8], const uint8_t tag[XC_TAG_LEN], int bits)
 	snprintf(out, 8, "%02x", tag[0]);
 }
 
-int
-xc_spool_put(const xc_spool *s, const char *path, const char *name,
-    const xc_route *r)
+static int
+bucket_ok(const char *b)
 {
-	char tmp[XC_PATH_MAX], dir[XC_PATH_MAX], b[8], seen[XC_MAX_RECIPIENTS][8];
-	size_t i, j, nb = 0;
-	int fd, rc;
+	return strlen(b) == 2 && strspn(b, "0123456789abcdef") == 2;
+}
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return xc_fail(XC_EREAD, "cannot open an envelope");
-	if ((rc = join(dir, s->dir, "tmp")) == 0)
-		rc = xc_copy_to_tmp(fd, dir, s->max_size, tmp, sizeof tmp,
-		    0644);
-	close(fd);
-	if (rc < 0)
+int
+xc_spool_bucket_open(xc_spool *s, const char *bucket, int create, int *fd)
+{
+	int rc;
+
+	if (!bucket_ok(bucket))
+		return xc_fail(XC_EINVAL, "not a bucket name");
+	rc = xc_dir_open(s->fd, bucket, create ? XC_DIR_CREATE : 0, s->dmode,
+	    fd);
+	if (rc == XC_EINSECURE)
+		xc_failf(rc, "bucket %s is %s", bucket, xc_errdetail());
+	return rc;
+}
+
+/* Puts the temporary file tmp (open as tfd) under name in bucket bfd.  An
+ * existing name stands only if its bytes match it; otherwise (junk, a
+ * link, a FIFO) a second link of tmp is renamed over it. */
+static int
+place(xc_spool *s, const char *tmp, int tfd, int bfd, const char *name)
+{
+	char tmp2[XC_TMP_NAME_MAX];
+	xc_route r;
+	int fd, rc, t2;
+
+	/* Linked by descriptor: others may write tmp/ too. */
+	if (xc_link_fd(tfd, s->tmpfd, tmp, bfd, name) == 0) {
+		if (!same_file(bfd, name, tfd))
+			return xc_fail(XC_EWRITE, "the spool's tmp/ changed "
+			    "under us");
+		return xc_dir_sync(bfd);
+	}
+	if (errno != EEXIST)
+		return xc_fail(XC_EWRITE, "cannot link a file into place");
+	if (xc_file_open(bfd, name, &fd, NULL) == 0) {
+		rc = xc_envelope_matches(fd, s->max_size, name, &r);
+		close(fd);
+		if (rc == 0)
+			return 0;	/* delivered before */
+	}
+	/* Not the envelope: replaced, in one rename, by a second link of
+	 * the copy (the first stays for the other buckets). */
+	if ((rc = xc_maildir_tmp(s->tmpfd, tmp2, s->fmode, &t2)) < 0)
+		return rc;
+	close(t2);
+	if (unlinkat(s->tmpfd, tmp2, 0) != 0 ||
+	    xc_link_fd(tfd, s->tmpfd, tmp, s->tmpfd, tmp2) != 0) {
+		xc_tmp_remove(s->tmpfd, tmp2);
+		return xc_fail(XC_EWRITE, "cannot link a file into place");
+	}
+	if (renameat(s->tmpfd, tmp2, bfd, name) != 0) {
+		xc_tmp_remove(s->tmpfd, tmp2);
+		return xc_fail(XC_EWRITE, "cannot replace a file that does "
+		    "not match its name");
+	}
+	xc_tmp_forget(tmp2);
+	if (!same_file(bfd, name, tfd))
+		return xc_fail(XC_EWRITE, "the spool's tmp/ changed under us");
+	s->replaced++;
+	return xc_dir_sync(bfd);
+}
+
+int
+xc_spool_put_fd(xc_spool *s, int fd, const char *name, const xc_route *r)
+{
+	char tmp[XC_TMP_NAME_MAX], id[XC_ENVID_HEX + 1], b[8];
+	char seen[XC_MAX_RECIPIENTS][8];
+	int64_t exp;
+	size_t i, j, nb = 0;
+	int tfd, bfd, rc;
+
+	if (xc_envelope_parse_name(name, id, &exp) != 0 || exp != r->expires)
+		return xc_fail(XC_EINVAL, "not an envelope's name");
+	if (s->tmpfd < 0 && (rc = xc_dir_open(s->fd, "tmp", XC_DIR_CREATE,
+	    s->dmode, &s->tmpfd)) < 0)
+		return rc;
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return xc_fail(XC_EREAD, "cannot rewind an envelope");
+	if ((rc = xc_copy_to_dir((xc_rd){ xc_fd_read, &fd }, s->tmpfd,
+	    s->max_size, s->fmode, id, tmp, &tfd, NULL)) < 0)
 		return rc;
 	/* One link per bucket its tags fall in: each recipient finds it. */
 	for (i = 0; i < r->ntags && rc == 0; i++) {
@@ -421,248 +519,358 @@ xc_spool_put(const xc_spool *s, const char *path, const char *name,
 		if (j < nb)
 			continue;
 		memcpy(seen[nb++], b, sizeof b);
-		if (snprintf(dir, sizeof dir, "%s/%s", s->dir, b) >=
-		    (int)sizeof dir)
-			rc = xc_fail(XC_EINVAL, "path too long");
-		else if ((rc = mkdir_synced(dir, 0777)) == 0)
-			rc = link_synced(tmp, dir, name);
+		if ((rc = xc_spool_bucket_open(s, b, 1, &bfd)) < 0)
+			break;
+		rc = place(s, tmp, tfd, bfd, name);
+		close(bfd);
 	}
-	unlink(tmp);
+	xc_tmp_remove(s->tmpfd, tmp);
+	close(tfd);
 	return rc;
 }
 
-/* Expired envelopes, and temporary files older than a day (a writer that
- * died), leave the spool; an envelope without expiry stays
- * XC_SPOOL_KEEP_DAYS after it arrived. */
-static int
-gc_dir(const char *dir, int tmpdir, int64_t now, size_t *removed)
+int
+xc_spool_put(xc_spool *s, const char *path, const char *name,
+    const xc_route *r)
 {
-	char p[XC_PATH_MAX], id[XC_ENVID_HEX + 1];
-	struct dirent *e;
-	struct stat sb;
-	int64_t exp;
-	DIR *d;
+	int fd, rc;
 
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : xc_fail(XC_EREAD,
-		    "cannot read a spool directory");
-	while ((e = readdir(d)) != NULL) {
-		int old;
-		if (e->d_name[0] == '.')
-			continue;
-		if (snprintf(p, sizeof p, "%s/%s", dir, e->d_name) >=
-		    (int)sizeof p || lstat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
-			continue;
-		if (tmpdir)
-			old = sb.st_mtime < now - 86400;
-		else if (xc_envelope_parse_name(e->d_name, id, &exp) != 0)
-			continue;	/* not ours: leave it */
-		else
-			old = exp ? exp <= now : sb.st_mtime <
-			    now - (int64_t)XC_SPOOL_KEEP_DAYS * 86400;
-		if (old && unlink(p) == 0 && removed)
-			(*removed)++;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return xc_fail(XC_EREAD, "cannot open an envelope");
+	rc = xc_spool_put_fd(s, fd, name, r);
+	close(fd);
+	return rc;
+}
+
+/* ---- the spool as a transport ---- */
+
+static int collect(int dfd, const char *name, const struct stat *sbp,
+    int64_t now, xc_gc_stats *st);
+
+static int
+spool_put(void *ctx, int fd, const char *name, const xc_route *r)
+{
+	return xc_spool_put_fd(ctx, fd, name, r);
+}
+
+/* The handle of a listed entry: its bucket, and what ident saw. */
+struct listing {
+	const char *bucket;
+	int bfd;
+	int (*each)(void *arg, const xc_entry *e);
+	void *arg;
+	const char *name;
+	struct stat sb;		/* valid while name is this entry's */
+};
+
+static int
+list_one(void *arg, const char *name, uint64_t ino)
+{
+	struct listing *l = arg;
+	xc_entry e = { l->bucket, name, l };
+
+	(void)ino;
+	l->name = NULL;
+	return l->each(l->arg, &e);
+}
+
+static int
+spool_list(void *ctx, const char *bucket,
+    int (*each)(void *arg, const xc_entry *e), void *arg)
+{
+	struct listing l;
+	int rc;
+
+	memset(&l, 0, sizeof l);
+	l.bucket = bucket;
+	l.bfd = -1;
+	l.each = each;
+	l.arg = arg;
+
+	if ((rc = xc_spool_bucket_open(ctx, bucket, 0, &l.bfd)) < 0)
+		return rc == XC_ENOTFOUND ? 0 : rc;
+	rc = xc_dir_each(l.bfd, list_one, &l);
+	close(l.bfd);
+	return rc;
+}
+
+static int
+spool_ident(void *ctx, const xc_entry *e, uint8_t key[16])
+{
+	crypto_generichash_state hs;
+	struct listing *l = e->handle;
+	struct stat sb;
+	int64_t v[8];
+
+	(void)ctx;
+	if (l->name == e->name)
+		sb = l->sb;	/* xc_spool_collect looked already */
+	else if (fstatat(l->bfd, e->name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : XC_EREAD,
+		    "cannot stat a spool file");
+	l->sb = sb;
+	l->name = e->name;
+	/* A copy replaced or changed in place is another copy. */
+	v[0] = (int64_t)sb.st_dev;
+	v[1] = (int64_t)sb.st_ino;
+	v[2] = (int64_t)sb.st_size;
+	v[3] = (int64_t)sb.st_mode;
+	v[4] = (int64_t)sb.st_mtim.tv_sec;
+	v[5] = (int64_t)sb.st_mtim.tv_nsec;
+	v[6] = (int64_t)sb.st_ctim.tv_sec;
+	v[7] = (int64_t)sb.st_ctim.tv_nsec;
+	crypto_generichash_init(&hs, NULL, 0, 16);
+	crypto_generichash_update(&hs, (const uint8_t *)e->bucket,
+	    strlen(e->bucket) + 1);
+	crypto_generichash_update(&hs, (const uint8_t *)e->name,
+	    strlen(e->name) + 1);
+	crypto_generichash_update(&hs, (const uint8_t *)v, sizeof v);
+	crypto_generichash_final(&hs, key, 16);
+	return 0;
+}
+
+static int
+spool_get(void *ctx, const xc_entry *e, int *fd, uint64_t *size)
+{
+	struct listing *l = e->handle;
+	struct stat sb;
+
+	(void)ctx;
+	if (l->name != e->name)
+		return xc_file_open(l->bfd, e->name, fd, size);
+	/* ident looked already: no device is opened, and what is opened
+	 * must be the file it saw. */
+	if (!S_ISREG(l->sb.st_mode))
+		return xc_failf(XC_EINSECURE, "not a regular file: not used");
+	if ((*fd = openat(l->bfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return xc_fail(errno == ENOENT ? XC_ENOTFOUND : errno == ELOOP ?
+		    XC_EINSECURE : XC_EREAD, "cannot open a spool file");
+	if (fstat(*fd, &sb) != 0 || sb.st_dev != l->sb.st_dev ||
+	    sb.st_ino != l->sb.st_ino) {
+		close(*fd);
+		*fd = -1;
+		return xc_fail(XC_ENOTFOUND, "a spool file changed");
 	}
-	closedir(d);
+	*size = (uint64_t)sb.st_size;
 	return 0;
 }
 
 int
-xc_spool_gc(const xc_spool *s, int64_t now, const char *bucket,
-    size_t *removed)
+xc_spool_collect(xc_spool *s, const xc_entry *e, int64_t now,
+    xc_gc_stats *st)
 {
-	char p[XC_PATH_MAX];
-	int rc, i;
+	struct listing *l = e->handle;
+	char id[XC_ENVID_HEX + 1];
+	int64_t exp;
 
+	(void)s;
+	/* Only names whose time may have come are looked at (and what is
+	 * seen is kept for ident, so that a file is looked at once). */
+	if (xc_envelope_parse_name(e->name, id, &exp) != 0 ||
+	    (exp && exp > now))
+		return 0;
+	if (l->name != e->name) {
+		if (fstatat(l->bfd, e->name, &l->sb, AT_SYMLINK_NOFOLLOW) != 0)
+			return 0;
+		l->name = e->name;
+	}
+	return collect(l->bfd, e->name, &l->sb, now, st);
+}
+
+static int
+spool_collect(void *ctx, const xc_entry *e, int64_t now, xc_gc_stats *st)
+{
+	return xc_spool_collect(ctx, e, now, st);
+}
+
+void
+xc_spool_transport(xc_spool *s, xc_transport *t)
+{
+	t->name = "spool";
+	t->put = spool_put;
+	t->list = spool_list;
+	t->ident = spool_ident;
+	t->get = spool_get;
+	t->collect = spool_collect;
+	t->ctx = s;
+}
+
+/* ---- collection ---- */
+
+/* One name in a bucket: removed if its time has come (its name's expiry,
+ * or XC_SPOOL_KEEP_DAYS after its mtime without one) and only if its bytes
+ * match its name: a name that lies about its expiry does not make us
+ * delete the letter it holds.  sbp: its lstat if known.  1 if removed. */
+static int
+collect(int dfd, const char *name, const struct stat *sbp, int64_t now,
+    xc_gc_stats *st)
+{
+	char id[XC_ENVID_HEX + 1];
+	struct stat sb;
+	xc_route r;
+	int64_t exp;
+	int fd, rc, gone = 0;
+
+	if (xc_envelope_parse_name(name, id, &exp) != 0)
+		return 0;		/* not ours: left alone */
+	if (exp && exp > now)
+		return 0;
+	if (sbp)
+		sb = *sbp;
+	else if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	if (!S_ISREG(sb.st_mode)) {
+		st->kept++;
+		return 0;
+	}
+	if (!exp && sb.st_mtime >= now - (int64_t)XC_SPOOL_KEEP_DAYS * 86400)
+		return 0;
+	if (xc_file_open(dfd, name, &fd, NULL) != 0) {
+		st->kept++;
+		return 0;
+	}
+	rc = xc_envelope_matches(fd, (uint64_t)1 << 40, name, &r);
+	if (rc == 0 && same_file(dfd, name, fd) && unlinkat(dfd, name, 0) == 0) {
+		st->removed++;
+		gone = 1;
+	} else if (rc != 0)
+		st->kept++;
+	close(fd);
+	return gone;
+}
+
+struct gc {
+	xc_spool *s;
+	int dfd, tmpdir;
+	int64_t now;
+	xc_gc_stats *st;
+};
+
+static int
+gc_one(void *arg, const char *name, uint64_t ino)
+{
+	struct gc *g = arg;
+	struct stat sb;
+
+	(void)ino;
+	if (g->tmpdir) {
+		size_t n = strlen(name);
+		/* A writer's temporary files, and names still being made. */
+		if ((xc_tmp_is_maildir(NULL, name) || (n > 1 &&
+		    name[n - 1] == '~')) &&
+		    fstatat(g->dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb.st_mode) && sb.st_mtime < g->now - 86400 &&
+		    unlinkat(g->dfd, name, 0) == 0)
+			g->st->removed++;
+		return 0;
+	}
+	collect(g->dfd, name, NULL, g->now, g->st);
+	return 0;
+}
+
+static int
+gc_bucket(xc_spool *s, const char *name, int tmpdir, int64_t now,
+    xc_gc_stats *st)
+{
+	struct gc g = { s, -1, tmpdir, now, st };
+	int rc;
+
+	rc = tmpdir ? xc_dir_open(s->fd, name, 0, 0, &g.dfd) :
+	    xc_spool_bucket_open(s, name, 0, &g.dfd);
+	if (rc == XC_ENOTFOUND)
+		return 0;
+	if (rc == XC_EINSECURE)
+		st->unsafe++;
+	if (rc < 0)
+		return rc;
+	rc = xc_dir_each(g.dfd, gc_one, &g);
+	close(g.dfd);
+	return rc;
+}
+
+int
+xc_spool_gc(xc_spool *s, int64_t now, const char *bucket, xc_gc_stats *st)
+{
+	xc_gc_stats local;
+	int rc, i, first = 0;
+
+	if (st == NULL)
+		st = &local;
+	memset(st, 0, sizeof *st);
 	if (bucket)
-		return (rc = join(p, s->dir, bucket)) < 0 ? rc :
-		    gc_dir(p, 0, now, removed);
+		return gc_bucket(s, bucket, 0, now, st);
+	/* A bucket that is not a directory is skipped and counted; the
+	 * first error is returned once all others were collected. */
 	for (i = 0; i < 256; i++) {
 		char b[8];
 		snprintf(b, sizeof b, "%02x", i);
-		if ((rc = join(p, s->dir, b)) < 0 ||
-		    (rc = gc_dir(p, 0, now, removed)) < 0)
-			return rc;
+		if ((rc = gc_bucket(s, b, 0, now, st)) < 0 && first == 0)
+			first = rc;
 	}
-	return (rc = join(p, s->dir, "tmp")) < 0 ? rc :
-	    gc_dir(p, 1, now, removed);
+	if ((rc = gc_bucket(s, "tmp", 1, now, st)) < 0 && first == 0)
+		first = rc;
+	return first;
 }
 
 /* ---- maildirs: the outbox and the inbox ---- */
 
 int
-xc_maildir_open(const char *dir)
+xc_maildir_open(xc_maildir *m, int homefd, const char *name)
 {
-	static const char *const sub[] = { "tmp", "new", "cur" };
-	char p[XC_PATH_MAX];
-	size_t i;
 	int rc;
 
-	if ((rc = xc_mkdirs(dir)) < 0)
+	m->fd = m->tmp = m->new = m->cur = -1;
+	if ((rc = xc_dir_open(homefd, name, XC_DIR_CREATE | XC_DIR_OWNED,
+	    0700, &m->fd)) < 0 ||
+	    (rc = xc_dir_open(m->fd, "tmp", XC_DIR_CREATE | XC_DIR_OWNED,
+	    0700, &m->tmp)) < 0 ||
+	    (rc = xc_dir_open(m->fd, "new", XC_DIR_CREATE | XC_DIR_OWNED,
+	    0700, &m->new)) < 0 ||
+	    (rc = xc_dir_open(m->fd, "cur", XC_DIR_CREATE | XC_DIR_OWNED,
+	    0700, &m->cur)) < 0) {
+		if (rc == XC_EINSECURE)
+			xc_failf(rc, "%s%s is %s", m->fd < 0 ? "it" : "its ",
+			    m->fd < 0 ? "" : m->tmp < 0 ? "tmp/" : m->new < 0 ?
+			    "new/" : "cur/", xc_errdetail());
+		xc_maildir_close(m);
 		return rc;
-	for (i = 0; i < 3; i++) {
-		if (snprintf(p, sizeof p, "%s/%s", dir, sub[i]) >=
-		    (int)sizeof p)
-			return xc_fail(XC_EINVAL, "path too long");
-		if ((rc = mkdir_synced(p, 0700)) < 0)
-			return rc;
 	}
 	return 0;
-}
-
-int
-xc_maildir_deliver(const char *dir, int fd, uint64_t max, const char *name,
-    const char *id, char *out, size_t cap)
-{
-	char tmp[XC_PATH_MAX], sub[XC_PATH_MAX];
-	int rc;
-
-	if (lseek(fd, 0, SEEK_SET) != 0)
-		return xc_fail(XC_EREAD, "cannot rewind an envelope");
-	snprintf(sub, sizeof sub, "%s/tmp", dir);
-	if ((rc = xc_copy_rd_to_tmp((xc_rd){ xc_fd_read, &fd }, sub, max, tmp,
-	    sizeof tmp, 0600, (char *)id)) < 0)
-		return rc;
-	snprintf(sub, sizeof sub, "%s/new", dir);
-	rc = link_synced(tmp, sub, name);
-	unlink(tmp);
-	if (rc == 0 && out)
-		snprintf(out, cap, "%s/%s", sub, name);
-	return rc;
-}
-
-/* ---- what xc-fetch remembers: "ID EXPIRY" lines ---- */
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	return memcmp(a, b, XC_ENVID_HEX);
-}
-
-int
-xc_seen_load(xc_seen *s, const char *path, int64_t now)
-{
-	char *buf = NULL, *l, *end;
-	size_t len;
-	int rc;
-
-	memset(s, 0, sizeof *s);
-	snprintf(s->path, sizeof s->path, "%s", path);
-	rc = xc_read_file(path, (size_t)1 << 30, 0, &buf, &len);
-	if (rc == XC_ENOTFOUND || (rc < 0 && errno == ENOENT))
-		return 0;
-	if (rc < 0)
-		return rc;
-	for (l = buf, end = buf + len; l < end;) {
-		char *nl = memchr(l, '\n', (size_t)(end - l)), id[XC_ENVID_HEX + 2];
-		long long exp;
-		if (nl == NULL)
-			break;	/* a torn last line: that entry was not synced */
-		*nl = '\0';
-		if (sscanf(l, "%65s %lld", id, &exp) == 2 &&
-		    strlen(id) == XC_ENVID_HEX) {
-			if (exp && exp <= now)
-				s->dropped++;	/* expired: forgotten */
-			else if ((rc = xc_seen_add(s, id, exp)) < 0)
-				break;
-		}
-		l = nl + 1;
-	}
-	sodium_free(buf);
-	s->nloaded = s->n;
-	if (s->n)	/* qsort(NULL, 0) is undefined */
-		qsort(s->v, s->n, sizeof *s->v, cmp_id);
-	s->sorted = s->n;
-	return rc < 0 ? rc : 0;
-}
-
-int
-xc_seen_has(const xc_seen *s, const char *id)
-{
-	size_t i;
-
-	if (s->sorted && bsearch(id, s->v, s->sorted, sizeof *s->v, cmp_id))
-		return 1;
-	for (i = s->sorted; i < s->n; i++)	/* added this run */
-		if (memcmp(s->v[i].id, id, XC_ENVID_HEX) == 0)
-			return 1;
-	return 0;
-}
-
-int
-xc_seen_add(xc_seen *s, const char *id, int64_t expires)
-{
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 256;
-		void *v = realloc(s->v, ncap * sizeof *s->v);
-		if (v == NULL)
-			return xc_fail(XC_ENOMEM, "out of memory");
-		s->v = v;
-		s->cap = ncap;
-	}
-	memcpy(s->v[s->n].id, id, XC_ENVID_HEX);
-	s->v[s->n].id[XC_ENVID_HEX] = '\0';
-	s->v[s->n].expires = expires;
-	s->n++;
-	return 0;
-}
-
-/* Appends what this run added (synced); rewrites the file when expired
- * entries make up most of it. */
-int
-xc_seen_save(xc_seen *s)
-{
-	size_t i, from = s->nloaded, k = 0;
-	char *text;
-	int fd, rc = 0;
-
-	if (s->dropped > s->nloaded) {
-		from = 0;
-	} else if (from == s->n)
-		return 0;
-	if ((text = malloc((s->n - from) * (XC_ENVID_HEX + 24) + 1)) == NULL)
-		return xc_fail(XC_ENOMEM, "out of memory");
-	for (i = from; i < s->n; i++)
-		k += (size_t)sprintf(text + k, "%s %lld\n", s->v[i].id,
-		    (long long)s->v[i].expires);
-	if (from == 0)
-		rc = xc_write_file(s->path, text, k, 0600, 0);
-	else if ((fd = open(s->path, O_RDWR | O_APPEND | O_CREAT |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		rc = xc_fail(XC_EWRITE, "cannot open the fetch state");
-	else {
-		int created = 0;
-		struct stat sb;
-		char last;
-		if (fstat(fd, &sb) != 0)
-			rc = xc_fail(XC_EREAD, "cannot stat the fetch state");
-		else if (sb.st_size == 0)
-			created = 1;
-		/* A torn last line (a crash mid-append) is ended first:
-		 * otherwise it would swallow the first id appended now. */
-		else if (pread(fd, &last, 1, sb.st_size - 1) == 1 &&
-		    last != '\n')
-			rc = xc_fd_write(&fd, (const uint8_t *)"\n", 1);
-		if (rc == 0 &&
-		    (rc = xc_fd_write(&fd, (uint8_t *)text, k)) == 0 &&
-		    fsync(fd) != 0)
-			rc = xc_fail(XC_EWRITE, "cannot sync the fetch state");
-		if (close(fd) != 0 && rc == 0)
-			rc = xc_fail(XC_EWRITE, "cannot write the fetch state");
-		if (rc == 0 && created)
-			rc = xc_fsync_parent(s->path);
-	}
-	free(text);
-	if (rc == 0) {
-		s->nloaded = s->n;
-		s->dropped = 0;
-	}
-	return rc;
 }
 
 void
-xc_seen_free(xc_seen *s)
+xc_maildir_close(xc_maildir *m)
 {
-	free(s->v);
-	memset(s, 0, sizeof *s);
+	if (m->cur >= 0)
+		close(m->cur);
+	if (m->new >= 0)
+		close(m->new);
+	if (m->tmp >= 0)
+		close(m->tmp);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = m->tmp = m->new = m->cur = -1;
+}
+
+int
+xc_maildir_deliver(xc_maildir *m, int fd, uint64_t max, const char *name,
+    const char *id)
+{
+	char tmp[XC_TMP_NAME_MAX];
+	int tfd, rc;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return xc_fail(XC_EREAD, "cannot rewind an envelope");
+	if ((rc = xc_copy_to_dir((xc_rd){ xc_fd_read, &fd }, m->tmp, max,
+	    0600, id, tmp, &tfd, NULL)) < 0)
+		return rc;
+	if (linkat(m->tmp, tmp, m->new, name, 0) != 0)
+		rc = errno == EEXIST ? xc_fail(XC_EEXIST, "already in new/") :
+		    xc_fail(XC_EWRITE, "cannot link a file into place");
+	else
+		rc = xc_dir_sync(m->new);
+	xc_tmp_remove(m->tmp, tmp);
+	close(tfd);
+	return rc;
 }

@@ -54,6 +54,9 @@ const char *xc_strerror(int err);
 const char *xc_errdetail(void);
 /* Sets the detail for the last error; used by the library and callbacks. */
 int xc_fail(int err, const char *detail);
+/* xc_fail with a formatted detail (lib/dirio.c; errno is kept). */
+int xc_failf(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #define XC_FILE_KEY_BYTES 16
 #define XC_X25519_BYTES 32
@@ -699,6 +702,108 @@ int xc_letter_commit(xc_letter *L);
 void xc_letter_free(xc_letter *L);
 
 /*
+ * Files in directories that others may write, or that must not lead
+ * elsewhere (lib/dirio.c; the rules are in xc-spool(5)).  Every name is
+ * one path component relative to a directory descriptor; directories are
+ * opened with O_DIRECTORY|O_NOFOLLOW, files with O_NOFOLLOW|O_NONBLOCK and
+ * used only when fstat says they are regular: a symbolic link, FIFO,
+ * device or directory where a file should be (or the reverse) is
+ * XC_EINSECURE, and xc_errdetail() says what it is.
+ */
+enum { XC_DIR_CREATE = 1, XC_DIR_OWNED = 2 };
+/* Opens (XC_DIR_CREATE: makes, with exactly mode, and syncs at) the
+ * directory name in at; XC_DIR_OWNED: refused unless owned by the
+ * effective user. */
+int xc_dir_open(int at, const char *name, int how, unsigned mode, int *fd);
+int xc_dir_sync(int dirfd);
+/* Opens the regular file name in dirfd for reading; its size in *size. */
+int xc_file_open(int dirfd, const char *name, int *fd, uint64_t *size);
+/* A whole file of at most cap bytes, malloc'd and NUL-terminated. */
+int xc_fd_slurp(int fd, size_t cap, char **buf, size_t *len);
+int xc_dir_read_file(int dirfd, const char *name, size_t cap, char **buf,
+    size_t *len);
+/* Writes name in dirfd atomically (a registered temporary file, fsync,
+ * rename, or link with excl: an existing name is XC_EEXIST; then fsync of
+ * dirfd), with exactly mode. */
+int xc_dir_write_file(int dirfd, const char *name, const void *buf,
+    size_t len, unsigned mode, int excl);
+/* Calls each(arg, name, inode) for the entries of dirfd but "." and "..";
+ * a non-zero return stops the walk and is returned. */
+int xc_dir_each(int dirfd, int (*each)(void *arg, const char *name,
+    uint64_t ino), void *arg);
+/* The names in dirfd that keep(arg, name) wants (all, with keep NULL),
+ * sorted; free them with xc_dir_list_free. */
+int xc_dir_list(int dirfd, int (*keep)(void *arg, const char *name),
+    void *arg, char ***names, size_t *n);
+void xc_dir_list_free(char **names, size_t n);
+/* link(2) of the file open as fd to name in dirfd, through /proc/self/fd
+ * (without /proc: of oldname in olddir); -1 with errno like linkat. */
+int xc_link_fd(int fd, int olddir, const char *oldname, int dirfd,
+    const char *name);
+/* xc_lock on name in dirfd (a regular file, never a link). */
+int xc_lock_at(int dirfd, const char *name, int wait, int *fd);
+
+/* Temporary files: made as prefix, 16 random hex digits, suffix, with
+ * exactly mode, flocked for as long as *fd is open, and registered until
+ * xc_tmp_forget (after a rename or link took it) or xc_tmp_remove.
+ * xc_tmp_cleanup (async-signal-safe, for signal handlers) removes every
+ * registered one.  xc_tmp_sweep removes, in dirfd, the regular files of the
+ * effective user that match(arg, name) and whose lock is free: what killed
+ * writers left.  Registration covers files made by the calling thread. */
+#define XC_TMP_NAME_MAX 256
+int xc_tmp_create(int dirfd, const char *prefix, const char *suffix,
+    unsigned mode, char name[XC_TMP_NAME_MAX], int *fd);
+void xc_tmp_forget(const char *name);
+void xc_tmp_remove(int dirfd, const char *name);
+void xc_tmp_cleanup(void);
+int xc_tmp_sweep(int dirfd, int (*match)(void *arg, const char *name),
+    void *arg, size_t *removed);
+/* Matchers: "HEX.PID.tmp" (maildir and spool tmp/) and ".tmp-HEX"
+ * (xc_dir_write_file). */
+int xc_tmp_is_maildir(void *arg, const char *name);
+int xc_tmp_is_state(void *arg, const char *name);
+/* A "HEX.PID.tmp" temporary file in dirfd. */
+int xc_maildir_tmp(int dirfd, char name[XC_TMP_NAME_MAX], unsigned mode,
+    int *fd);
+
+/*
+ * What xc-fetch remembers (lib/store.c): a set of 32-byte keys with a
+ * 64-bit value each, in a text file of "HEX VALUE" lines (keylen bytes of
+ * key in hex).  Constant-time lookups; linear load and save.  With
+ * expires, a value v != 0 is the Unix time the entry is forgotten.
+ */
+#define XC_MAX_STORE 16000000		/* entries in one store */
+typedef struct {
+	uint8_t key[32];
+	int64_t val;
+	uint32_t mark;			/* put or touched in this run */
+} xc_store_entry;
+typedef struct {
+	xc_store_entry *v;
+	size_t n, cap, nloaded, dropped, bad;
+	uint32_t *slot;
+	size_t nslot, keylen;
+	int expires, torn, dirty, dirfd;
+	char name[64];
+} xc_store;
+int xc_store_load(xc_store *s, int dirfd, const char *name, size_t keylen,
+    int expires, int64_t now);
+/* Parses the text of a store file into s (zeroed, keylen set). */
+int xc_store_parse(xc_store *s, const char *buf, size_t len, size_t keylen,
+    int64_t now);
+xc_store_entry *xc_store_get(const xc_store *s, const uint8_t key[32]);
+int xc_store_put(xc_store *s, const uint8_t key[32], int64_t val);
+/* Appends what was put since the load (synced), or rewrites the file
+ * when most of it was forgotten or a value changed. */
+int xc_store_save(xc_store *s);
+/* Rewrites the file with the entries keep() wants (all if keep is NULL). */
+int xc_store_rewrite(xc_store *s,
+    int (*keep)(void *arg, const xc_store_entry *e), void *arg);
+void xc_store_free(xc_store *s);
+/* 64 hex digits (an envelope id) as a key. */
+int xc_store_key_hex(uint8_t key[32], const char *hex);
+
+/*
  * Delivery (lib/spool.c; the format is xc-spool(5)).
  *
  * An envelope's id is the hex BLAKE2b-256 of all its bytes; its file name
@@ -706,80 +811,130 @@ void xc_letter_free(xc_letter *L);
  * a directory with an "xc-spool" marker ("xc-spool-v1", then optional
  * "max-size N"), tmp/, and one directory per bucket: two hex digits, the
  * first byte of a mailbox tag.  An envelope is linked into the bucket of
- * each of its tags.
+ * each of its tags.  A name is trusted only once the bytes were checked
+ * against it: the id is their hash and the expiry the route stanza's.
  */
 #define XC_ENVID_HEX 64
 #define XC_ENVNAME_MAX (XC_ENVID_HEX + 32)
 #define XC_SPOOL_BUCKET_BITS 8
 #define XC_SPOOL_MAX_SIZE ((uint64_t)1 << 30)	/* default max-size */
 #define XC_SPOOL_KEEP_DAYS 30		/* envelopes without an expiry */
+#define XC_MAX_MARKER 4096		/* bytes of the xc-spool marker */
 
 int xc_envelope_name(char out[XC_ENVNAME_MAX], const char *id,
     int64_t expires);
 /* -1 unless name is "ID-EXPIRY.age" exactly. */
 int xc_envelope_parse_name(const char *name, char id[XC_ENVID_HEX + 1],
     int64_t *expires);
+/* A name in a maildir: "ID-EXPIRY.age", optionally followed by the
+ * maildir info ":2," and flags (A-Z, a-z); *info points at it or at "". */
+int xc_maildir_parse_name(const char *name, char id[XC_ENVID_HEX + 1],
+    int64_t *expires, const char **info);
 /* Checks the envelope in fd (a binary age file: X25519 stanzas and one
  * xc-route stanza with one tag each, a payload, at most max bytes) and
  * computes its id; with id NULL, reads the header only. */
 int xc_envelope_check(int fd, uint64_t max, char id[XC_ENVID_HEX + 1],
     xc_route *route, uint64_t *size);
-/* Copies fd into a new synced file in tmpdir (path in tmp); removed again
- * on failure. */
-int xc_copy_to_tmp(int fd, const char *tmpdir, uint64_t max, char *tmp,
-    size_t cap, int mode);
-/* With id, the copy must hash to it (XC_EPAYLOAD otherwise: a file still
- * being copied in place, or damaged). */
-int xc_copy_rd_to_tmp(xc_rd src, const char *tmpdir, uint64_t max,
-    char *tmp, size_t cap, int mode, char id[XC_ENVID_HEX + 1]);
+/* 0 if fd holds the envelope name says (its bytes hash to the id, its
+ * route stanza has the expiry); XC_EPAYLOAD ("does not match its name")
+ * or the error of xc_envelope_check otherwise. */
+int xc_envelope_matches(int fd, uint64_t max, const char *name,
+    xc_route *route);
+/* Copies src into a new "HEX.PID.tmp" file in dirfd, synced, and keeps it
+ * open (and locked) in *fd for the caller to link and then remove (with
+ * xc_tmp_remove).  With id, the bytes must hash to it (XC_EPAYLOAD); with
+ * idout, their id is written there. */
+int xc_copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
+    const char *id, char tmp[XC_TMP_NAME_MAX], int *fd,
+    char idout[XC_ENVID_HEX + 1]);
 
 typedef struct {
 	char dir[XC_PATH_MAX];
 	int bucket_bits;
 	uint64_t max_size;
+	int fd, tmpfd;			/* the spool and its tmp/, or -1 */
+	unsigned dmode, fmode;		/* of new directories and files */
+	size_t replaced;		/* junk replaced by xc_spool_put* */
 } xc_spool;
-/* Opens a spool (with create, makes it when missing). */
+/* Opens a spool (with create, makes it when missing: the directory, with
+ * its parent's mode when that is set-group-ID, the marker and tmp/). */
 int xc_spool_open(xc_spool *s, const char *dir, int create);
+void xc_spool_close(xc_spool *s);
+/* The marker's text: XC_EUNSUPPORTED unless it begins "xc-spool-v1\n";
+ * *max_size from a "max-size N" line (1024 to 2^40), else the default. */
+int xc_spool_marker_parse(const char *buf, size_t len, uint64_t *max_size);
 void xc_spool_bucket(char out[8], const uint8_t tag[XC_TAG_LEN], int bits);
-/* Stores the envelope file path under name in the bucket of each tag. */
-int xc_spool_put(const xc_spool *s, const char *path, const char *name,
+/* Opens a bucket (create: makes it, in the spool's mode). */
+int xc_spool_bucket_open(xc_spool *s, const char *bucket, int create,
+    int *fd);
+/* Stores the envelope in fd (checked, of this id) under name in the bucket
+ * of each tag: copied into tmp/, then linked; a name already there counts
+ * only if its bytes match it, anything else there is replaced (renamed
+ * over, atomically).  xc_spool_put takes a path (tools, tests). */
+int xc_spool_put_fd(xc_spool *s, int fd, const char *name, const xc_route *r);
+int xc_spool_put(xc_spool *s, const char *path, const char *name,
     const xc_route *r);
-/* Removes expired envelopes (of one bucket, or all and stale tmp files). */
-int xc_spool_gc(const xc_spool *s, int64_t now, const char *bucket,
-    size_t *removed);
-
-/* A transport stores envelopes and finds them by bucket: the spool now, a
- * relay client later, behind the same three calls. */
+/* Collection (of one bucket, or of all and tmp/): an envelope is removed
+ * once its name's expiry has passed (no expiry: XC_SPOOL_KEEP_DAYS after
+ * its mtime), and only after its bytes were checked against its name. */
 typedef struct {
-	const char *name;
-	int (*put)(void *ctx, const char *path, const char *name,
-	    const xc_route *r);
+	size_t removed;			/* envelopes and temporary files */
+	size_t kept;			/* past their time, but names that lie */
+	size_t unsafe;			/* buckets or tmp/ not directories */
+} xc_gc_stats;
+int xc_spool_gc(xc_spool *s, int64_t now, const char *bucket,
+    xc_gc_stats *st);
+
+/*
+ * A transport stores envelopes and lists and opens them by bucket: the
+ * spool is the first; a network client plugs in behind the same calls.
+ * Names are as the transport lists them and are checked by the caller
+ * before they are believed.  ident gives 16 bytes that change whenever
+ * the listed copy changes (the spool: device, inode, size, times), so that
+ * a copy already looked at and refused need not be read again.
+ */
+typedef struct {
+	const char *bucket, *name;
+	void *handle;			/* the transport's */
+} xc_entry;
+typedef struct {
+	const char *name;		/* "spool": for messages */
+	/* Stores the checked envelope in fd under name (ID-EXPIRY.age). */
+	int (*put)(void *ctx, int fd, const char *name, const xc_route *r);
+	/* each(arg, e) per entry of bucket; a non-zero return stops the
+	 * listing and is returned.  A missing bucket is empty; one that is
+	 * not a directory is XC_EINSECURE. */
 	int (*list)(void *ctx, const char *bucket,
-	    int (*each)(void *arg, const char *name), void *arg);
-	int (*get)(void *ctx, const char *bucket, const char *name, int *fd);
+	    int (*each)(void *arg, const xc_entry *e), void *arg);
+	int (*ident)(void *ctx, const xc_entry *e, uint8_t key[16]);
+	/* A readable file descriptor of the entry at offset 0 (a regular
+	 * file: XC_EINSECURE for anything else), and its size. */
+	int (*get)(void *ctx, const xc_entry *e, int *fd, uint64_t *size);
+	/* Collection of a listed entry whose time may have come (1: it was
+	 * removed); NULL for a transport that collects by itself. */
+	int (*collect)(void *ctx, const xc_entry *e, int64_t now,
+	    xc_gc_stats *st);
 	void *ctx;
 } xc_transport;
 void xc_spool_transport(xc_spool *s, xc_transport *t);
+/* Collection of one entry listed by the spool's transport, as xc_spool_gc
+ * would (1: removed), while the listing goes on: each file is looked at
+ * once per run. */
+int xc_spool_collect(xc_spool *s, const xc_entry *e, int64_t now,
+    xc_gc_stats *st);
 
-/* Maildirs (tmp/, new/, cur/): the outbox and the inbox. */
-int xc_maildir_open(const char *dir);
-/* Copies fd into dir/new/name (tmp, fsync, link, fsync); the path in out.
- * With id, the bytes must hash to it. */
-int xc_maildir_deliver(const char *dir, int fd, uint64_t max,
-    const char *name, const char *id, char *out, size_t cap);
-
-/* The ids xc-fetch has dealt with ("ID EXPIRY" lines, appended and synced;
- * expired ones are forgotten). */
+/* Maildirs (tmp/, new/, cur/): the outbox and the inbox, private to the
+ * keyring: opened without following links, refused unless owned by the
+ * effective user, made 0700. */
 typedef struct {
-	struct { char id[XC_ENVID_HEX + 1]; int64_t expires; } *v;
-	size_t n, cap, sorted, nloaded, dropped;
-	char path[XC_PATH_MAX];
-} xc_seen;
-int xc_seen_load(xc_seen *s, const char *path, int64_t now);
-int xc_seen_has(const xc_seen *s, const char *id);
-int xc_seen_add(xc_seen *s, const char *id, int64_t expires);
-int xc_seen_save(xc_seen *s);
-void xc_seen_free(xc_seen *s);
+	int fd, tmp, new, cur;
+} xc_maildir;
+int xc_maildir_open(xc_maildir *m, int homefd, const char *name);
+void xc_maildir_close(xc_maildir *m);
+/* Copies fd into new/name (tmp/, fsync, link, fsync new/); the bytes must
+ * hash to id.  A name already in new/ is XC_EEXIST. */
+int xc_maildir_deliver(xc_maildir *m, int fd, uint64_t max, const char *name,
+    const char *id);
 
 /*
  * The network (the mapping is xc-nntp(5)): envelopes travel as Usenet

@@ -20,7 +20,7 @@ export ASAN_OPTIONS	# LeakSanitizer cannot run under ptrace
 trace() {
 	out=$1
 	shift
-	strace -f -qq -e trace=openat,write,fsync,rename,link,mkdir,close \
+	strace -f -qq -e trace=openat,write,fsync,rename,renameat,renameat2,link,linkat,mkdir,mkdirat,close \
 	    -o "$out" "$@" > /dev/null 2>&1
 }
 
@@ -33,8 +33,6 @@ for line in open(sys.argv[1]):
     m = re.match(r'(\d+)\s+(\w+)\((.*)\)\s+=\s+(-?\d+)', line)
     if m:
         ops.append((m.group(2), m.group(3), int(m.group(4))))
-def path(args, i=0):
-    return re.findall(r'"([^"]*)"', args)[i]
 def parent(p):
     d = os.path.dirname(p.rstrip('/'))
     return d or '.'
@@ -42,9 +40,23 @@ bad = []
 fd_path, written, synced = {}, set(), set()
 pending_dir = None   # a directory that must be fsynced before more writes
 dirfd = {}
+def at(fd, name):
+    # a name relative to a directory descriptor (the *at calls)
+    if name.startswith('/') or fd == 'AT_FDCWD':
+        return name
+    return os.path.join(dirfd.get(int(fd), '?'), name)
+def names(op, args):
+    # the paths an operation names, resolved
+    parts = [a.strip() for a in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)', args)]
+    q = lambda a: a.strip('"')
+    if op in ('openat', 'mkdirat'):
+        return [at(parts[0], q(parts[1]))]
+    if op in ('linkat', 'renameat', 'renameat2'):
+        return [at(parts[0], q(parts[1])), at(parts[2], q(parts[3]))]
+    return [q(a) for a in parts if a.startswith('"')]
 for op, args, ret in ops:
     if op == 'openat' and ret >= 0:
-        p = path(args)
+        p = names(op, args)[0]
         if 'O_DIRECTORY' in args:
             dirfd[ret] = p
         else:
@@ -64,22 +76,38 @@ for op, args, ret in ops:
     elif op == 'close':
         fd = int(args.split(',')[0])
         fd_path.pop(fd, None); dirfd.pop(fd, None)
-    elif op in ('link', 'rename') and ret == 0:
-        src, dst = path(args, 0), path(args, 1)
+    elif op in ('link', 'rename', 'linkat', 'renameat', 'renameat2') and ret == 0:
+        src, dst = names(op, args)[:2]
+        m = re.match(r'/proc/self/fd/(\d+)$', src)
+        if m:
+            # an unnamed (O_TMPFILE) temporary file taking its name
+            fd_path[int(m.group(1))] = dst
+            continue
         if '.tmp-' not in src:
+            continue
+        if '.tmp-' in os.path.basename(dst):
+            # a temporary file taking its name: the same file
+            for fd in fd_path:
+                if fd_path[fd] == src:
+                    fd_path[fd] = dst
             continue
         if src not in written or src not in synced:
             bad.append(dst + ': put in place before its data was synced')
         if pending_dir:
             bad.append(dst + ': ' + pending_dir + ' not synced before')
         pending_dir = parent(dst)
-    elif op == 'mkdir' and ret == 0:
+    elif op in ('mkdir', 'mkdirat') and ret == 0:
         if pending_dir:
             bad.append('mkdir before syncing ' + pending_dir)
-        pending_dir = parent(path(args))
+        pending_dir = parent(names(op, args)[0])
 if pending_dir:
     bad.append(pending_dir + ' never synced at the end')
-n = sum(1 for op, a, r in ops if op in ('link', 'rename') and r == 0 and '.tmp-' in a)
+n = 0
+for op, a, r in ops:
+    if op in ('link', 'rename', 'linkat', 'renameat', 'renameat2') and r == 0:
+        q = re.findall(r'"([^"]*)"', a)
+        if len(q) == 2 and '.tmp-' in q[0] and '.tmp-' not in os.path.basename(q[1]):
+            n += 1
 print('\n'.join(bad) if bad else '')
 open(sys.argv[1] + '.n', 'w').write(str(n))
 PY

@@ -27,7 +27,7 @@ fi
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 248
+plan 249
 
 bail() {
 	echo "Bail out! $*"
@@ -166,19 +166,21 @@ expect_exit 0 xc-fetch --home carol --spool S
 is "$(cat "$OUT")|$(listing carol/inbox/new)|$(listing carol/inbox/cur)" "||" \
     "carol fetches nothing of bob's"
 expect_exit 0 xc-fetch --home bob --spool S
-is "$(cat "$OUT")" "bob/inbox/cur/$id1-0.age" "bob's xc-fetch prints the one inbox path"
+is "$(cat "$OUT")" "bob/inbox/new/$id1-0.age" "bob's xc-fetch prints the one inbox path"
 is "$(cat "$ERR")" "" "... and nothing on stderr"
-ok "the inbox copy is the envelope" cmp m1.age "bob/inbox/cur/$id1-0.age"
+ok "the inbox copy is the envelope" cmp m1.age "bob/inbox/new/$id1-0.age"
 is "$(listing bob/inbox/new)|$(listing bob/inbox/tmp)|$(listing bob/inbox/cur)" \
-    "||$id1-0.age/" "inbox: new/ and tmp/ empty, the envelope in cur/"
+    "$id1-0.age/||" "inbox: the envelope in new/ (unread), tmp/ and cur/ empty"
 like "$(cat bob/state/seen)" "^$id1 [0-9]+\$" "state/seen records the id ('ID UNTIL')"
 is "$(wc -l < bob/state/seen | tr -d ' ')" 1 "... on one line"
 ok "the spool keeps the envelope (other devices may fetch it)" \
     test -f "S/$bb/$id1-0.age"
 expect_exit 0 xc-fetch --home bob --spool S
 is "$(cat "$OUT")$(cat "$ERR")" "" "a second xc-fetch prints nothing"
-expect_exit 0 xc-open --home bob "bob/inbox/cur/$id1-0.age"
+expect_exit 0 xc-open --home bob "bob/inbox/new/$id1-0.age"
 is "$(cat "$OUT")" "hello bob" "the inbox copy opens"
+is "$(listing bob/inbox/new)|$(listing bob/inbox/cur)" "|$id1-0.age:2,S/" \
+    "... and is marked read: moved to cur/ with the maildir flag S"
 
 seal m2.age "second letter" -r @bob
 id2=$(envid m2.age)
@@ -186,7 +188,7 @@ expect_exit 0 xc-send --home alice --spool S m2.age
 ok "xc-fetch | xc-open" sh -c \
     'xc-fetch --home bob --spool S | xc-open --home bob > opened 2> opened.err'
 is "$(cat opened)" "second letter" "... prints the new letter's text"
-like "$(cat opened.err)" "^xc-open: bob/inbox/cur/$id2-0.age: from @alice " \
+like "$(cat opened.err)" "^xc-open: bob/inbox/new/$id2-0.age: from @alice " \
     "... read from the inbox path"
 ok "xc-fetch | xc-open with nothing new" sh -c \
     'xc-fetch --home bob --spool S | xc-open --home bob > opened 2>&1'
@@ -210,9 +212,9 @@ is "$(stat -c '%h %i' S/*/"$id3"-0.age | sort -u)" \
     "... all one inode, with as many links as buckets ($n3)"
 ok "... the envelope byte for byte" cmp m3.age "S/$bb/$id3-0.age"
 expect_exit 0 xc-fetch --home carol --spool S
-is "$(cat "$OUT")" "carol/inbox/cur/$id3-0.age" "carol fetches it"
+is "$(cat "$OUT")" "carol/inbox/new/$id3-0.age" "carol fetches it"
 expect_exit 0 xc-fetch --home bob --spool S
-is "$(cat "$OUT")" "bob/inbox/cur/$id3-0.age" "bob fetches it"
+is "$(cat "$OUT")" "bob/inbox/new/$id3-0.age" "bob fetches it"
 nothing_left S
 
 # The same envelope again: the same id, the same one file.
@@ -226,8 +228,9 @@ is "$(spool_files S | grep -c "$id1")|$(stat -c %h "S/$bb/$id1-0.age")" "1|1" \
 ok "... unchanged" cmp m1.age "S/$bb/$id1-0.age"
 nothing_left S
 expect_exit 0 xc-fetch --home bob --spool S
-is "$(cat "$OUT")$(listing bob/inbox/new)" "" "bob does not fetch it again"
-is "$(wc -l < bob/state/seen | tr -d ' ')" 3 "state/seen: one line per envelope looked at"
+is "$(cat "$OUT")|$(listing bob/inbox/new)" "|$id3-0.age/" \
+    "bob does not fetch it again (new/ holds the one letter not yet read)"
+is "$(wc -l < bob/state/seen | tr -d ' ')" 3 "state/seen: one line per envelope fetched"
 
 # Armor is stored as the binary envelope it encodes.
 seal m4.asc "armored letter" -r @bob -a
@@ -349,7 +352,7 @@ lands L/spool "without config: --home DIR's spool" xc-send --home L m5.age
 copy_of bobL
 printf 'spool %s\n' "$tmp/w/L/spool" > bobL/config
 expect_exit 0 xc-fetch --home bobL
-is "$(cat "$OUT")" "bobL/inbox/cur/$id5-0.age" "xc-fetch finds the spool in its config"
+is "$(cat "$OUT")" "bobL/inbox/new/$id5-0.age" "xc-fetch finds the spool in its config"
 expect_exit 0 env XC_HOME="$tmp/w/bobL" XC_SPOOL="$tmp/w/L/spool" xc-fetch
 is "$(cat "$OUT")" "" "... and \$XC_SPOOL: the same spool, nothing new"
 
@@ -406,19 +409,19 @@ else
 	    "m8 in all its buckets"
 	copy_of bobF
 	expect_exit 0 xc-fetch --home bobF --spool "$F"
-	is "$(cat "$OUT")" "$(printf 'bobF/inbox/cur/%s\n' "$id6-0.age" "$id7-0.age" "$id8-0.age" | sort)" \
+	is "$(cat "$OUT")" "$(printf 'bobF/inbox/new/%s\n' "$id6-0.age" "$id7-0.age" "$id8-0.age" | sort)" \
 	    "bob fetches the three letters, each once"
 	expect_exit 0 xc-fetch --home bobF --spool "$F"
 	is "$(cat "$OUT")" "" "... and nothing more"
 	expect_exit 0 xc-fetch --home carol --spool "$F"
-	is "$(cat "$OUT")" "carol/inbox/cur/$id8-0.age" "carol fetches hers"
+	is "$(cat "$OUT")" "carol/inbox/new/$id8-0.age" "carol fetches hers"
 
 	# An outbox on a full disk: exit 4, nothing queued.
 	H=$tmp/m2/alice
 	expect_exit 0 xc-send --home "$H" --spool "$F" --flush
 	fill "$tmp/m2"
 	must_fail 4 xc-send --home "$H" --spool "$F" m1.age
-	like "$(cat "$ERR")" "^xc-send: error: cannot write '$H/outbox/tmp': No space left on device" \
+	like "$(cat "$ERR")" "^xc-send: error: cannot queue 'm1.age' in the outbox '$H/outbox': .*No space left on device" \
 	    "full outbox: exit 4, ENOSPC"
 	is "$(cat "$OUT")|$(listing "$H/outbox/new")|$(listing "$H/outbox/tmp")" "||" \
 	    "... no id, nothing in outbox new/ or tmp/"
@@ -432,25 +435,25 @@ else
 	id9=$(envid m9.age) id10=$(envid m10.age)
 	expect_exit 0 xc-send --home alice --spool "$G" m9.age
 	expect_exit 0 xc-fetch --home "$B" --spool "$G"
-	is "$(cat "$OUT")" "$B/inbox/cur/$id9-0.age" "bob on a small disk fetches m9"
+	is "$(cat "$OUT")" "$B/inbox/new/$id9-0.age" "bob on a small disk fetches m9"
 	cp "$B/state/seen" seen.before
 	expect_exit 0 xc-send --home alice --spool "$G" m10.age
 	fill "$tmp/m3"
 	must_fail 4 xc-fetch --home "$B" --spool "$G"
-	like "$(cat "$ERR")" "^xc-fetch: error: .*No space left on device" \
-	    "full inbox disk: exit 4, ENOSPC"
+	like "$(cat "$ERR")" "^xc-fetch: error: inbox '$B/inbox': .*No space left on device" \
+	    "full inbox disk: exit 4, ENOSPC, and the inbox is named (not the spool)"
 	is "$(cat "$OUT")|$(listing "$B/inbox/new")|$(listing "$B/inbox/tmp")|$(listing "$B/inbox/cur")" \
-	    "|||$id9-0.age/" "... nothing printed, no partial file, only m9 in cur/"
+	    "|$id9-0.age/||" "... nothing printed, no partial file, only m9 in new/"
 	ok "... state/seen not advanced" cmp seen.before "$B/state/seen"
 	must_fail 4 xc-fetch --home "$B" --spool "$G"
 	ok "... nor by a second try" cmp seen.before "$B/state/seen"
 	rm "$tmp/m3/fill"
 	expect_exit 0 xc-fetch --home "$B" --spool "$G"
-	is "$(cat "$OUT")" "$B/inbox/cur/$id10-0.age" "space again: m10 is fetched"
-	ok "... intact" cmp m10.age "$B/inbox/cur/$id10-0.age"
+	is "$(cat "$OUT")" "$B/inbox/new/$id10-0.age" "space again: m10 is fetched"
+	ok "... intact" cmp m10.age "$B/inbox/new/$id10-0.age"
 	expect_exit 0 xc-fetch --home "$B" --spool "$G"
-	is "$(cat "$OUT")|$(listing "$B/inbox/cur")" "|$(printf '%s\n' "$id9-0.age" "$id10-0.age" | sort | tr '\n' /)" \
-	    "... once: nothing more, two letters in cur/"
+	is "$(cat "$OUT")|$(listing "$B/inbox/new")" "|$(printf '%s\n' "$id9-0.age" "$id10-0.age" | sort | tr '\n' /)" \
+	    "... once: nothing more, two letters in new/"
 	is "$(cut -d' ' -f1 "$B/state/seen" | sort | tr '\n' /)" "$(printf '%s\n' "$id9" "$id10" | sort | tr '\n' /)" \
 	    "state/seen: each id once"
 fi
@@ -465,10 +468,10 @@ expect_exit 0 xc-fetch --home bobT --spool T
 printf '%s' "0123456789abcdef" >> bobT/state/seen
 expect_exit 0 xc-send --home alice --spool T mB.age
 expect_exit 0 xc-fetch --home bobT --spool T
-is "$(cat "$OUT")" "bobT/inbox/cur/$idB-0.age" "after a torn line in state/seen: B is fetched"
+is "$(cat "$OUT")" "bobT/inbox/new/$idB-0.age" "after a torn line in state/seen: B is fetched"
 like "$(cat bobT/state/seen)" "^$idB [0-9]+\$" "... and recorded on a line of its own"
 like "$(cat bobT/state/seen)" "^$idA [0-9]+\$" "... after A's"
-rm bobT/inbox/cur/*
+rm bobT/inbox/new/*
 expect_exit 0 xc-fetch --home bobT --spool T
 is "$(cat "$OUT")" "" "... so that B is not fetched again once read and deleted"
 
@@ -514,10 +517,10 @@ is "$bad" 0 "... each busy run says so and prints nothing"
 ok "... at least one run fetched" grep -qx 0 f.*.rc
 is "$(cat f.*.out | sort | uniq -d)" "" "... no path printed twice"
 is "$(cat f.*.out | sort | tr '\n' /)" \
-    "$(for f in bobN/inbox/cur/*; do echo "$f"; done | sort | tr '\n' /)" \
+    "$(for f in bobN/inbox/new/*; do echo "$f"; done | sort | tr '\n' /)" \
     "... the printed paths are the inbox"
-is "$(ls bobN/inbox/cur | wc -l | tr -d ' ')|$(listing bobN/inbox/new)|$(listing bobN/inbox/tmp)" \
-    "40||" "... 40 letters in cur/, nothing in new/ or tmp/"
+is "$(ls bobN/inbox/new | wc -l | tr -d ' ')|$(listing bobN/inbox/cur)|$(listing bobN/inbox/tmp)" \
+    "40||" "... 40 letters in new/, nothing in cur/ or tmp/"
 is "$(cut -d' ' -f1 bobN/state/seen | sort | uniq -d)|$(wc -l < bobN/state/seen | tr -d ' ')" "|40" \
     "... state/seen: 40 ids, none twice"
 
@@ -527,11 +530,11 @@ is "$(cat f.*.rc | sort -u | tr '\n' ' ')" "0 " "20 concurrent waiting xc-fetch:
 is "$(cat f.*.err)" "" "... and say nothing on stderr"
 is "$(cat f.*.out | sort | uniq -d)" "" "... no path printed twice"
 is "$(cat f.*.out | sort | tr '\n' /)" \
-    "$(for f in bobW/inbox/cur/*; do echo "$f"; done | sort | tr '\n' /)" \
+    "$(for f in bobW/inbox/new/*; do echo "$f"; done | sort | tr '\n' /)" \
     "... the union of the printed paths is the inbox"
-is "$(ls bobW/inbox/cur | wc -l | tr -d ' ')|$(listing bobW/inbox/new)|$(listing bobW/inbox/tmp)" \
-    "40||" "... 40 letters in cur/, nothing in new/ or tmp/"
-ls bobW/inbox/cur/* | xc-open --home bobW > opened 2> /dev/null
+is "$(ls bobW/inbox/new | wc -l | tr -d ' ')|$(listing bobW/inbox/cur)|$(listing bobW/inbox/tmp)" \
+    "40||" "... 40 letters in new/, nothing in cur/ or tmp/"
+ls bobW/inbox/new/* | xc-open --home bobW > opened 2> /dev/null
 is "$(sort opened | tr '\n' /)" "$(i=0; while [ $i -lt 40 ]; do echo "concurrent $i"; i=$((i + 1)); done | sort | tr '\n' /)" \
     "... they open to the 40 texts"
 
@@ -545,19 +548,19 @@ expect_exit 0 xc-send --home alice --spool S1 ma.age mb.age ms.age
 expect_exit 0 xc-send --home alice --spool S2 mc.age ms.age
 copy_of bobM
 expect_exit 0 xc-fetch --home bobM --spool S2
-is "$(cat "$OUT")" "$(printf 'bobM/inbox/cur/%s-0.age\n' "$idc" "$ids" | sort)" \
+is "$(cat "$OUT")" "$(printf 'bobM/inbox/new/%s-0.age\n' "$idc" "$ids" | sort)" \
     "bob fetches S2 before the merge"
 want=$( (spool_files S1; spool_files S2) | sort -u | tr '\n' /)
 ok "cp -rn S1/. S2/" cp -rn S1/. S2/
 is "$(spool_files S2 | tr '\n' /)" "$want" "S2 now holds the files of both"
 expect_exit 0 xc-fetch --home bobM --spool S2
-is "$(cat "$OUT")" "$(printf 'bobM/inbox/cur/%s-0.age\n' "$ida" "$idb" | sort)" \
+is "$(cat "$OUT")" "$(printf 'bobM/inbox/new/%s-0.age\n' "$ida" "$idb" | sort)" \
     "after the merge bob gets only what S1 added"
 expect_exit 0 xc-fetch --home bobM --spool S2
 is "$(cat "$OUT")" "" "... and then nothing"
 copy_of bobM2
 expect_exit 0 xc-fetch --home bobM2 --spool S2
-is "$(cat "$OUT")" "$(printf 'bobM2/inbox/cur/%s-0.age\n' "$ida" "$idb" "$idc" "$ids" | sort)" \
+is "$(cat "$OUT")" "$(printf 'bobM2/inbox/new/%s-0.age\n' "$ida" "$idb" "$idc" "$ids" | sort)" \
     "a fresh keyring gets every letter of the merged spool once"
 ok "a merged copy is intact" cmp mb.age "S2/$bb/$idb-0.age"
 ok "cp -rn again changes nothing" cp -rn S1/. S2/
@@ -568,7 +571,7 @@ if command -v rsync > /dev/null 2>&1; then
 	expect_exit 0 rsync -a S2/ S3/
 	copy_of bobM3
 	expect_exit 0 xc-fetch --home bobM3 --spool S3
-	is "$(cat "$OUT")" "$(printf 'bobM3/inbox/cur/%s-0.age\n' "$ida" "$idb" "$idc" "$ids" | sort)" \
+	is "$(cat "$OUT")" "$(printf 'bobM3/inbox/new/%s-0.age\n' "$ida" "$idb" "$idc" "$ids" | sort)" \
 	    "rsync -a merge: every letter once"
 else
 	skip 4 "rsync is not installed"
@@ -601,12 +604,12 @@ while :; do
 done
 idz=$(envid mz.age)
 expz=$(env_py expires mz.age)
-is "$(cat fetched.json)" "{\"id\":\"$idz\",\"path\":\"bobE/inbox/cur/$idz-$expz.age\",\"expires\":\"$(date -u -d "@$expz" +%Y-%m-%dT%H:%M:%SZ)\",\"size\":$(wc -c < mz.age | tr -d ' ')}" \
+is "$(cat fetched.json)" "{\"id\":\"$idz\",\"path\":\"bobE/inbox/new/$idz-$expz.age\",\"expires\":\"$(date -u -d "@$expz" +%Y-%m-%dT%H:%M:%SZ)\",\"size\":$(wc -c < mz.age | tr -d ' ')}" \
     "xc-fetch --json: id, path, expiry, size of the --ttl 2s letter"
 is "$(cat opened)|$(listing att)" "expires in Z, with an attachment|att.txt/" \
     "xc-open saves its attachment"
-like "$(cat bobE/state/expiring)" "^$expz [0-9]+ [0-9]+ $tmp/w/att/att.txt\$" \
-    "... and lists it in state/expiring"
+like "$(cat bobE/state/expiring.d/$((expz / 86400)))" "^$expz [0-9]+ [0-9]+ $tmp/w/att/att.txt\$" \
+    "... and lists it in state/expiring.d/DAY (DAY: the expiry / 86400)"
 is "$(spool_files X | tr '\n' /)" "$(printf '%s\n' "$bb/$idk-0.age" "$bb/$idx-$(env_py expires mx.age).age" | sort | tr '\n' /)" \
     "X holds both letters, the expiring one named ID-EXPIRY.age"
 last=$expz
@@ -625,58 +628,62 @@ is "$(cat "$OUT")" "" "xc-fetch does not fetch an expired letter"
 is "$(spool_files Y)|$(listing bobE/inbox/new)" "|" "... collects it from its bucket, nothing in inbox/new"
 is "$(listing bobE/inbox/cur)" "" "... and deletes the expired inbox copy"
 is_file_absent att/att.txt "... and the attachment saved from it"
-is "$(cat bobE/state/expiring)" "" "... which leaves state/expiring"
+is "$(ls bobE/state/expiring.d)" "" "... which leaves state/expiring.d"
 expect_exit 0 xc-fetch --home bobE --spool X
-is "$(cat "$OUT")" "bobE/inbox/cur/$idk-0.age" "the letter without expiry is fetched"
+is "$(cat "$OUT")" "bobE/inbox/new/$idk-0.age" "the letter without expiry is fetched"
 
 # ---- 8. the order of the file-system calls of a fetch ----
 # order TRACE NAME: the labelled calls of the strace output TRACE for the
 # envelope NAME, in order, repeats collapsed.
 cat > "$tmp/order.py" <<'PY'
-import re, sys
+import os, re, sys
 name = sys.argv[2]
-fds, out = {}, []
+fds, dirs, out = {}, {}, []
 def label(s):
     if not out or out[-1] != s:
         out.append(s)
+def at(fd, p):
+    # a name relative to a directory descriptor (the *at calls)
+    if p.startswith('/') or fd == 'AT_FDCWD':
+        return p
+    return os.path.join(dirs.get(int(fd), '?'), p)
 for line in open(sys.argv[1]):
     m = re.match(r'\d+\s+(\w+)\((.*)\)\s+=\s+(-?\d+)', line)
     if not m:
         continue
     op, args, ret = m.group(1), m.group(2), int(m.group(3))
-    paths = re.findall(r'"([^"]*)"', args)
-    fd = args.split(',')[0]
-    fd = int(fd) if fd.isdigit() else None
+    a = [x.strip() for x in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)', args)]
+    q = lambda x: x.strip('"')
+    fd = int(a[0]) if a[0].isdigit() else None
     if op == 'openat' and ret >= 0:
-        p = paths[0]
-        if re.match(r'bobS/inbox/tmp/[0-9a-f]{16}\.\d+\.tmp$', p):
+        p = at(a[0], q(a[1]))
+        if 'O_DIRECTORY' in args and 'O_TMPFILE' not in args:
+            dirs[ret] = p
+            if p in ('bobS/inbox/new', 'bobS/state'):
+                fds[ret] = p.split('/')[-1]
+        elif p == 'bobS/inbox/tmp/.' and 'O_TMPFILE' in args or \
+            re.match(r'bobS/inbox/tmp/[0-9a-f]{16}\.\d+\.tmp~$', p):
             fds[ret] = 'tmp'
             label('open-tmp')
-        elif p.startswith('bobS/state/.tmp-'):
-            fds[ret] = 'seentmp'
-        elif p in ('bobS/inbox/new', 'bobS/state/seen', 'bobS/state'):
-            fds[ret] = p.split('/')[-1]
+        elif p == 'bobS/state/seen':
+            fds[ret] = 'seen'
     elif op == 'write' and fd in fds:
         label('write-' + fds[fd])
     elif op == 'write' and fd == 1:
         label('print')
     elif op in ('fsync', 'fdatasync') and fd in fds and ret == 0:
         label('fsync-' + fds[fd])
-    elif op == 'close' and fd in fds:
-        del fds[fd]
-    elif op in ('link', 'linkat') and ret == 0:
-        if 'inbox/tmp/' in paths[0] and paths[1] == 'bobS/inbox/new/' + name:
+    elif op == 'close' and fd is not None:
+        fds.pop(fd, None)
+        dirs.pop(fd, None)
+    elif op == 'linkat' and ret == 0:
+        if 'inbox/tmp/' in at(a[0], q(a[1])) and at(a[2], q(a[3])) == 'bobS/inbox/new/' + name:
             label('link-new')
-    elif op in ('rename', 'renameat') and ret == 0:
-        if paths == ['bobS/inbox/new/' + name, 'bobS/inbox/cur/' + name]:
-            label('rename-cur')
-        elif paths[0].startswith('bobS/state/.tmp-') and paths[1] == 'bobS/state/seen':
-            label('rename-seen')
 print(' '.join(out))
 PY
 # traced_fetch TRACE: one xc-fetch for bobS from spool TS under strace.
 traced_fetch() {
-	strace -f -qq -e trace=openat,write,fsync,fdatasync,link,linkat,rename,renameat,close \
+	strace -f -qq -e trace=openat,write,fsync,fdatasync,linkat,close \
 	    -o "$1" xc-fetch --home bobS --spool TS > "$1.out" 2>&1
 }
 if ! strace -o /dev/null true 2> /dev/null; then
@@ -690,16 +697,16 @@ else
 	idt1=$(envid mt1.age) idt2=$(envid mt2.age)
 	xc-send --home alice --spool TS mt1.age > /dev/null || bail "xc-send"
 	traced_fetch t1
-	is "$(cat t1.out)" "bobS/inbox/cur/$idt1-0.age" "the first traced xc-fetch fetched a letter"
+	is "$(cat t1.out)" "bobS/inbox/new/$idt1-0.age" "the first traced xc-fetch fetched a letter"
 	is "$(python3 "$tmp/order.py" t1 "$idt1-0.age")" \
-	    "open-tmp write-tmp fsync-tmp link-new fsync-new write-seentmp fsync-seentmp rename-seen fsync-state rename-cur print" \
-	    "the first fetch: the inbox copy written, synced, linked into new/, new/ synced; then state/seen made (temp file, fsync, rename, fsync state/); then cur/"
+	    "open-tmp write-tmp fsync-tmp link-new fsync-new print write-seen fsync-seen fsync-state" \
+	    "the first fetch: the inbox copy written, synced, linked into new/, new/ synced; then its path printed; then state/seen made (write, fsync, fsync state/)"
 	xc-send --home alice --spool TS mt2.age > /dev/null || bail "xc-send"
 	traced_fetch t2
-	is "$(cat t2.out)" "bobS/inbox/cur/$idt2-0.age" "the second traced xc-fetch fetched a letter"
+	is "$(cat t2.out)" "bobS/inbox/new/$idt2-0.age" "the second traced xc-fetch fetched a letter"
 	is "$(python3 "$tmp/order.py" t2 "$idt2-0.age")" \
-	    "open-tmp write-tmp fsync-tmp link-new fsync-new write-seen fsync-seen rename-cur print" \
-	    "the next fetch: write tmp, fsync, link into new/, fsync new/, then append to state/seen (write, fsync), then cur/"
+	    "open-tmp write-tmp fsync-tmp link-new fsync-new print write-seen fsync-seen" \
+	    "the next fetch: write tmp, fsync, link into new/, fsync new/, print, then append to state/seen (write, fsync)"
 fi
 
 done_testing

@@ -269,7 +269,7 @@ for d in sorted(os.listdir(spool)):
             if not os.path.exists(q):
                 bad.append('missing link: ' + q)
 for f in sys.argv[2:]:
-    m = re.fullmatch(r'([0-9a-f]{64})-0\.age', os.path.basename(f))
+    m = re.fullmatch(r'([0-9a-f]{64})-0\.age(:2,[A-Za-z]*)?', os.path.basename(f))
     data = open(f, 'rb').read()
     if not m or hashlib.blake2b(data, digest_size=32).hexdigest() != m.group(1):
         bad.append('not whole: ' + f)
@@ -278,8 +278,10 @@ open('spool.ids', 'w').write(''.join(sorted(n[:64] + '\n' for n in ids)))
 open('resend.list', 'w').write(''.join(p + '\n' for p in ids.values()))
 open('spool.links', 'w').write('%d\n' % links)
 PY
+# (Opened letters moved to inbox/cur with the maildir flag S: listed again.)
 # shellcheck disable=SC2046 # inbox paths
-is "$(python3 check.py S $(cat files.bob files.carol files.dave))" "" \
+is "$(python3 check.py S $(ls bob/inbox/new/* bob/inbox/cur/* carol/inbox/new/* \
+    carol/inbox/cur/* dave/inbox/new/* dave/inbox/cur/* 2> /dev/null))" "" \
     "every spool and inbox file is whole and every envelope in all its buckets"
 is "$(wc -l < spool.ids | tr -d ' ')" $N "the spool holds $N envelopes"
 b2sum -l 256 L/*.age | cut -c1-64 | sort > sent.ids
@@ -299,7 +301,7 @@ for d in S/tmp alice/outbox/tmp bob/inbox/tmp carol/inbox/tmp dave/inbox/tmp; do
 	for f in "$d"/* "$d"/.[!.]*; do
 		[ -e "$f" ] || continue
 		left=$((left + 1))
-		pid=$(basename "$f" | sed -n 's/^[0-9a-f]\{16\}\.\([0-9]*\)\.tmp$/\1/p')
+		pid=$(basename "$f" | sed -n 's/^[0-9a-f]\{16\}\.\([0-9]*\)\.tmp~\{0,1\}$/\1/p')
 		[ -n "$pid" ] && grep -qx "$pid" killed.pids || stray="$stray $f"
 	done
 done

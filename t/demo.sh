@@ -51,7 +51,7 @@ step "6. bob replies (--reply-to the id alice's letter carries); alice fetches i
 id=$(xc-fetch --home "$B" --spool "$S" | wc -l)	# nothing new: prints nothing
 [ "$id" -eq 0 ]
 mkdir "$dir/again"
-msgid=$(find "$B/inbox/cur" -name '*.age' | head -n 1 |
+msgid=$(find "$B/inbox/cur" -name '*.age:2,S' | head -n 1 |
 	xc-open --home "$B" --json -d "$dir/again" 2>/dev/null |
 	sed 's/.*"id":"\([0-9a-f]*\)".*/\1/')
 printf 'on it, cleaning /var/log\n' |

@@ -212,3 +212,39 @@ done_testing() {
 	[ "$_tap_failed" -gt 254 ] && _tap_failed=254
 	exit "$_tap_failed"
 }
+
+# ---- helpers of the delivery tests (t/09xx) ----
+# bail MSG: stops the whole test ("Bail out!"), for a broken fixture.
+bail() {
+	echo "Bail out! $*"
+	exit 255
+}
+# need_delivery: xc-send and xc-fetch are built.
+need_delivery() {
+	for _p in xc-send xc-fetch; do
+		[ -x "$XC_BIN/$_p" ] || bail "$XC_BIN/$_p is missing: run make first"
+	done
+}
+# envid FILE: an envelope's id, the BLAKE2b-256 of its bytes.
+envid() {
+	b2sum -l 256 "$1" | cut -c1-64
+}
+# listing DIR: DIR's entries (dot files too), sorted, each followed by '/'.
+listing() {
+	# shellcheck disable=SC2012 # names are compared, not parsed
+	ls -A "$1" | sort | tr '\n' /
+}
+# parties NAME...: an identity @NAME in the keyring NAME, its card in
+# NAME.card; the first one imports the cards of the others.
+parties() {
+	for _n; do
+		xc-keygen --home "$_n" "@$_n" > "$_n.card" 2> /dev/null ||
+		    bail "xc-keygen @$_n"
+	done
+	_first=$1
+	shift
+	for _n; do
+		xc-verify --home "$_first" -q --import "$_n.card" > /dev/null 2>&1 ||
+		    bail "xc-verify --import $_n.card"
+	done
+}

@@ -94,6 +94,17 @@ rm -rf "$lt"
 [ "$rc" -eq 0 ] || { echo "seeds.sh: cannot make letters (run make first)" >&2; exit 1; }
 echo "fuzz seeds: 4 letters, their headers, 2 JSON headers"
 
+# Spool markers, names and store files (fuzz-spool).
+rm -rf "$out/seed-spool"
+mkdir -p "$out/seed-spool"
+id=0789dc5b204cec5323a88c6633c253fd9af9d22057a8b4c7a124938936181054
+printf 'xc-spool-v1\nmax-size 1073741824\n' >"$out/seed-spool/marker"
+printf 'xc-spool-v1\nmax-size 2048\nother line\n' >"$out/seed-spool/marker-small"
+printf '%s-0.age\n%s-1795625374.age\n%s-0.age:2,S\n' "$id" "$id" "$id" \
+    >"$out/seed-spool/names"
+printf '%s 0\n%s 1795625374\n%s 12' "$id" "$id" "$id" >"$out/seed-spool/seen"
+echo "fuzz seeds: 4 spool files"
+
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;
 	for my $f (@files) {
