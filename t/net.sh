@@ -23,6 +23,12 @@ net_need() {
 		echo "1..0 # SKIP $_why"
 		exit 0
 	fi
+	# Node addresses and ports are fixed per test, so two trees running
+	# their network tests at once would take each other's: one at a time
+	# on this machine (a lock on innd's own file, which leaves nothing
+	# behind; released when the test exits).
+	exec 9</usr/lib/news/bin/innd
+	flock 9
 	# shellcheck disable=SC2154 # $tmp is lib.sh's
 	chmod 755 "$tmp"
 	mkdir -p "$tmp/nodes"
