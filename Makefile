@@ -160,10 +160,11 @@ vectors: lib/libxc.a
 	./t/vectors/card/generate t/vectors/card
 	rm -f t/vectors/card/generate
 
-bench: all t/craft
+bench: all t/craft t/nntp-tool
 	sh t/bench.sh
 	sh t/bench-letters.sh
 	sh t/bench-delivery.sh
+	sh t/bench-net.sh
 
 demo: all
 	sh t/demo.sh
