@@ -369,8 +369,10 @@ main(int argc, char **argv)
 			if ((rc = make_article(argv[i], &art, &len, id, NULL)) !=
 			    0)
 				return rc;
-			if (n == NULL && (rc = connect_url(argv[1], &n)) != 0)
+			if (n == NULL && (rc = connect_url(argv[1], &n)) != 0) {
+				free(art);
 				return rc;
+			}
 			r = post_one(n, id, art, len);
 			free(art);
 			if (r > 1) {
