@@ -824,10 +824,12 @@ int xc_nntp_groups(char *out, size_t cap, const xc_route *r);
 int xc_nntp_subject_tags(const char *s, size_t len, xc_route *r);
 
 typedef struct xc_nntp xc_nntp;
-/* Connects and reads the greeting (200 or 201), then MODE READER. */
+/* Connects (xc_conn_open: the proxy, TLS for nntps) and reads the
+ * greeting (200 or 201), then MODE READER, then STARTTLS when o->tls asks
+ * for it on nntp://. */
 int xc_nntp_connect(xc_nntp **n, const xc_url *u, const xc_net_opts *o);
 /* The same over a connection made elsewhere (taken over, closed by
- * xc_nntp_close). */
+ * xc_nntp_close), without STARTTLS, which needs the server's name. */
 int xc_nntp_open(xc_nntp **n, xc_conn *c, const xc_net_opts *o);
 void xc_nntp_close(xc_nntp *n);	/* QUIT, best effort, and free */
 /* The server's last response line, sanitised to printable ASCII. */
