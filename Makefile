@@ -20,6 +20,10 @@ ARCHIVE_LIBS != $(PKG_CONFIG) --libs libarchive 2>/dev/null || echo -larchive
 # already in every process through libarchive.
 NETTLE_CFLAGS != $(PKG_CONFIG) --cflags nettle 2>/dev/null || true
 NETTLE_LIBS != $(PKG_CONFIG) --libs nettle 2>/dev/null || echo -lnettle
+# OpenSSL's libssl: TLS for the network client (lib/tls.c), linked only into
+# the programs that use the network layer ($(NETOBJ)).
+SSL_CFLAGS != $(PKG_CONFIG) --cflags libssl libcrypto 2>/dev/null || true
+SSL_LIBS != $(PKG_CONFIG) --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto
 
 WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -37,7 +41,8 @@ LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o \
 	lib/dirio.o lib/store.o
 # The network (issue 13): proof-of-work, connections, the NNTP client.
-NETOBJ = lib/pow.o lib/net.o lib/nntp.o
+# (issue 14) SOCKS5 and TLS under the connections.
+NETOBJ = lib/pow.o lib/net.o lib/nntp.o lib/socks.o lib/tls.o
 LIBOBJ += $(NETOBJ)
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o \
@@ -45,7 +50,7 @@ UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
 	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign \
 	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter t/fuzz/fuzz-nntp \
-	t/fuzz/fuzz-spool
+	t/fuzz/fuzz-spool t/fuzz/fuzz-socks
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
 	man/xc-send.1 man/xc-fetch.1 man/xc-card.5 man/xc-envelope.5 \
 	man/xc-letter.5 man/xc-spool.5 man/xc-nntp.5 man/xc-node.8
@@ -57,6 +62,8 @@ lib/libxc.a: $(LIBOBJ)
 	$(AR) rcs $@ $(LIBOBJ)
 
 $(LIBOBJ) bin/cli.o: lib/xc.h
+lib/tls.o: lib/tls.c lib/xc.h
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(SSL_CFLAGS) $(CFLAGS) -c -o $@ lib/tls.c
 bin/cli.o: bin/cli.h
 
 .c.o:
@@ -79,7 +86,7 @@ bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o bin/xc-send.o \
 bin/xc-fetch.o: bin/cli.h lib/xc.h
 # The operator kit: configures and runs INN2 nodes (xc-node(8)).
 bin/xc-node: bin/xc-node.o bin/cli.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-node.o bin/cli.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ bin/xc-node.o bin/cli.o lib/libxc.a $(SSL_LIBS) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
 bin/xc-node.o: bin/cli.h lib/xc.h bin/xc-node-filter.h
 # The node filter (Python, run by innd) goes into xc-node as a C string.
 bin/xc-node-filter.h: bin/xc-node-filter.py
@@ -97,7 +104,7 @@ t/craft.o: lib/xc.h
 
 # The network test driver of t/10xx (post, list, fetch, proof-of-work).
 t/nntp-tool: t/nntp-tool.o lib/libxc.a
-	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ t/nntp-tool.o lib/libxc.a $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
+	$(CC) $(XLDFLAGS) $(LDFLAGS) -o $@ t/nntp-tool.o lib/libxc.a $(SSL_LIBS) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
 t/nntp-tool.o: lib/xc.h
 
 # The co-recipient's re-MAC of t/0760-replay.t.
@@ -130,7 +137,8 @@ check-sanitize:
 
 # libFuzzer targets, built with clang against a sanitizer build of the library.
 FUZZCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
-	-fsanitize=fuzzer,address,undefined $(SODIUM_CFLAGS) $(JSON_CFLAGS)
+	-fsanitize=fuzzer,address,undefined $(SODIUM_CFLAGS) $(JSON_CFLAGS) \
+	$(SSL_CFLAGS)
 fuzz: $(FUZZ)
 $(FUZZ): t/fuzz/options.c lib/xc.h $(LIBOBJ:.o=.c)
 t/fuzz/fuzz-header: t/fuzz/fuzz-header.c
@@ -142,9 +150,10 @@ t/fuzz/fuzz-minisign: t/fuzz/fuzz-minisign.c
 t/fuzz/fuzz-letter-header: t/fuzz/fuzz-letter-header.c
 t/fuzz/fuzz-letter: t/fuzz/fuzz-letter.c
 t/fuzz/fuzz-spool: t/fuzz/fuzz-spool.c
-t/fuzz/fuzz-nntp: t/fuzz/fuzz-nntp.c
+t/fuzz/fuzz-nntp: t/fuzz/fuzz-nntp.c t/fuzz/memconn.h
+t/fuzz/fuzz-socks: t/fuzz/fuzz-socks.c t/fuzz/memconn.h
 $(FUZZ):
-	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
+	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SSL_LIBS) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), a few
 # JSON documents written by the script, and letters made by the programs.
 fuzz-seeds: all
@@ -160,10 +169,11 @@ vectors: lib/libxc.a
 	./t/vectors/card/generate t/vectors/card
 	rm -f t/vectors/card/generate
 
-bench: all t/craft
+bench: all t/craft t/nntp-tool
 	sh t/bench.sh
 	sh t/bench-letters.sh
 	sh t/bench-delivery.sh
+	sh t/bench-net.sh
 
 demo: all
 	sh t/demo.sh

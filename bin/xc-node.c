@@ -3,6 +3,7 @@
  * nodes (xc-node(8)), each a self-contained directory, several per machine.
  *
  *   init DIR [--listen ADDR:PORT] [--name NAME] [--max-size BYTES]
+ *            [--tls-listen ADDR:PORT | --no-tls]
  *   start DIR | stop DIR | status DIR
  *   peer DIR ADDR:PORT
  *
@@ -13,6 +14,13 @@
  * (DIR/run/xc-node.pid) that runs expiry and restarts innfeed's feeds when a
  * disk backlog waits, which innfeed otherwise sends only when new traffic
  * for that peer arrives.
+ *
+ * TLS (issue 14): init makes a self-signed certificate (DIR/etc/tls) and
+ * points nnrpd at it, so readers get STARTTLS on the plaintext port
+ * (nnrpd spawned by innd) and implicit TLS on the TLS port (a second
+ * nnrpd, as a daemon, since innd has no TLS); both take IHAVE, the way
+ * xc-send posts.  Clients pin the certificate's SHA-256, which init and
+ * status print.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -46,6 +54,7 @@
 static const char usage[] =
     "usage: xc-node init DIR [--listen ADDR:PORT] [--name NAME] "
     "[--max-size BYTES]\n"
+    "                        [--tls-listen ADDR:PORT | --no-tls]\n"
     "       xc-node start DIR\n"
     "       xc-node stop DIR\n"
     "       xc-node status DIR\n"
@@ -70,10 +79,15 @@ help(void)
 	    "random)\n"
 	    "      --max-size BYTES    the largest envelope it takes "
 	    "(default 1048576)\n"
+	    "      --tls-listen ADDR:PORT  where it takes nntps (default: "
+	    "ADDR:563)\n"
+	    "      --no-tls            no certificate, no TLS (not even "
+	    "STARTTLS)\n"
 	    "  start DIR         start innd (as news) and the node's "
 	    "scheduler\n"
 	    "  stop DIR          stop them\n"
-	    "  status DIR        print whether it runs (exit 1 if not)\n"
+	    "  status DIR        print whether it runs (exit 1 if not) and "
+	    "its TLS pin\n"
 	    "  peer DIR ADDR:PORT  feed envelopes to and take them from "
 	    "that node\n"
 	    "  -h, --help        print this help and exit\n"
@@ -88,6 +102,9 @@ struct node {
 	char conf[XC_PATH_MAX];		/* DIR/etc/inn.conf */
 	char addr[64], port[8], name[64];
 	uint64_t max_size;
+	char tls_addr[64], tls_port[8];	/* "" without TLS */
+	char tls_dir[XC_PATH_MAX];	/* DIR/etc/tls */
+	char tls_cert[XC_PATH_MAX];	/* DIR/etc/tls/cert.pem */
 };
 
 static void
@@ -108,12 +125,11 @@ npath(const struct node *n, char *out, const char *fmt, ...)
 
 /* Writes DIR/rel (new, or replaced with tmp+rename when replace). */
 static int
-put_file(const struct node *n, const char *rel, const char *text,
-    int replace)
+put_file_mode(const struct node *n, const char *rel, const char *text,
+    size_t len, int replace, mode_t mode)
 {
 	char p[XC_PATH_MAX], tmp[XC_PATH_MAX];
 	int fd, rc = 0;
-	size_t len = strlen(text);
 
 	npath(n, p, "%s", rel);
 	if (snprintf(tmp, sizeof tmp, "%s.tmp", p) >= (int)sizeof tmp) {
@@ -121,7 +137,7 @@ put_file(const struct node *n, const char *rel, const char *text,
 		return EX_SYSTEM;
 	}
 	if ((fd = open(replace ? tmp : p, O_WRONLY | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC | (replace ? O_TRUNC : O_EXCL), 0644)) < 0) {
+	    O_CLOEXEC | (replace ? O_TRUNC : O_EXCL), mode)) < 0) {
 		cli_error("cannot create '%s': %s", p, strerror(errno));
 		return EX_SYSTEM;
 	}
@@ -139,6 +155,13 @@ put_file(const struct node *n, const char *rel, const char *text,
 		rc = EX_SYSTEM;
 	}
 	return rc;
+}
+
+static int
+put_file(const struct node *n, const char *rel, const char *text,
+    int replace)
+{
+	return put_file_mode(n, rel, text, strlen(text), replace, 0644);
 }
 
 static int
@@ -202,17 +225,27 @@ name_ok(const char *s)
 static int
 load_node(struct node *n, const char *dir)
 {
-	char p[XC_PATH_MAX], *buf, *l, *save = NULL;
+	char p[XC_PATH_MAX], *buf, *l, *save = NULL, *abs;
 	size_t len;
 	int rc;
 
 	memset(n, 0, sizeof *n);
-	if (strlen(dir) >= sizeof n->dir - 64) {
-		cli_error("'%s': path too long", dir);
+	/* innd and nnrpd run in DIR with INNCONF: a relative DIR would
+	 * name another place there. */
+	if ((abs = realpath(dir, NULL)) == NULL) {
+		cli_error("'%s' is not an xc node: %s", dir, strerror(errno));
 		return EX_SYSTEM;
 	}
-	strcpy(n->dir, dir);
+	if (strlen(abs) >= sizeof n->dir - 64) {
+		cli_error("'%s': path too long", dir);
+		free(abs);
+		return EX_SYSTEM;
+	}
+	strcpy(n->dir, abs);
+	free(abs);
 	npath(n, n->conf, "etc/inn.conf");
+	npath(n, n->tls_dir, "etc/tls");
+	npath(n, n->tls_cert, "etc/tls/cert.pem");
 	npath(n, p, "etc/xc-node");
 	if ((rc = xc_read_file(p, 4096, 0, &buf, &len)) < 0) {
 		cli_error("'%s' is not an xc node (no etc/xc-node)", dir);
@@ -228,6 +261,9 @@ load_node(struct node *n, const char *dir)
 			snprintf(n->name, sizeof n->name, "%s", l + 5);
 		else if (strncmp(l, "max-size ", 9) == 0)
 			n->max_size = strtoull(l + 9, NULL, 10);
+		else if (strncmp(l, "tls-listen ", 11) == 0 &&
+		    parse_listen(l + 11, n->tls_addr, n->tls_port) < 0)
+			n->tls_addr[0] = '\0';
 	}
 	sodium_free(buf);
 	if (!n->addr[0] || !n->name[0] || n->max_size == 0) {
@@ -252,14 +288,15 @@ news_ids(uid_t *uid, gid_t *gid)
 	return 0;
 }
 
-/* In a child: become news (when root) and set INNCONF. */
+/* In a child: become news (when root, unless the program does so itself)
+ * and set INNCONF. */
 static void
-become_news(const struct node *n)
+become_news(const struct node *n, int as_root)
 {
 	uid_t uid;
 	gid_t gid;
 
-	if (getuid() == 0) {
+	if (getuid() == 0 && !as_root) {
 		if (news_ids(&uid, &gid) != 0 || setgroups(0, NULL) != 0 ||
 		    setgid(gid) != 0 || setuid(uid) != 0) {
 			cli_error("cannot become the user news");
@@ -268,15 +305,22 @@ become_news(const struct node *n)
 	}
 	setenv("INNCONF", n->conf, 1);
 	setenv("HOME", n->dir, 1);
+	/* nnrpd would otherwise parse the system's ~140 authorities on every
+	 * connection (30 to 90 ms each, measured) to check client
+	 * certificates, which xc does not use. */
+	setenv("SSL_CERT_FILE", n->tls_cert, 1);
+	setenv("SSL_CERT_DIR", n->tls_dir, 1);
 	umask(022);
 	if (chdir(n->dir) != 0)
 		_exit(EX_SYSTEM);
 }
 
 /* Runs an INN program as news with the node's INNCONF; its exit status,
- * or -1.  quiet sends its output to /dev/null. */
+ * or -1.  RUN_QUIET sends its output to /dev/null; RUN_AS_ROOT leaves it
+ * root, for nnrpd, which binds its port first and then becomes news. */
+enum { RUN_QUIET = 1, RUN_AS_ROOT = 2 };
 static int
-run_inn(const struct node *n, int quiet, const char *prog_, ...)
+run_inn(const struct node *n, int flags, const char *prog_, ...)
 {
 	const char *argv[16];
 	char path[XC_PATH_MAX];
@@ -294,8 +338,8 @@ run_inn(const struct node *n, int quiet, const char *prog_, ...)
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
-		become_news(n);
-		if (quiet) {
+		become_news(n, flags & RUN_AS_ROOT);
+		if (flags & RUN_QUIET) {
 			int fd = open("/dev/null", O_RDWR);
 			if (fd >= 0) {
 				dup2(fd, 1);
@@ -318,7 +362,7 @@ run_inn(const struct node *n, int quiet, const char *prog_, ...)
 static int
 mkdirs_node(const struct node *n)
 {
-	static const char *const sub[] = { "etc", "db", "spool",
+	static const char *const sub[] = { "etc", "etc/tls", "db", "spool",
 		"spool/articles", "spool/overview", "spool/incoming",
 		"spool/incoming/bad", "spool/outgoing", "spool/innfeed",
 		"spool/archive", "log", "run", "tmp", "filter", "http" };
@@ -364,9 +408,65 @@ chown_tree(const char *dir, uid_t uid, gid_t gid)
 	return rc;
 }
 
+/* "tls nntps://ADDR:PORT SHA256:..." and what (may be NULL) follows: the
+ * URL and the pin that clients of this node need. */
+static int
+print_tls(const struct node *n, const char *what)
+{
+	char pin[XC_TLS_PIN_MAX], *pem;
+	size_t len;
+
+	if (xc_read_file(n->tls_cert, 1 << 20, 0, &pem, &len) < 0) {
+		cli_error("cannot read '%s': %s", n->tls_cert, strerror(errno));
+		return EX_SYSTEM;
+	}
+	if (xc_tls_cert_fingerprint(pin, pem, len) < 0) {
+		sodium_free(pem);
+		cli_error("'%s' is not a PEM certificate", n->tls_cert);
+		return EX_SYSTEM;
+	}
+	sodium_free(pem);
+	printf("tls nntps://%s:%s %s%s%s\n", n->tls_addr, n->tls_port, pin,
+	    what ? ", " : "", what ? what : "");
+	return 0;
+}
+
+/* The node's certificate and key (DIR/etc/tls), and the TLS lines of
+ * inn.conf appended to text. */
+static int
+init_tls(const struct node *n, char *text, size_t cap, size_t *k)
+{
+	const char *ips[2] = { n->addr, n->tls_addr };
+	char *cert, *key;
+	size_t clen, klen;
+	int rc;
+
+	if ((rc = xc_tls_make_cert(&cert, &clen, &key, &klen, n->name, ips,
+	    strcmp(n->addr, n->tls_addr) == 0 ? 1 : 2, 3650)) < 0) {
+		cli_error("cannot make the node's certificate: %s",
+		    xc_errdetail());
+		return EX_SYSTEM;
+	}
+	/* nnrpd refuses a key that others can read. */
+	rc = put_file_mode(n, "etc/tls/key.pem", key, klen, 0, 0600);
+	if (rc == 0)
+		rc = put_file_mode(n, "etc/tls/cert.pem", cert, clen, 0, 0644);
+	sodium_free(key);
+	free(cert);
+	if (rc != 0)
+		return rc;
+	*k += (size_t)snprintf(text + *k, cap - *k,
+	    "# TLS (nnrpd): STARTTLS on the port above, implicit TLS on "
+	    "%s:%s\n"
+	    "tlscertfile: %s\ntlskeyfile: %s/key.pem\ntlscapath: %s\n"
+	    "tlsprotocols: [ TLSv1.2 TLSv1.3 ]\ntlscompression: false\n",
+	    n->tls_addr, n->tls_port, n->tls_cert, n->tls_dir, n->tls_dir);
+	return 0;
+}
+
 static int
 cmd_init(const char *dir, const char *listen, const char *name,
-    uint64_t max_size)
+    uint64_t max_size, const char *tls_listen, int no_tls)
 {
 	struct node n;
 	char *text, p[XC_PATH_MAX];
@@ -386,6 +486,18 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	if (name && !name_ok(name))
 		cli_usage_error(usage, "--name takes letters, digits, '.', "
 		    "'-' and '_', not '%s'", name);
+	if (no_tls)
+		;
+	else if (tls_listen == NULL) {
+		strcpy(n.tls_addr, n.addr);
+		strcpy(n.tls_port, "563");
+	} else if (parse_listen(tls_listen, n.tls_addr, n.tls_port) < 0)
+		cli_usage_error(usage, "--tls-listen takes ADDR:PORT with an "
+		    "IPv4 address, not '%s'", tls_listen);
+	if (n.tls_addr[0] && strcmp(n.tls_port, n.port) == 0 &&
+	    (strcmp(n.tls_addr, n.addr) == 0 ||
+	    strcmp(n.tls_addr, "0.0.0.0") == 0 || strcmp(n.addr, "0.0.0.0") == 0))
+		cli_usage_error(usage, "--tls-listen must differ from --listen");
 	if (getuid() == 0 && (rc = news_ids(&uid, &gid)) != 0)
 		return rc;
 	if (strlen(dir) >= sizeof n.dir - 64 || dir[0] == '\0') {
@@ -431,6 +543,8 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	n.max_size = max_size;
 	maxart = max_size / 3 * 4 + max_size / 24 + 16384;
 	npath(&n, n.conf, "etc/inn.conf");
+	npath(&n, n.tls_dir, "etc/tls");
+	npath(&n, n.tls_cert, "etc/tls/cert.pem");
 	if ((rc = mkdirs_node(&n)) != 0)
 		return rc;
 	if ((text = malloc(cap)) == NULL) {
@@ -476,11 +590,18 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	    "noreader: false\nreaderswhenstopped: false\n"
 	    "nnrpdcheckart: true\nallownewnews: false\n",
 	    (unsigned long long)maxart, (unsigned long long)maxart);
+	/* nnrpd spawned by innd: no reverse DNS query per client (the
+	 * resolver would learn every reader's address). */
+	ADD("nnrpdflags: \"-n\"\n");
+	if (n.tls_addr[0] && (rc = init_tls(&n, text, cap, &k)) != 0)
+		goto out;
 	if ((rc = put_file(&n, "etc/inn.conf", text, 0)) != 0)
 		goto out;
 	k = 0;
 	ADD("listen %s:%s\nname %s\nmax-size %llu\n", n.addr, n.port, n.name,
 	    (unsigned long long)max_size);
+	if (n.tls_addr[0])
+		ADD("tls-listen %s:%s\n", n.tls_addr, n.tls_port);
 	if ((rc = put_file(&n, "etc/xc-node", text, 0)) != 0)
 		goto out;
 	if ((rc = put_file(&n, "etc/storage.conf",
@@ -536,6 +657,20 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	    XC_POW_MIN_TTL, filter_py);
 	if ((rc = put_file(&n, "filter/filter_innd.py", text, 0)) != 0)
 		goto out;
+	/* nnrpd stamps what clients post (IHAVE counts as posting) with
+	 * Injection-Info: the machine's host name and logging-data, its
+	 * process id, the same for every envelope of one connection, so
+	 * that every node could group envelopes by their sender's
+	 * connection.  Its Perl filter takes the field out. */
+	if ((rc = put_file(&n, "filter/filter_nnrpd.pl",
+	    "# nnrpd's filter of an xc node, written by xc-node init "
+	    "(xc-node(8)).\n"
+	    "sub filter_post {\n"
+	    "    $hdr{'Injection-Info'} = undef;\n"
+	    "    $modify_headers = 1;\n"
+	    "    return '';\n"
+	    "}\n1;\n", 0)) != 0)
+		goto out;
 	/* Groups: one per bucket, and those innd needs. */
 	free(text);
 	cap = 256 * 40 + 256;
@@ -571,6 +706,8 @@ cmd_init(const char *dir, const char *listen, const char *name,
 		goto out;
 	}
 	printf("%s %s:%s %s\n", n.dir, n.addr, n.port, n.name);
+	if (n.tls_addr[0] && (rc = print_tls(&n, NULL)) != 0)
+		goto out;
 out:
 	free(text);
 	return rc;
@@ -599,24 +736,58 @@ read_pid(const struct node *n, const char *rel)
 }
 
 /* A zombie is dead: in a container, pid 1 may never reap a daemon. */
+/* /proc/PID/what into buf (NUL-terminated): -1 if unreadable. */
 static int
-alive(pid_t pid)
+proc_read(pid_t pid, const char *what, char *buf, size_t cap)
 {
-	char p[64], buf[256], *s;
+	char p[64];
 	ssize_t k;
 	int fd;
 
-	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
-		return 0;
-	snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+	snprintf(p, sizeof p, "/proc/%ld/%s", (long)pid, what);
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
-		return 1;
-	k = read(fd, buf, sizeof buf - 1);
+		return -1;
+	k = read(fd, buf, cap - 1);
 	close(fd);
 	if (k <= 0)
-		return 1;
+		return -1;
 	buf[k] = '\0';
+	return 0;
+}
+
+static int
+alive(pid_t pid)
+{
+	char buf[256], *s;
+
+	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
+		return 0;
+	if (proc_read(pid, "stat", buf, sizeof buf) < 0)
+		return 1;
 	return (s = strrchr(buf, ')')) == NULL || s[1] != ' ' || s[2] != 'Z';
+}
+
+/* The TLS nnrpd's pid file (nnrpd names it after its port). */
+static void
+nnrpd_pidfile(const struct node *n, char rel[64])
+{
+	if (strcmp(n->tls_port, "119") == 0)
+		strcpy(rel, "run/nnrpd.pid");
+	else
+		snprintf(rel, 64, "run/nnrpd-%s.pid", n->tls_port);
+}
+
+static pid_t
+nnrpd_pid(const struct node *n)
+{
+	char rel[64];
+	pid_t p;
+
+	if (!n->tls_addr[0])
+		return 0;
+	nnrpd_pidfile(n, rel);
+	p = read_pid(n, rel);
+	return alive(p) ? p : 0;
 }
 
 /* innd's pid, if it runs. */
@@ -629,7 +800,7 @@ innd_pid(const struct node *n)
 }
 
 static int
-port_open(const struct node *n)
+port_open_at(const char *addr, const char *port)
 {
 	struct addrinfo hints, *res;
 	int fd, ok;
@@ -638,7 +809,7 @@ port_open(const struct node *n)
 	hints.ai_family = AF_INET;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if (getaddrinfo(n->addr, n->port, &hints, &res) != 0)
+	if (getaddrinfo(addr, port, &hints, &res) != 0)
 		return 0;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ok = fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) == 0;
@@ -646,6 +817,12 @@ port_open(const struct node *n)
 		close(fd);
 	freeaddrinfo(res);
 	return ok;
+}
+
+static int
+port_open(const struct node *n)
+{
+	return port_open_at(n->addr, n->port);
 }
 
 static void
@@ -745,7 +922,7 @@ start_scheduler(const struct node *n)
 		setsid();
 		if ((g = fork()) != 0)
 			_exit(g < 0);
-		become_news(n);
+		become_news(n, 0);
 		fd = open("/dev/null", O_RDWR);
 		if (fd >= 0) {
 			dup2(fd, 0);
@@ -767,6 +944,66 @@ start_scheduler(const struct node *n)
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	return 0;
+}
+
+/* Whether every uid of pid is news's (from /proc/PID/status). */
+static int
+runs_as_news(pid_t pid)
+{
+	char buf[2048], *u;
+	unsigned long r, e, sv, fs;
+	uid_t uid;
+	gid_t gid;
+
+	if (news_ids(&uid, &gid) != 0 ||
+	    proc_read(pid, "status", buf, sizeof buf) < 0)
+		return 0;
+	if ((u = strstr(buf, "\nUid:")) == NULL ||
+	    sscanf(u + 5, "%lu %lu %lu %lu", &r, &e, &sv, &fs) != 4)
+		return 0;
+	return r == uid && e == uid && sv == uid && fs == uid;
+}
+
+/* innd has no TLS: nnrpd as a daemon takes nntps (-S: TLS at once; -n:
+ * no reverse DNS), and forks itself into the background. */
+static int
+start_nnrpd(const struct node *n)
+{
+	char rel[64], p[XC_PATH_MAX];
+	int i;
+
+	if (!n->tls_addr[0] || nnrpd_pid(n))
+		return 0;
+	nnrpd_pidfile(n, rel);
+	npath(n, p, "%s", rel);
+	if (unlink(p) != 0 && errno != ENOENT) {
+		cli_error("cannot remove the stale '%s': %s", p,
+		    strerror(errno));
+		return EX_SYSTEM;
+	}
+	/* As root, for a port under 1024 (nnrpd has no innbind for its
+	 * daemon mode); it becomes news once bound, which is checked. */
+	if (run_inn(n, RUN_AS_ROOT, "nnrpd", "-D", "-n", "-S", "-b",
+	    n->tls_addr, "-p", n->tls_port, NULL) != 0) {
+		cli_error("nnrpd (TLS) did not start for '%s'", n->dir);
+		return EX_NETWORK;
+	}
+	for (i = 0; i < 200 && !(nnrpd_pid(n) &&
+	    port_open_at(n->tls_addr, n->tls_port)); i++)
+		sleep_ms(50);
+	if (!nnrpd_pid(n)) {
+		cli_error("nnrpd (TLS) did not start for '%s'", n->dir);
+		cli_hint("is %s:%s taken?  nnrpd logs to syslog", n->tls_addr,
+		    n->tls_port);
+		return EX_NETWORK;
+	}
+	if (getuid() == 0 && !runs_as_news(nnrpd_pid(n))) {
+		kill(nnrpd_pid(n), SIGKILL);
+		cli_error("nnrpd (TLS) of '%s' did not become the user news",
+		    n->dir);
+		return EX_SYSTEM;
+	}
 	return 0;
 }
 
@@ -810,6 +1047,8 @@ cmd_start(const char *dir)
 	}
 	if (!alive(read_pid(&n, "run/xc-node.pid")))
 		start_scheduler(&n);
+	if ((rc = start_nnrpd(&n)) != 0)
+		return rc;
 	printf("%s running, innd pid %ld, %s:%s\n", n.dir, (long)pid, n.addr,
 	    n.port);
 	return 0;
@@ -846,6 +1085,10 @@ cmd_stop(const char *dir)
 		kill(sched, SIGTERM);
 		reap(sched, 3000);
 	}
+	if ((pid = nnrpd_pid(&n)) != 0) {
+		kill(pid, SIGTERM);
+		reap(pid, 3000);
+	}
 	feed = read_pid(&n, "run/innfeed.pid");
 	if ((pid = innd_pid(&n)) != 0) {
 		run_inn(&n, 1, "ctlinnd", "-s", "-t", "20", "shutdown",
@@ -855,8 +1098,9 @@ cmd_stop(const char *dir)
 	/* innfeed writes its queue to the backlog and goes with its pipe. */
 	if (alive(feed))
 		reap(feed, 10000);
-	if (innd_pid(&n)) {
-		cli_error("innd of '%s' did not stop", dir);
+	if (innd_pid(&n) || nnrpd_pid(&n)) {
+		cli_error("%s of '%s' did not stop", innd_pid(&n) ? "innd" :
+		    "nnrpd", dir);
 		return EX_NETWORK;
 	}
 	printf("%s stopped\n", n.dir);
@@ -874,12 +1118,25 @@ cmd_status(const char *dir)
 		return rc;
 	if ((pid = innd_pid(&n)) == 0) {
 		printf("%s stopped\n", n.dir);
+		if (n.tls_addr[0] && (rc = print_tls(&n, nnrpd_pid(&n) ?
+		    "nnrpd running" : "nnrpd stopped")) != 0)
+			return rc;
 		return 1;
 	}
 	printf("%s running, innd pid %ld, %s:%s, scheduler %s, backlog %s\n",
 	    n.dir, (long)pid, n.addr, n.port,
 	    alive(read_pid(&n, "run/xc-node.pid")) ? "running" : "stopped",
 	    backlog_waits(&n) ? "waiting" : "none");
+	if (n.tls_addr[0]) {
+		char what[64];
+		pid_t np = nnrpd_pid(&n);
+		if (np)
+			snprintf(what, sizeof what, "nnrpd pid %ld", (long)np);
+		else
+			snprintf(what, sizeof what, "nnrpd stopped");
+		if ((rc = print_tls(&n, what)) != 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -888,7 +1145,7 @@ cmd_status(const char *dir)
 static int
 peer_name(const char *addr, const char *port, char out[64])
 {
-	xc_net_opts o = { 5000, 5000, 0, NULL };
+	xc_net_opts o = { .timeout_ms = 5000, .response_ms = 5000 };
 	xc_conn *c;
 	uint8_t buf[512];
 	size_t got, k = 0, i;
@@ -977,18 +1234,21 @@ cmd_peer(const char *dir, const char *where)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_LISTEN = 256, OPT_NAME, OPT_MAXSIZE };
+	enum { OPT_LISTEN = 256, OPT_NAME, OPT_MAXSIZE, OPT_TLSLISTEN,
+		OPT_NOTLS };
 	static const struct option longopts[] = {
 		{"listen", required_argument, NULL, OPT_LISTEN},
+		{"tls-listen", required_argument, NULL, OPT_TLSLISTEN},
+		{"no-tls", no_argument, NULL, OPT_NOTLS},
 		{"name", required_argument, NULL, OPT_NAME},
 		{"max-size", required_argument, NULL, OPT_MAXSIZE},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
 	};
-	const char *listen = NULL, *name = NULL, *cmd;
+	const char *listen = NULL, *name = NULL, *cmd, *tls_listen = NULL;
 	uint64_t max_size = XC_NNTP_MAX_ENVELOPE;
-	int ch;
+	int ch, no_tls = 0;
 
 	prog = "xc-node";
 	cli_harden();
@@ -1004,6 +1264,15 @@ main(int argc, char **argv)
 			if (name)
 				cli_usage_error(usage, "--name given twice");
 			name = optarg;
+			break;
+		case OPT_TLSLISTEN:
+			if (tls_listen)
+				cli_usage_error(usage, "--tls-listen given "
+				    "twice");
+			tls_listen = optarg;
+			break;
+		case OPT_NOTLS:
+			no_tls = 1;
 			break;
 		case OPT_MAXSIZE: {
 			char *e;
@@ -1030,13 +1299,15 @@ main(int argc, char **argv)
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	if ((listen || name || max_size != XC_NNTP_MAX_ENVELOPE) &&
-	    strcmp(cmd, "init") != 0)
-		cli_usage_error(usage, "--listen, --name and --max-size are for "
-		    "init");
+	if ((listen || name || max_size != XC_NNTP_MAX_ENVELOPE ||
+	    tls_listen || no_tls) && strcmp(cmd, "init") != 0)
+		cli_usage_error(usage, "--listen, --name, --max-size, "
+		    "--tls-listen and --no-tls are for init");
+	if (tls_listen && no_tls)
+		cli_usage_error(usage, "--tls-listen and --no-tls conflict");
 	if (strcmp(cmd, "init") == 0 && argc - optind == 1)
 		return cli_close_stdout(cmd_init(argv[optind], listen ? listen :
-		    "127.0.0.1:119", name, max_size));
+		    "127.0.0.1:119", name, max_size, tls_listen, no_tls));
 	if (strcmp(cmd, "start") == 0 && argc - optind == 1)
 		return cli_close_stdout(cmd_start(argv[optind]));
 	if (strcmp(cmd, "stop") == 0 && argc - optind == 1)

@@ -379,11 +379,11 @@ _xc_node() {
 		return
 	fi
 	case $prev in
-	--listen|--name|--max-size) return ;;
+	--listen|--name|--max-size|--tls-listen) return ;;
 	esac
 	if [ "${COMP_WORDS[1]}" = init ] && [[ $cur == -* ]]; then
-		mapfile -t COMPREPLY < <(compgen -W '--listen --name --max-size' \
-		    -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W '--listen --name --max-size
+		    --tls-listen --no-tls' -- "$cur")
 		return
 	fi
 	[ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -d -- "$cur")

@@ -176,5 +176,7 @@ complete -c xc-node -n 'not __fish_use_subcommand' -a '(__fish_complete_director
 complete -c xc-node -n '__fish_seen_subcommand_from init' -l listen -x -d 'The IPv4 address and port innd listens on'
 complete -c xc-node -n '__fish_seen_subcommand_from init' -l name -x -d 'The node name in Path fields'
 complete -c xc-node -n '__fish_seen_subcommand_from init' -l max-size -x -d 'The largest envelope the node takes'
+complete -c xc-node -n '__fish_seen_subcommand_from init' -l tls-listen -x -d 'The IPv4 address and port nnrpd takes TLS on'
+complete -c xc-node -n '__fish_seen_subcommand_from init' -l no-tls -d 'No certificate, no TLS'
 complete -c xc-node -s h -l help -d 'Print the usage and exit'
 complete -c xc-node -s V -l version -d 'Print the version and exit'

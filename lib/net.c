@@ -3,18 +3,28 @@
  * streams with deadlines.
  *
  * Everything the NNTP code reads or writes goes through an xc_conn, so that
- * TLS (a conn that wraps another) and SOCKS5h proxies (a conn that connects
- * through one, names resolved by the proxy) plug in here without touching
- * the protocol code.  Every wait is bounded twice: by the inactivity
- * timeout and by the deadline of the response being read, so a server that
- * drips one byte just before each timeout still ends within the deadline.
+ * TLS (lib/tls.c, a conn that wraps another) and SOCKS5h proxies
+ * (lib/socks.c, a conn that connects through one, names resolved by the
+ * proxy) plug in here without touching the protocol code.  Every wait is
+ * bounded twice: by the inactivity timeout and by the deadline of the
+ * response being read, so a server that drips one byte just before each
+ * timeout still ends within the deadline.
+ *
+ * With a proxy, no name is ever looked up on this machine: the proxy's
+ * address must be numeric and the server's name goes to the proxy as it
+ * is.  Without one, a .onion name is refused rather than handed to the
+ * system's resolver, which would leak it to the DNS.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,22 +61,34 @@ host_ok(const char *h, size_t n, int v6)
 }
 
 int
-xc_url_parse(xc_url *u, const char *s)
+xc_ip_literal(const char *host, uint8_t out[16])
 {
-	const char *h, *e, *p = NULL;
+	if (inet_pton(AF_INET, host, out) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, host, out) == 1)
+		return 16;
+	return 0;
+}
+
+int
+xc_host_is_onion(const char *host)
+{
+	size_t n = strlen(host);
+
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	return n >= 6 && strncasecmp(host + n - 6, ".onion", 6) == 0;
+}
+
+/* SCHEME://host[:port][/]: the host (brackets taken off an IPv6 literal)
+ * and the port, or def. */
+static int
+parse_hostport(xc_url *u, const char *h, const char *def, const char *what)
+{
+	const char *e, *p;
 	size_t n;
 	int v6 = 0;
 
-	memset(u, 0, sizeof *u);
-	if (strncmp(s, "nntp://", 7) == 0)
-		strcpy(u->scheme, "nntp");
-	else if (strncmp(s, "nntps://", 8) == 0)
-		return xc_fail(XC_EUNSUPPORTED, "nntps:// is not supported "
-		    "yet");
-	else
-		return xc_fail(XC_EINVAL, "not a server URL (nntp://host"
-		    "[:port])");
-	h = s + 7;
 	if (*h == '[') {
 		if ((e = strchr(h, ']')) == NULL)
 			return xc_fail(XC_EINVAL, "unterminated IPv6 address");
@@ -80,25 +102,68 @@ xc_url_parse(xc_url *u, const char *s)
 		n = (size_t)(e - h);
 	}
 	if (!host_ok(h, n, v6))
-		return xc_fail(XC_EINVAL, "bad host in server URL");
+		return xc_fail(XC_EINVAL, what);
 	memcpy(u->host, h, n);
 	if (*e == ':') {
 		char *end;
 		unsigned long v;
 		p = e + 1;
 		if (*p < '0' || *p > '9')
-			return xc_fail(XC_EINVAL, "bad port in server URL");
+			return xc_fail(XC_EINVAL, "bad port in URL");
 		v = strtoul(p, &end, 10);
 		if (v == 0 || v > 65535 || end - p > 5)
-			return xc_fail(XC_EINVAL, "bad port in server URL");
+			return xc_fail(XC_EINVAL, "bad port in URL");
 		memcpy(u->port, p, (size_t)(end - p));
 		e = end;
 	} else
-		strcpy(u->port, "119");
+		strcpy(u->port, def);
 	if (*e == '/')
 		e++;
 	if (*e != '\0')
-		return xc_fail(XC_EINVAL, "server URL has a path");
+		return xc_fail(XC_EINVAL, "URL has a path");
+	return 0;
+}
+
+int
+xc_url_parse(xc_url *u, const char *s)
+{
+	memset(u, 0, sizeof *u);
+	if (strncmp(s, "nntp://", 7) == 0) {
+		strcpy(u->scheme, "nntp");
+		return parse_hostport(u, s + 7, "119", "bad host in server URL");
+	}
+	if (strncmp(s, "nntps://", 8) == 0) {
+		strcpy(u->scheme, "nntps");
+		return parse_hostport(u, s + 8, "563", "bad host in server URL");
+	}
+	return xc_fail(XC_EINVAL, "not a server URL (nntp://host[:port] or "
+	    "nntps://host[:port])");
+}
+
+int
+xc_proxy_parse(xc_url *u, const char *s)
+{
+	uint8_t a[16];
+	int rc;
+
+	memset(u, 0, sizeof *u);
+	if (strncmp(s, "socks5://", 9) == 0)
+		return xc_fail(XC_EINVAL, "socks5:// would resolve names on "
+		    "this machine: use socks5h://");
+	if (strncmp(s, "socks5h://", 10) != 0)
+		return xc_fail(XC_EINVAL, "not a proxy URL "
+		    "(socks5h://address:port)");
+	if (strchr(s + 10, '@') != NULL)
+		return xc_fail(XC_EINVAL, "a proxy URL takes no user name "
+		    "(xc chooses one per purpose)");
+	strcpy(u->scheme, "socks5h");
+	if ((rc = parse_hostport(u, s + 10, "1080", "bad address in proxy "
+	    "URL")) < 0)
+		return rc;
+	/* Looking the proxy's own name up would be a DNS query too. */
+	if (!xc_ip_literal(u->host, a))
+		return xc_fail(XC_EINVAL, "the proxy's address must be "
+		    "numeric (no name is looked up when a proxy is used)");
 	return 0;
 }
 
@@ -107,6 +172,7 @@ xc_url_parse(xc_url *u, const char *s)
 struct fdconn {
 	xc_conn c;
 	int fd;
+	int sock;		/* a TCP socket (not a pipe or socketpair) */
 };
 
 /* Waits for fd to be ready for events, within the timeout and the
@@ -145,6 +211,16 @@ fd_read(xc_conn *c, uint8_t *buf, size_t len, size_t *got)
 		if ((rc = wait_fd(c, f->fd, POLLIN)) < 0)
 			return rc;
 		n = read(f->fd, buf, len);
+#ifdef TCP_QUICKACK
+		/* ACK at once, not after the 40 ms delayed ACK: nnrpd
+		 * writes its TLS 1.3 session tickets and its greeting as
+		 * small segments with Nagle on, so each waited for our ACK
+		 * (an nntps connection took 50 ms instead of 10).  Linux
+		 * clears the flag by itself, hence every read. */
+		if (n > 0 && f->sock)
+			(void)setsockopt(f->fd, IPPROTO_TCP, TCP_QUICKACK,
+			    &(int){ 1 }, sizeof(int));
+#endif
 		if (n > 0) {
 			*got = (size_t)n;
 			return 0;
@@ -192,6 +268,19 @@ fd_close(xc_conn *c)
 	free(f);
 }
 
+static int
+is_tcp(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	int type = 0;
+	socklen_t tl = sizeof type;
+
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+	    type == SOCK_STREAM && getsockname(fd, (struct sockaddr *)&ss,
+	    &sl) == 0 && (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+}
+
 int
 xc_conn_fd(xc_conn **cp, int fd, const xc_net_opts *o)
 {
@@ -205,6 +294,7 @@ xc_conn_fd(xc_conn **cp, int fd, const xc_net_opts *o)
 	if ((fl = fcntl(fd, F_GETFL)) >= 0)
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	f->fd = fd;
+	f->sock = is_tcp(fd);
 	f->c.read = fd_read;
 	f->c.write = fd_write;
 	f->c.close = fd_close;
@@ -244,6 +334,66 @@ connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, int ms)
 	return 0;
 }
 
+/* The proxy's socket, from its numeric address: no resolver at all. */
+static int
+proxy_socket(const xc_url *p, int ms)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	uint8_t a[16];
+	socklen_t len;
+	int fam = xc_ip_literal(p->host, a), fd;
+	uint16_t port = (uint16_t)strtoul(p->port, NULL, 10);
+
+	memset(&ss, 0, sizeof ss);
+	if (fam == 4) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, a, 4);
+		len = sizeof *s4;
+	} else {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, a, 16);
+		len = sizeof *s6;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect_timeout(fd, (struct sockaddr *)&ss, len, ms) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+via_proxy(xc_conn **cp, const char *host, const char *port,
+    const xc_net_opts *o, int ms)
+{
+	xc_url p;
+	xc_conn *c;
+	int fd, rc;
+
+	if ((rc = xc_proxy_parse(&p, o->proxy)) < 0)
+		return rc;
+	if ((fd = proxy_socket(&p, ms)) < 0)
+		return xc_fail(XC_ENET, "cannot connect to the proxy");
+	if ((rc = xc_conn_fd(&c, fd, o)) < 0) {
+		close(fd);
+		return rc;
+	}
+	c->deadline = xc_monotonic_ms() + (o->response_ms > 0 ?
+	    o->response_ms : 120000);
+	if ((rc = xc_socks5_connect(c, host, port, o->purpose)) < 0) {
+		c->close(c);
+		return rc;
+	}
+	c->deadline = 0;
+	*cp = c;
+	return 0;
+}
+
 int
 xc_conn_tcp(xc_conn **cp, const char *host, const char *port,
     const xc_net_opts *o)
@@ -252,8 +402,10 @@ xc_conn_tcp(xc_conn **cp, const char *host, const char *port,
 	int fd = -1, rc, ms = o && o->timeout_ms > 0 ? o->timeout_ms : 30000;
 
 	if (o && o->proxy)
-		return xc_fail(XC_EUNSUPPORTED, "proxies are not supported "
-		    "yet");
+		return via_proxy(cp, host, port, o, ms);
+	if (xc_host_is_onion(host))
+		return xc_fail(XC_EINVAL, "an .onion server is reached "
+		    "through Tor only (a socks5h:// proxy)");
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -276,4 +428,19 @@ xc_conn_tcp(xc_conn **cp, const char *host, const char *port,
 	if ((rc = xc_conn_fd(cp, fd, o)) < 0)
 		close(fd);
 	return rc;
+}
+
+int
+xc_conn_open(xc_conn **cp, const xc_url *u, const xc_net_opts *o)
+{
+	xc_conn *c;
+	int rc;
+
+	if ((rc = xc_conn_tcp(&c, u->host, u->port, o)) < 0)
+		return rc;
+	if (strcmp(u->scheme, "nntps") != 0) {
+		*cp = c;
+		return 0;
+	}
+	return xc_conn_tls(cp, c, u->host, o);
 }

@@ -396,8 +396,42 @@ command(xc_nntp *n, const char *fmt, ...)
 
 /* ---- sessions ---- */
 
-int
-xc_nntp_open(xc_nntp **np, xc_conn *c, const xc_net_opts *o)
+/* STARTTLS (RFC 4642, after MODE READER: a mode-switching server may
+ * offer it in reader mode only).  Anything but 382 is an error, never a
+ * reason to go on in plaintext; a server that sent more than the 382
+ * line before the handshake is trying to inject plaintext into the TLS
+ * session, and is refused. */
+static int
+starttls(xc_nntp *n, const char *host)
+{
+	xc_conn *c;
+	int code, rc;
+
+	if (host == NULL)
+		return broken(n, "STARTTLS needs the server's name");
+	if ((rc = command(n, "STARTTLS\r\n")) < 0)
+		return rc;
+	start_response(n);
+	if ((rc = status(n, &code)) < 0)
+		return rc;
+	if (code != 382)
+		return broken(n, "the server refused STARTTLS");
+	if (n->off != n->len)
+		return broken(n, "the server sent data after agreeing to "
+		    "STARTTLS");
+	rc = xc_conn_tls(&c, n->c, host, &n->o);
+	n->c = NULL;		/* taken over, closed on failure */
+	if (rc < 0) {
+		n->broken = 1;
+		return rc;
+	}
+	n->c = c;
+	return 0;
+}
+
+static int
+nntp_start(xc_nntp **np, xc_conn *c, const xc_net_opts *o, const char *host,
+    int tls)
 {
 	xc_nntp *n = calloc(1, sizeof *n);
 	int code, rc;
@@ -429,6 +463,8 @@ xc_nntp_open(xc_nntp **np, xc_conn *c, const xc_net_opts *o)
 		rc = broken(n, "the server refused MODE READER");
 		goto fail;
 	}
+	if (tls == XC_TLS_STARTTLS && (rc = starttls(n, host)) < 0)
+		goto fail;
 	*np = n;
 	return 0;
 fail:
@@ -437,14 +473,22 @@ fail:
 }
 
 int
+xc_nntp_open(xc_nntp **np, xc_conn *c, const xc_net_opts *o)
+{
+	return nntp_start(np, c, o, NULL, XC_TLS_OFF);
+}
+
+int
 xc_nntp_connect(xc_nntp **np, const xc_url *u, const xc_net_opts *o)
 {
 	xc_conn *c;
 	int rc;
 
-	if ((rc = xc_conn_tcp(&c, u->host, u->port, o)) < 0)
+	if ((rc = xc_conn_open(&c, u, o)) < 0)
 		return rc;
-	return xc_nntp_open(np, c, o);
+	/* nntps:// is TLS already. */
+	return nntp_start(np, c, o, u->host, strcmp(u->scheme, "nntp") == 0 &&
+	    o ? o->tls : XC_TLS_OFF);
 }
 
 void
@@ -452,7 +496,7 @@ xc_nntp_close(xc_nntp *n)
 {
 	if (n == NULL)
 		return;
-	if (!n->broken) {
+	if (!n->broken && n->c) {
 		int code;
 		n->c->timeout_ms = 1000;	/* a goodbye needs no patience */
 		if (command(n, "QUIT\r\n") == 0) {
@@ -460,7 +504,8 @@ xc_nntp_close(xc_nntp *n)
 			(void)status(n, &code);
 		}
 	}
-	n->c->close(n->c);
+	if (n->c)
+		n->c->close(n->c);
 	free(n->w);
 	free(n);
 }

@@ -966,13 +966,22 @@ int xc_pow_solve(uint64_t *nonce, const uint8_t id[32], uint64_t size,
     int64_t expires, int64_t now, const xc_pow_params *p,
     int (*progress)(void *arg, uint64_t tried, uint64_t expected), void *arg);
 
-/* Where a server is: nntp://host[:port] (nntps:// and proxies: later). */
+/* Where a server is: nntp://host[:port] (port 119: plaintext, or STARTTLS
+ * when xc_net_opts.tls asks for it) or nntps://host[:port] (port 563: TLS
+ * from the first byte, RFC 8143).  scheme is "nntp" or "nntps". */
 typedef struct {
 	char scheme[8];
 	char host[256];
 	char port[8];
 } xc_url;
 int xc_url_parse(xc_url *u, const char *s);
+/* socks5h://ADDRESS[:port] (1080), the address numeric: scheme "socks5h".
+ * socks5:// (names resolved locally) and user names are refused. */
+int xc_proxy_parse(xc_url *u, const char *s);
+/* 4 or 16 if host is an IPv4 or IPv6 literal (its bytes in out), else 0. */
+int xc_ip_literal(const char *host, uint8_t out[16]);
+/* 1 for a name under .onion (reached through Tor only). */
+int xc_host_is_onion(const char *host);
 
 /* A byte stream to a server with deadlines: the one place TLS (a conn
  * over a conn) and SOCKS5h (a conn that connects through a proxy) plug
@@ -987,18 +996,68 @@ typedef struct xc_conn {
 	int64_t deadline;
 	void *ctx;
 } xc_conn;
+/* What nntp:// does about TLS (nntps:// is always TLS). */
+enum { XC_TLS_OFF = 0,		/* plaintext */
+	XC_TLS_STARTTLS };	/* STARTTLS (RFC 4642) or an error, never
+				   plaintext */
+/* What a connection is for: the SOCKS user name, so that Tor
+ * (IsolateSOCKSAuth) gives each purpose circuits of its own. */
+enum { XC_NET_OTHER = 0,	/* "xc" */
+	XC_NET_POST,		/* "xc-post": xc-send, xc-keygen --publish */
+	XC_NET_FETCH,		/* "xc-fetch": xc-fetch */
+	XC_NET_LOOKUP };	/* "xc-lookup": xc-verify --lookup */
 typedef struct {
 	int timeout_ms;		/* without a byte either way (30 s) */
-	int response_ms;	/* for one whole response (120 s) */
+	int response_ms;	/* for one whole response (120 s); also the
+				   bound of the SOCKS and TLS handshakes */
 	uint64_t max_body;	/* one multi-line response (XC_NNTP_MAX_BODY) */
-	const char *proxy;	/* reserved: socks5h://host:port */
+	const char *proxy;	/* socks5h://ADDRESS:PORT, or NULL: direct */
+	int tls;		/* XC_TLS_*, for nntp:// URLs */
+	const char *pin;	/* NULL: the system's authorities and the
+				   host name; else "SHA256:..." (several with
+				   ','): the certificate's hash, nothing else */
+	int purpose;		/* XC_NET_* */
 } xc_net_opts;
 int64_t xc_monotonic_ms(void);
-/* TCP to host:port (every address getaddrinfo gives, in turn). */
+/* TCP to host:port (every address getaddrinfo gives, in turn), or through
+ * o->proxy (SOCKS5, the name resolved by the proxy, never here). */
 int xc_conn_tcp(xc_conn **c, const char *host, const char *port,
     const xc_net_opts *o);
 /* A connection over an open descriptor (a socketpair, a test). */
 int xc_conn_fd(xc_conn **c, int fd, const xc_net_opts *o);
+/* The connection to a server URL: TCP or the proxy, then TLS for nntps. */
+int xc_conn_open(xc_conn **c, const xc_url *u, const xc_net_opts *o);
+
+/* SOCKS5 (lib/socks.c): CONNECT to host:port over c (to the proxy), the
+ * user name by purpose.  Reads nothing past the proxy's reply. */
+int xc_socks5_connect(xc_conn *c, const char *host, const char *port,
+    int purpose);
+const char *xc_socks5_user(int purpose);
+/* Parses the proxy's reply to CONNECT in p: its length once complete, 0
+ * while *need (the length known so far) > len, or XC_ENET. */
+int xc_socks5_reply(const uint8_t *p, size_t len, size_t *need);
+
+/* TLS (lib/tls.c, OpenSSL): the handshake over inner (taken over: closed
+ * on failure too), host checked against the certificate unless o->pin. */
+#define XC_TLS_MAX_PINS 8
+#define XC_TLS_PIN_MAX 64	/* "SHA256:" + 43 base64 characters + NUL */
+int xc_conn_tls(xc_conn **c, xc_conn *inner, const char *host,
+    const xc_net_opts *o);
+/* Parses a pin list ("SHA256:" + hex, hex pairs with ':', or base64). */
+int xc_tls_pins(uint8_t out[][32], size_t max, size_t *n, const char *s);
+/* One pin in its canonical form, SHA256:BASE64 (43 characters). */
+int xc_tls_pin_text(char out[XC_TLS_PIN_MAX], const char *pin);
+/* The pin of a PEM certificate. */
+int xc_tls_cert_fingerprint(char out[XC_TLS_PIN_MAX], const char *pem,
+    size_t len);
+/* The pin of the certificate the last server presented in this thread
+ * ("" if none): for a hint after a failed check. */
+const char *xc_tls_last_fingerprint(void);
+/* A self-signed certificate for a node (EC P-256, SHA-256, CN, the IP
+ * addresses as subjectAltName), PEM; *key is sodium_malloc'd. */
+int xc_tls_make_cert(char **cert, size_t *certlen, char **key,
+    size_t *keylen, const char *cn, const char *const *ips, size_t nips,
+    int days);
 
 #define XC_NNTP_MAX_LINE 4096		/* one line, CRLF included */
 #define XC_NNTP_MAX_STATUS 512		/* RFC 3977 3.1 */
@@ -1024,10 +1083,12 @@ int xc_nntp_groups(char *out, size_t cap, const xc_route *r);
 int xc_nntp_subject_tags(const char *s, size_t len, xc_route *r);
 
 typedef struct xc_nntp xc_nntp;
-/* Connects and reads the greeting (200 or 201), then MODE READER. */
+/* Connects (xc_conn_open: the proxy, TLS for nntps) and reads the
+ * greeting (200 or 201), then MODE READER, then STARTTLS when o->tls asks
+ * for it on nntp://. */
 int xc_nntp_connect(xc_nntp **n, const xc_url *u, const xc_net_opts *o);
 /* The same over a connection made elsewhere (taken over, closed by
- * xc_nntp_close). */
+ * xc_nntp_close), without STARTTLS, which needs the server's name. */
 int xc_nntp_open(xc_nntp **n, xc_conn *c, const xc_net_opts *o);
 void xc_nntp_close(xc_nntp *n);	/* QUIT, best effort, and free */
 /* The server's last response line, sanitised to printable ASCII. */

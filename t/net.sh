@@ -7,7 +7,9 @@
 # not run as root or without inn2.
 #
 # net_need; node_new NAME ADDR:PORT; node_dir NAME; post URL FILE...;
-# seal_envs N DIR (N envelopes to @bob, 2 h expiry); NNTP_TOOL.
+# seal_envs N DIR (N envelopes to @bob, 2 h expiry); env_group FILE;
+# net_bg CMD... (a helper server, stopped with the nodes); wait_port ADDR
+# PORT; NNTP_TOOL.
 
 NNTP_TOOL=${XC_NNTP_TOOL:-$root/t/nntp-tool}
 _nodes=
@@ -57,12 +59,39 @@ _kill_pidfile() {
 	return 0
 }
 
+# net_bg CMD...: runs CMD in the background, killed by net_stop_all (the
+# test's proxies and helper servers); its pid in $bg_pid.
+_bg=
+net_bg() {
+	"$@" &
+	bg_pid=$!
+	_bg="$_bg $bg_pid"
+}
+
+# wait_port ADDR PORT: until something listens there (10 s at most).
+wait_port() {
+	python3 -c '
+import socket, sys, time
+for i in range(200):
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), 1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)' "$1" "$2"
+}
+
 net_stop_all() {
+	for _p in $_bg; do
+		kill "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+	done
 	for _n in $_nodes; do
 		_d=$tmp/nodes/$_n
 		[ -d "$_d" ] || continue
 		xc-node stop "$_d" >/dev/null 2>&1
-		for _f in run/xc-node.pid run/innd.pid run/innfeed.pid; do
+		for _f in run/xc-node.pid run/innd.pid run/innfeed.pid \
+		    run/nnrpd*.pid; do
 			_kill_pidfile "$_d/$_f"
 		done
 	done
@@ -82,6 +111,16 @@ seal_envs() {
 # make_ids: @alice and @bob in $XC_HOME.
 make_ids() {
 	xc-keygen @alice >/dev/null 2>&1 && xc-keygen @bob >/dev/null 2>&1
+}
+
+# env_group FILE: the group (xc.b.XX) of an envelope's first tag.
+env_group() {
+	python3 -c '
+import base64, sys
+d = open(sys.argv[1], "rb").read().split(b"\n")
+i = [k for k, l in enumerate(d) if l.startswith(b"-> xc-route")][0]
+t = base64.b64decode(d[i + 1] + b"=" * (-len(d[i + 1]) % 4))
+print("xc.b.%02x" % t[0])' "$1"
 }
 
 # percentile P FILE: the P-th percentile of the numbers in FILE.

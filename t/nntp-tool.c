@@ -12,10 +12,20 @@
  *   nntp-tool fetch URL DIR ID...            DIR/ID.age, "ID ok|status"
  *   nntp-tool watch URL GROUP N SECONDS      "ID MS" (CLOCK_REALTIME) as each
  *                                            of N new envelopes appears
+ *   nntp-tool connect URL [N]                connects N times (greeting, MODE
+ *                                            READER, QUIT): "ok MS"
+ *   nntp-tool pin PIN                        the pin in its canonical form
+ *   nntp-tool fingerprint CERT.pem           the pin of a certificate
  *
  * -t MS sets the inactivity timeout, -r MS the response deadline, -m the
- * largest response.  Exit 0, 1 when something was refused or missing, 5
- * on a network error (the message on stderr), 2 for usage.
+ * largest response.  TLS and proxies (issue 14): -S asks nntp:// for
+ * STARTTLS, -p PIN pins the server's certificate (else the system's
+ * authorities), -x socks5h://ADDR:PORT connects through a proxy, -u
+ * post|fetch|lookup|other says what for (the proxy user name; by default
+ * post for post and post-article, fetch otherwise).  Exit 0, 1 when
+ * something was refused or missing, 5 on a network error (the message on
+ * stderr, and after a certificate check failed a hint with the server's
+ * pin), 3 for a bad argument the library refused, 2 for usage.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +46,14 @@ static int64_t now_opt;
 static int
 die_net(int rc, const char *what)
 {
+	const char *d = xc_errdetail();
+
 	fprintf(stderr, "nntp-tool: error: %s: %s: %s\n", what,
-	    xc_strerror(rc), xc_errdetail());
+	    xc_strerror(rc), d);
+	if (strncmp(d, "the server's certificate", 24) == 0 &&
+	    xc_tls_last_fingerprint()[0])
+		fprintf(stderr, "nntp-tool: hint: the server's certificate is "
+		    "%s\n", xc_tls_last_fingerprint());
 	return rc == XC_ENET ? 5 : 3;
 }
 
@@ -208,8 +224,9 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: nntp-tool [-t MS] [-r MS] [-m BYTES] "
-	    "[-n NOW] article|pow|pow-vector|post|post-article|list|fetch|"
-	    "watch ...\n");
+	    "[-n NOW] [-S] [-p PIN] [-x PROXY] [-u PURPOSE]\n"
+	    "       article|pow|pow-vector|post|post-article|list|fetch|"
+	    "watch|connect|pin|fingerprint ...\n");
 	return 2;
 }
 
@@ -220,12 +237,28 @@ main(int argc, char **argv)
 	xc_nntp *n = NULL;
 	int c, rc = 0, i;
 
-	while ((c = getopt(argc, argv, "t:r:m:n:")) != -1)
+	opts.purpose = -1;
+	while ((c = getopt(argc, argv, "t:r:m:n:Sp:x:u:")) != -1)
 		switch (c) {
 		case 't': opts.timeout_ms = atoi(optarg); break;
 		case 'r': opts.response_ms = atoi(optarg); break;
 		case 'm': opts.max_body = strtoull(optarg, NULL, 10); break;
 		case 'n': now_opt = strtoll(optarg, NULL, 10); break;
+		case 'S': opts.tls = XC_TLS_STARTTLS; break;
+		case 'p': opts.pin = optarg; break;
+		case 'x': opts.proxy = optarg; break;
+		case 'u':
+			if (strcmp(optarg, "post") == 0)
+				opts.purpose = XC_NET_POST;
+			else if (strcmp(optarg, "fetch") == 0)
+				opts.purpose = XC_NET_FETCH;
+			else if (strcmp(optarg, "lookup") == 0)
+				opts.purpose = XC_NET_LOOKUP;
+			else if (strcmp(optarg, "other") == 0)
+				opts.purpose = XC_NET_OTHER;
+			else
+				return usage();
+			break;
 		default: return usage();
 		}
 	argc -= optind;
@@ -234,6 +267,40 @@ main(int argc, char **argv)
 		return usage();
 	cmd = argv[0];
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (opts.purpose < 0)
+		opts.purpose = strncmp(cmd, "post", 4) == 0 ? XC_NET_POST :
+		    XC_NET_FETCH;
+	if (strcmp(cmd, "pin") == 0 && argc == 2) {
+		char pin[XC_TLS_PIN_MAX];
+		if ((rc = xc_tls_pin_text(pin, argv[1])) < 0)
+			return die_net(rc, argv[1]);
+		printf("%s\n", pin);
+		return 0;
+	}
+	if (strcmp(cmd, "fingerprint") == 0 && argc == 2) {
+		char pin[XC_TLS_PIN_MAX];
+		uint8_t *pem;
+		size_t len;
+		if (slurp(argv[1], &pem, &len) < 0)
+			return 4;
+		rc = xc_tls_cert_fingerprint(pin, (const char *)pem, len);
+		free(pem);
+		if (rc < 0)
+			return die_net(rc, argv[1]);
+		printf("%s\n", pin);
+		return 0;
+	}
+	if (strcmp(cmd, "connect") == 0 && (argc == 2 || argc == 3)) {
+		long k, times = argc == 3 ? atol(argv[2]) : 1;
+		int64_t t0 = xc_monotonic_ms();
+		for (k = 0; k < times; k++) {
+			if ((rc = connect_url(argv[1], &n)) != 0)
+				return rc;
+			xc_nntp_close(n);
+		}
+		printf("ok %lld\n", (long long)(xc_monotonic_ms() - t0));
+		return 0;
+	}
 	if (strcmp(cmd, "article") == 0 && argc == 2) {
 		uint8_t *art;
 		size_t len;
@@ -302,8 +369,10 @@ main(int argc, char **argv)
 			if ((rc = make_article(argv[i], &art, &len, id, NULL)) !=
 			    0)
 				return rc;
-			if (n == NULL && (rc = connect_url(argv[1], &n)) != 0)
+			if (n == NULL && (rc = connect_url(argv[1], &n)) != 0) {
+				free(art);
 				return rc;
+			}
 			r = post_one(n, id, art, len);
 			free(art);
 			if (r > 1) {

@@ -8,41 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/xc.h"
+#include "memconn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct memconn {
-	xc_conn c;
-	const uint8_t *p;
-	size_t len, off;
-};
-
-static int
-mread(xc_conn *c, uint8_t *buf, size_t len, size_t *got)
-{
-	struct memconn *m = (struct memconn *)c;
-	size_t n = m->len - m->off;
-
-	if (n == 0)
-		return xc_fail(XC_ENET, "the server closed the connection");
-	if (n > len)
-		n = len;
-	if (n > 7)	/* small reads: lines cross buffer boundaries */
-		n = 7 + (m->off % 300);
-	if (n > m->len - m->off)
-		n = m->len - m->off;
-	memcpy(buf, m->p + m->off, n);
-	m->off += n;
-	*got = n;
-	return 0;
-}
-
-static int
-mwrite(xc_conn *c, const uint8_t *buf, size_t len)
-{
-	return 0;
-}
 
 static void
 mclose(xc_conn *c)
@@ -77,12 +45,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		"a1af075b531f97851a157123e5c29b5940b14ba315839ec5e7739342658db077"
 	};
 
-	m->p = data;
-	m->len = size;
-	m->c.read = mread;
-	m->c.write = mwrite;
-	m->c.close = mclose;
-	m->c.timeout_ms = 1000;
+	if (m == NULL)
+		return 0;
+	/* small reads (7 to 306 bytes): lines cross buffer boundaries */
+	memconn_init(m, data, size, 7, 300, mclose);
 	if (xc_nntp_open(&n, &m->c, &o) != 0)
 		return 0;
 	if (xc_nntp_list(n, "xc.b.00", 3, each, &seen, &next, &foreign) != 0 &&

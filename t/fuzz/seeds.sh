@@ -4,7 +4,8 @@
 # read in place from t/vectors/age, t/fuzz/seed-json/ with the
 # small documents written below, and t/fuzz/seed-card/ with the card
 # vectors of t/vectors/card/: each whole card, and its JSON line alone
-# (fuzz-card signs an input that is not a card), and t/fuzz/seed-letter/
+# (fuzz-card signs an input that is not a card), t/fuzz/seed-socks/ with
+# SOCKS5 conversations, and t/fuzz/seed-letter/
 # and seed-letter-header/ with letters made by bin/ (see below).  Run by
 # `make fuzz-seeds`.
 set -eu
@@ -45,6 +46,22 @@ for f in "$root"/t/vectors/card/*.card; do
 done
 [ "$ncard" -gt 0 ] || { echo "seeds.sh: no card vectors" >&2; exit 1; }
 echo "fuzz seeds: $ncard card vectors, each as a card and as JSON"
+
+# SOCKS5 (fuzz-socks): the first byte picks the host and the purpose, the
+# rest is what the proxy says: no authentication and an IPv4 reply, user
+# name and password and a name reply, an IPv6 reply, a refusal, Tor's
+# "invalid onion address", no acceptable method; each followed by a
+# greeting that must not be read.
+rm -rf "$out/seed-socks"
+mkdir -p "$out/seed-socks"
+socks() { name=$1; shift; printf "$@" >"$out/seed-socks/$name"; }
+socks none-ipv4 '\000\005\000\005\000\000\001\177\000\000\001\000\167200 hi\r\n'
+socks auth-name '\001\005\002\001\000\005\000\000\003\005abcde\000\167200 hi\r\n'
+socks none-ipv6 '\002\005\000\005\000\000\004\040\001\015\270\000\000\000\000\000\000\000\000\000\000\000\007\000\167'
+socks refused '\000\005\000\005\005\000\001\000\000\000\000\000\000'
+socks onion '\003\005\002\001\000\005\366\000\001\000\000\000\000\000\000'
+socks nomethod '\000\005\377'
+echo "fuzz seeds: 6 SOCKS5 conversations"
 
 # Minisign signatures: one made by minisign's format rules, and a broken one.
 rm -rf "$out/seed-minisign"
