@@ -17,6 +17,9 @@ JSON_LIBS != $(PKG_CONFIG) --libs libcjson 2>/dev/null || echo -lcjson
 # Nettle's SHA-256 (SHA-NI where the CPU has it) hashes letter parts.
 NETTLE_CFLAGS != $(PKG_CONFIG) --cflags nettle 2>/dev/null || true
 NETTLE_LIBS != $(PKG_CONFIG) --libs nettle 2>/dev/null || echo -lnettle
+# OpenSSL's libcrypto carries the AEAD of large payloads; it is loaded at
+# run time (dlopen, lib/stream.c), so only its headers are needed here.
+CRYPTO_CFLAGS != $(PKG_CONFIG) --cflags libcrypto 2>/dev/null || true
 # libarchive is a test dependency only: t/craft writes hostile tars with it
 # and reads letters back with it, an implementation independent of ours.
 ARCHIVE_CFLAGS != $(PKG_CONFIG) --cflags libarchive 2>/dev/null || true
@@ -26,7 +29,8 @@ WARN = -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 XCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
-	$(HARDEN) -pthread $(SODIUM_CFLAGS) $(JSON_CFLAGS) $(NETTLE_CFLAGS)
+	$(HARDEN) -pthread $(SODIUM_CFLAGS) $(JSON_CFLAGS) $(NETTLE_CFLAGS) \
+	$(CRYPTO_CFLAGS)
 LDFLAGS ?=
 # --as-needed: a program records only the shared libraries it calls.
 XLDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed
@@ -145,7 +149,7 @@ check-sanitize:
 # libFuzzer targets, built with clang against a sanitizer build of the library.
 FUZZCFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
 	-fsanitize=fuzzer,address,undefined $(SODIUM_CFLAGS) $(JSON_CFLAGS) \
-	$(NETTLE_CFLAGS)
+	$(NETTLE_CFLAGS) $(CRYPTO_CFLAGS)
 fuzz: $(FUZZ)
 $(FUZZ): t/fuzz/options.c lib/xc.h lib/letter.h $(LIBOBJ:.o=.c)
 t/fuzz/fuzz-header: t/fuzz/fuzz-header.c

@@ -124,7 +124,7 @@ consider(void *arg, const char *name)
 	}
 	memset(&h, 0, sizeof h);
 	if ((in = malloc(sizeof *in)) == NULL ||
-	    (fk = sodium_malloc(XC_FILE_KEY_BYTES)) == NULL) {
+	    (fk = xc_secure_block()) == NULL) {
 		rc = xc_fail(XC_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -156,7 +156,7 @@ consider(void *arg, const char *name)
 	rc = xc_seen_add(&c->seen, id, remember_until(c, exp));
 out:
 	xc_header_free(&h);
-	sodium_free(fk);
+	xc_secure_release(fk);	/* recycled: no allocation per envelope */
 	free(in);
 	close(fd);
 	return rc;

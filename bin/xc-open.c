@@ -416,6 +416,65 @@ prefixed_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 	return xc_fd_read(&p->fd, buf, len, got);
 }
 
+/* ---- per-process caches ----
+ * One run opens many letters, mostly from a few senders to a few own
+ * identities: what the keyring says about a sender's card, and an own
+ * identity's card, are read once per run, not once per letter (each read
+ * is files, locks and a signature check).  What the keyring says can only
+ * change during the run through this process (the first letter pins a
+ * card: the state is asked again after that) or through another command
+ * run meanwhile, which the next run sees. */
+#define SEEN_SENDERS 16
+static struct {
+	uint8_t hash[32];	/* of the sender's card */
+	const char *state;
+} senders[SEEN_SENDERS];
+static size_t nsenders;
+
+static int
+sender_state_once(const struct ctx *c, const xc_letter *L, const char **state)
+{
+	size_t i;
+	int rc;
+
+	if (!L->is_signed)
+		return sender_state(c, L, state);
+	for (i = 0; i < nsenders; i++)
+		if (memcmp(senders[i].hash, L->sender.hash, 32) == 0) {
+			*state = senders[i].state;
+			return 0;
+		}
+	if ((rc = sender_state(c, L, state)) == 0 &&
+	    nsenders < SEEN_SENDERS && strcmp(*state, "unknown") != 0) {
+		memcpy(senders[nsenders].hash, L->sender.hash, 32);
+		senders[nsenders++].state = *state;
+	}
+	return rc;
+}
+
+static int
+own_card(const struct ctx *c, const char *me, xc_card *card)
+{
+	static struct {
+		char handle[XC_HANDLE_MAX + 1];
+		xc_card card;
+	} own[8];
+	static size_t n;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(own[i].handle, me) == 0) {
+			*card = own[i].card;
+			return 0;
+		}
+	if ((rc = xc_identity_get(c->home, me, card)) == 0 && n < 8) {
+		snprintf(own[n].handle, sizeof own[n].handle, "%s", me);
+		own[n++].card = *card;
+	}
+	return rc;
+}
+
 static int
 open_one(const struct ctx *c, const char *file, xc_rd rd)
 {
@@ -448,14 +507,14 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 		fwd = "re-encrypted by someone other than the sender";
 	else if (me && *me) {
 		xc_card mine;
-		if (xc_identity_get(c->home, me, &mine) == 0 &&
+		if (own_card(c, me, &mine) == 0 &&
 		    !xc_letter_addressed(&L, me, mine.ik)) {
 			snprintf(fwdbuf, sizeof fwdbuf,
 			    "not addressed to @%s", me);
 			fwd = fwdbuf;
 		}
 	}
-	if ((rc = sender_state(c, &L, &state)) < 0) {
+	if ((rc = sender_state_once(c, &L, &state)) < 0) {
 		code = fail(c, file, "key-changed", EX_NO, "@%s: %s",
 		    L.sender.handle, xc_errdetail());
 		if (!c->json)

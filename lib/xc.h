@@ -151,6 +151,13 @@ int xc_header_marshal(const xc_header *h, uint8_t **out, size_t *outlen);
 int xc_header_mac(uint8_t mac[XC_MAC_BYTES], const uint8_t *filekey,
     const uint8_t *raw, size_t rawlen);
 
+/* A block of XC_SECURE_BLOCK bytes of sodium_malloc'd memory, recycled:
+ * after the first few, taking one costs no system call.  Released blocks
+ * are wiped. */
+#define XC_SECURE_BLOCK 64
+uint8_t *xc_secure_block(void);
+void xc_secure_release(uint8_t *p);
+
 /* Keys. */
 #define XC_AGE_PUBLIC_MAX 128
 #define XC_AGE_SECRET_MAX 128
