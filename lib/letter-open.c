@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nettle/sha2.h>
 #include <sodium.h>
 #include <zlib.h>
 
@@ -42,7 +41,8 @@ struct rdr {
 	xc_lpart *cur;
 	size_t curcap;			/* of cur->smem */
 	int fd;				/* cur's temporary file */
-	struct sha256_ctx hs;
+	struct xc_tree hs;
+	struct xc_hasher *hasher;
 	uint64_t total;
 	int64_t mtime;
 	int trailer_done;
@@ -135,6 +135,8 @@ staged_free(struct rdr *r)
 	r->fd = -1;
 	free(r->trailer);
 	r->trailer = NULL;
+	xc_hasher_free(r->hasher);
+	r->hasher = NULL;
 }
 
 /* ---- the parser ---- */
@@ -174,7 +176,7 @@ start_part(struct rdr *r, const char *name, uint64_t size)
 	p->stored = size;	/* p->size counts the bytes as they come */
 	p->offset = r->off;
 	r->curcap = 0;
-	sha256_init(&r->hs);
+	xc_tree_init(&r->hs);
 	/* An empty attachment gets its file once the letter is checked. */
 	if (!body && size > 0 && r->L->dirfd >= 0) {
 		struct stat sb;
@@ -193,7 +195,7 @@ part_bytes(struct rdr *r, const uint8_t *b, size_t n)
 	xc_lpart *p = r->cur;
 	int rc;
 
-	sha256_update(&r->hs, n, b);
+	xc_tree_update(&r->hs, r->hasher, b, n);
 	if (r->fd >= 0) {
 		if (xc_fd_write(&r->fd, b, n) < 0)
 			return xc_fail(XC_EWRITE, "cannot write an attachment");
@@ -211,7 +213,7 @@ end_part(struct rdr *r)
 	xc_lpart *p = r->cur;
 	int rc = 0;
 
-	sha256_digest(&r->hs, 32, p->hash);
+	xc_tree_final(&r->hs, p->hash);
 	/* Synced only once the letter is checked (decode()): a bad letter
 	 * costs no disk flush. */
 	if (r->fd >= 0) {
@@ -418,7 +420,7 @@ static int
 inflate_part(xc_lpart *p, const uint8_t *mem, int zfd, uint8_t *out,
     int ofd)
 {
-	struct sha256_ctx hs;
+	struct xc_tree hs;
 	z_stream z;
 	uint8_t *ibuf = NULL, *obuf = NULL, h[32];
 	uint64_t in = 0, outn = 0;
@@ -431,7 +433,7 @@ inflate_part(xc_lpart *p, const uint8_t *mem, int zfd, uint8_t *out,
 		free(obuf);
 		return xc_fail(XC_ENOMEM, "cannot start zlib");
 	}
-	sha256_init(&hs);
+	xc_tree_init(&hs);
 	while (in < p->stored && zr != Z_STREAM_END) {
 		size_t k = p->stored - in < LETTER_IO ? (size_t)(p->stored -
 		    in) : LETTER_IO, got = k;
@@ -449,7 +451,7 @@ inflate_part(xc_lpart *p, const uint8_t *mem, int zfd, uint8_t *out,
 				}
 				g += one;
 			}
-			sha256_update(&hs, k, ibuf);
+			xc_tree_update(&hs, NULL, ibuf, k);
 		}
 		in += k;
 		z.next_in = ibuf;
@@ -490,7 +492,7 @@ inflate_part(xc_lpart *p, const uint8_t *mem, int zfd, uint8_t *out,
 		goto out;
 	}
 	if (!mem) {
-		sha256_digest(&hs, 32, h);
+		xc_tree_final(&hs, h);
 		if (sodium_memcmp(h, p->hash, 32) != 0)
 			rc = xc_fail(XC_EREAD, "a staged attachment changed");
 	}
@@ -590,6 +592,10 @@ finish(struct rdr *r)
 			return rc;
 	L->length = r->off;
 	L->padded = L->level >= 2;
+	/* Nothing to save: the letter is done with the directory (so that
+	 * xc_letter_commit does not sync it for no file). */
+	if (L->nparts == 1)
+		L->dirfd = -1;
 	return 0;
 }
 
@@ -603,6 +609,9 @@ rdr_init(struct rdr *r, xc_letter *L, int dirfd)
 	r->fd = -1;
 	r->state = R_HDR;
 	r->want = XC_TAR_BLOCK;
+	/* Without memory for it, parts are hashed on this thread alone. */
+	if (xc_hasher_new(&r->hasher) < 0)
+		r->hasher = NULL;
 }
 
 int
@@ -639,8 +648,10 @@ xc_letter_open(xc_rd src, const xc_ids *ids, int dirfd, xc_letter *L)
 	int rc;
 
 	rdr_init(&r, L, dirfd);
-	if ((rc = xc_age_rd_open(&ar, src, ids)) < 0)
+	if ((rc = xc_age_rd_open(&ar, src, ids)) < 0) {
+		staged_free(&r);
 		return rc;
+	}
 	if ((rc = xc_route_get(&ar.h, &route)) < 0 ||
 	    (rc = xc_stanza_hash(envhash, &ar.h)) < 0 ||
 	    (rc = xc_ids_recipient(ids, ar.which, pk)) < 0)

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <nettle/sha2.h>
 #include <sodium.h>
 #include <zlib.h>
 
@@ -42,7 +41,8 @@ struct src {
 	uint8_t *skey;			/* its key (secure) */
 	uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES];
 	struct stat st;			/* SRC_FD: size and times at start */
-	struct sha256_ctx hs;
+	struct xc_tree hs;		/* of the stored bytes */
+	struct xc_hasher *hasher;	/* the letter's helper thread */
 	uint64_t done;			/* stored bytes produced */
 };
 
@@ -301,9 +301,9 @@ prepare_body(xc_part *pt, struct src *s)
 		if (rc < 0)
 			return rc;
 	}
-	sha256_init(&s->hs);
-	sha256_update(&s->hs, (size_t)pt->stored, s->mem);
-	sha256_digest(&s->hs, 32, pt->hash);
+	xc_tree_init(&s->hs);
+	xc_tree_update(&s->hs, s->hasher, s->mem, (size_t)pt->stored);
+	xc_tree_final(&s->hs, pt->hash);
 	return 0;
 }
 
@@ -312,7 +312,7 @@ stage_emit(void *arg, const uint8_t *p, size_t n)
 {
 	struct stager *w = arg;
 
-	sha256_update(&w->s->hs, n, p);
+	xc_tree_update(&w->s->hs, w->s->hasher, p, n);
 	return stage_write(w, p, n, 0);
 }
 
@@ -338,7 +338,7 @@ stage_part(xc_part *pt, struct src *s, uint8_t *ibuf, size_t have)
 	}
 	z.emit = stage_emit;
 	z.arg = &w;
-	sha256_init(&s->hs);
+	xc_tree_init(&s->hs);
 	pt->size = 0;
 	for (;;) {
 		if (!first && (rc = read_full(pt->fd, ibuf, LETTER_IO, &n)) < 0)
@@ -359,7 +359,7 @@ stage_part(xc_part *pt, struct src *s, uint8_t *ibuf, size_t have)
 	if (rc == 0)
 		rc = stage_write(&w, NULL, 0, 1);
 	pt->stored = w.off;
-	sha256_digest(&s->hs, 32, pt->hash);
+	xc_tree_final(&s->hs, pt->hash);
 	if (rc == 0 && lseek(s->sfd, 0, SEEK_SET) != 0)
 		rc = xc_fail(XC_EREAD, "cannot read a staged attachment");
 out:
@@ -401,9 +401,9 @@ prepare_file(xc_part *pt, struct src *s, uint8_t *ibuf)
 	memcpy(s->head, ibuf, n);
 	s->headlen = n;
 	s->kind = SRC_FD;
-	sha256_init(&s->hs);
+	xc_tree_init(&s->hs);
 	if (pt->stored == 0)	/* read to its end already */
-		sha256_digest(&s->hs, 32, pt->hash);
+		xc_tree_final(&s->hs, pt->hash);
 	return 0;
 }
 
@@ -479,7 +479,7 @@ part_data(xc_part *pt, uint8_t *buf, size_t len, size_t *got)
 			memcpy(buf, s->head + s->done, n);
 		} else if ((rc = read_full(pt->fd, buf, k, &n)) < 0)
 			return rc;
-		sha256_update(&s->hs, n, buf);
+		xc_tree_update(&s->hs, s->hasher, buf, n);
 		if (n == 0)
 			return xc_fail(XC_EREAD,
 			    "an attachment changed while it was sealed");
@@ -504,7 +504,7 @@ part_data(xc_part *pt, uint8_t *buf, size_t len, size_t *got)
 		if (k != 0 || changed(s, pt->fd))
 			return xc_fail(XC_EREAD,
 			    "an attachment changed while it was sealed");
-		sha256_digest(&s->hs, 32, pt->hash);
+		xc_tree_final(&s->hs, pt->hash);
 	}
 	return 0;
 }
@@ -651,6 +651,7 @@ xc_letter_seal(xc_seal_opts *o, xc_wr out)
 {
 	xc_envelope e;
 	struct producer p;
+	struct xc_hasher *hasher = NULL;
 	uint8_t (*pks)[32] = NULL, *ibuf = NULL;
 	int *bits = NULL;
 	uint64_t total = 0;
@@ -667,7 +668,8 @@ xc_letter_seal(xc_seal_opts *o, xc_wr out)
 	ibuf = malloc(LETTER_IO);
 	pks = calloc(o->nto, sizeof *pks);
 	bits = calloc(o->nto, sizeof *bits);
-	if (ibuf == NULL || pks == NULL || bits == NULL) {
+	if (ibuf == NULL || pks == NULL || bits == NULL ||
+	    xc_hasher_new(&hasher) < 0) {
 		rc = xc_fail(XC_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -689,6 +691,7 @@ xc_letter_seal(xc_seal_opts *o, xc_wr out)
 			goto out;
 		}
 		s->sfd = -1;
+		s->hasher = hasher;
 		pt->zlib = 0;
 		if ((rc = pt->body ? prepare_body(pt, s) :
 		    prepare_file(pt, s, ibuf)) < 0)
@@ -711,6 +714,7 @@ out:
 	xc_envelope_free(&e);
 	for (i = 0; i < o->nparts; i++)
 		src_free(&o->parts[i]);
+	xc_hasher_free(hasher);
 	free(p.trailer);
 	if (ibuf)
 		sodium_memzero(ibuf, LETTER_IO);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <nettle/sha2.h>
 #include <sodium.h>
 
 #include "xc.h"
@@ -56,6 +57,174 @@ int
 xc_letter_ratio_ok(uint64_t size, uint64_t stored)
 {
 	return size <= (1u << 20) || size / XC_MAX_RATIO <= stored;
+}
+
+/* ---- part hashes ---- */
+
+static const char leaves_label[] = "xc-leaves-v2";
+
+/* The helper thread: jobs[i] hashed into out[i], for i in [0, n). */
+struct xc_hasher {
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	pthread_t th;
+	int started, quit;
+	const uint8_t *p[16];
+	uint8_t (*out)[32];
+	size_t n, finished;
+};
+
+static void
+leaf_hash(const uint8_t *p, size_t n, uint8_t out[32])
+{
+	struct sha256_ctx c;
+
+	sha256_init(&c);
+	sha256_update(&c, n, p);
+	sha256_digest(&c, 32, out);
+}
+
+static void *
+hasher_main(void *arg)
+{
+	struct xc_hasher *h = arg;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (!h->quit && h->finished == h->n)
+			pthread_cond_wait(&h->go, &h->mu);
+		if (h->quit)
+			break;
+		while (h->finished < h->n) {
+			size_t i = h->finished;
+			pthread_mutex_unlock(&h->mu);
+			leaf_hash(h->p[i], LETTER_LEAF, h->out[i]);
+			pthread_mutex_lock(&h->mu);
+			h->finished++;
+		}
+		pthread_cond_signal(&h->done);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+int
+xc_hasher_new(struct xc_hasher **hp)
+{
+	struct xc_hasher *h = calloc(1, sizeof *h);
+
+	if ((*hp = h) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->go, NULL);
+	pthread_cond_init(&h->done, NULL);
+	return 0;
+}
+
+void
+xc_hasher_free(struct xc_hasher *h)
+{
+	if (h == NULL)
+		return;
+	if (h->started) {
+		pthread_mutex_lock(&h->mu);
+		h->quit = 1;
+		pthread_cond_signal(&h->go);
+		pthread_mutex_unlock(&h->mu);
+		pthread_join(h->th, NULL);
+	}
+	pthread_cond_destroy(&h->go);
+	pthread_cond_destroy(&h->done);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+void
+xc_tree_init(struct xc_tree *t)
+{
+	sha256_init(&t->root);
+	sha256_update(&t->root, sizeof leaves_label,
+	    (const uint8_t *)leaves_label);
+	sha256_init(&t->leaf);
+	t->off = 0;
+}
+
+/* Whole leaves at p: the helper takes every other one (started on first
+ * use; without it, this thread does them all), then their digests are
+ * folded in order. */
+static void
+whole_leaves(struct xc_tree *t, struct xc_hasher *h, const uint8_t *p,
+    size_t m)
+{
+	uint8_t d[32][32], ho[16][32];
+	size_t i, nh = 0;
+
+	if (h != NULL && m >= 2 && !h->started &&
+	    pthread_create(&h->th, NULL, hasher_main, h) == 0)
+		h->started = 1;
+	if (h != NULL && h->started && m >= 2) {
+		pthread_mutex_lock(&h->mu);
+		for (i = 1; i < m; i += 2)
+			h->p[nh++] = p + i * LETTER_LEAF;
+		h->out = ho;
+		h->n = nh;
+		h->finished = 0;
+		pthread_cond_signal(&h->go);
+		pthread_mutex_unlock(&h->mu);
+	}
+	for (i = 0; i < m; i += nh ? 2 : 1)
+		leaf_hash(p + i * LETTER_LEAF, LETTER_LEAF, d[i]);
+	if (nh) {
+		pthread_mutex_lock(&h->mu);
+		while (h->finished < h->n)
+			pthread_cond_wait(&h->done, &h->mu);
+		h->n = h->finished = 0;
+		pthread_mutex_unlock(&h->mu);
+		for (i = 0; i < nh; i++)
+			memcpy(d[2 * i + 1], ho[i], 32);
+	}
+	for (i = 0; i < m; i++)
+		sha256_update(&t->root, 32, d[i]);
+}
+
+void
+xc_tree_update(struct xc_tree *t, struct xc_hasher *h, const uint8_t *p,
+    size_t n)
+{
+	uint8_t d[32];
+	size_t k, m;
+
+	while (n > 0) {
+		k = (size_t)(t->off % LETTER_LEAF);
+		if (k != 0 || n < LETTER_LEAF) {
+			/* the leaf in progress */
+			k = LETTER_LEAF - k < n ? LETTER_LEAF - k : n;
+			sha256_update(&t->leaf, k, p);
+			if ((t->off + k) % LETTER_LEAF == 0) {
+				sha256_digest(&t->leaf, 32, d);
+				sha256_update(&t->root, 32, d);
+			}
+		} else {
+			m = n / LETTER_LEAF < 32 ? n / LETTER_LEAF : 32;
+			whole_leaves(t, h, p, m);
+			k = m * LETTER_LEAF;
+		}
+		p += k;
+		n -= k;
+		t->off += k;
+	}
+}
+
+void
+xc_tree_final(struct xc_tree *t, uint8_t out[32])
+{
+	uint8_t d[32];
+
+	if (t->off % LETTER_LEAF != 0) {
+		sha256_digest(&t->leaf, 32, d);
+		sha256_update(&t->root, 32, d);
+	}
+	sha256_digest(&t->root, 32, out);
 }
 
 /* ---- names and types ---- */

@@ -8,16 +8,18 @@
  * any data after the final chunk.
  *
  * Speed: a payload longer than one chunk is processed in batches of
- * XC_BATCH chunks with two buffers.  A worker thread seals or opens the
- * chunks of one batch while this thread reads the next one (for letters:
- * reads and hashes the parts, lib/letter-seal.c) and, once that batch is
- * done, writes it while the worker starts on the next (for letters: hashes
- * and stages the parts, lib/letter-open.c).  Chunks are independent once
+ * XC_BATCH chunks.  Sealing turns three buffers: while this thread reads
+ * the next batch (for letters: reads and hashes the parts,
+ * lib/letter-seal.c), a worker thread seals the current one and writes
+ * the one before.  Opening turns two: the worker opens a batch's chunks
+ * while this thread reads the next one, then writes the opened one while
+ * the worker starts on the next (for letters: hashes and stages the parts,
+ * lib/letter-open.c).  Chunks are independent once
  * their counters are known; only a batch's last chunk waits until the next
  * read says whether it is final.  Release order is unchanged: chunks are
- * written in order and never past the first one that failed.  Memory: two
- * 1 MiB batches at most, one chunk for a payload that fits in one (no
- * thread, no large buffers).
+ * written in order and never past the first one that failed.  Memory: three
+ * pairs of 1 MiB buffers at most, one chunk for a payload that fits in one
+ * (no thread, no large buffers).
  *
  * The AEAD: libsodium's ChaCha20-Poly1305 runs at ~1.4 GB/s on one core
  * here, OpenSSL's at ~3.4 GB/s (AVX-512), and age's Go code at about the
@@ -197,6 +199,13 @@ struct pool {
 	uint64_t bytes;		/* through the pool so far */
 	struct batch *b;
 	size_t next, limit, done;
+	/* Sealing: a batch to write (the worker writes it when it has no
+	 * chunk to do), and the first write error. */
+	struct batch *wb;
+	size_t wlen;
+	xc_wr out;
+	int wrc;
+	const char *wdetail;
 };
 
 static void
@@ -232,6 +241,26 @@ take_chunks(struct pool *p, int who)
 	}
 }
 
+/* Writes the pending batch, if any; called and returns with mu held. */
+static void
+take_write(struct pool *p)
+{
+	struct batch *b = p->wb;
+	int rc;
+
+	if (b == NULL)
+		return;
+	pthread_mutex_unlock(&p->mu);
+	rc = p->wrc < 0 ? p->wrc : p->out.write(p->out.ctx, b->ct, p->wlen);
+	pthread_mutex_lock(&p->mu);
+	if (rc < 0 && p->wrc == 0) {
+		p->wrc = rc;
+		p->wdetail = xc_errdetail();
+	}
+	p->wb = NULL;
+	pthread_cond_broadcast(&p->finished);
+}
+
 static void *
 worker(void *arg)
 {
@@ -240,11 +269,37 @@ worker(void *arg)
 	pthread_mutex_lock(&p->mu);
 	while (!p->quit) {
 		take_chunks(p, 1);
-		if (!p->quit)
+		take_write(p);
+		if (!p->quit && p->wb == NULL &&
+		    !(p->b != NULL && p->next < p->limit))
 			pthread_cond_wait(&p->more, &p->mu);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
+}
+
+/* Hands b (len bytes of it) to the worker to write, once the batch before
+ * it is written; without a worker, writes it here.  Returns the first
+ * write error so far. */
+static int
+pool_write(struct pool *p, struct batch *b, size_t len)
+{
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->wb != NULL)
+		pthread_cond_wait(&p->finished, &p->mu);
+	if (b != NULL) {
+		p->wb = b;
+		p->wlen = len;
+		if (p->threaded)
+			pthread_cond_broadcast(&p->more);
+		else
+			take_write(p);
+	}
+	rc = p->wrc;
+	pthread_mutex_unlock(&p->mu);
+	return rc < 0 ? xc_fail(rc, p->wdetail) : 0;
 }
 
 static void
@@ -319,12 +374,12 @@ pool_finish(struct pool *p)
 }
 
 static int
-batches_new(struct batch *b)
+batches_new(struct batch *b, int n)
 {
 	int i;
 
-	memset(b, 0, 2 * sizeof *b);
-	for (i = 0; i < 2; i++) {
+	memset(b, 0, (size_t)n * sizeof *b);
+	for (i = 0; i < n; i++) {
 		b[i].pt = malloc(XC_BATCH * XC_CHUNK_BYTES);
 		b[i].ct = malloc(XC_BATCH * ENC_CHUNK);
 		if (b[i].pt == NULL || b[i].ct == NULL)
@@ -334,11 +389,11 @@ batches_new(struct batch *b)
 }
 
 static void
-batches_free(struct batch *b)
+batches_free(struct batch *b, int n)
 {
 	int i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < n; i++) {
 		if (b[i].pt)
 			sodium_memzero(b[i].pt, XC_BATCH * XC_CHUNK_BYTES);
 		free(b[i].pt);
@@ -353,24 +408,26 @@ chunks(size_t n, size_t per)
 }
 
 /* Payloads past one chunk: "have" plaintext bytes are already in first.
- * Each round: a's chunks are being sealed; this thread reads nb (which
- * tells whether a's last chunk is final), helps finish a, offers nb's
- * sure chunks to the worker and writes a meanwhile. */
+ * Three batches turn: while this thread reads (and, for letters, hashes)
+ * the next one, the worker seals the current one and writes the one
+ * before.  Reading the next batch tells whether the current one's last
+ * chunk is final. */
 static int
 seal_batches(xc_rd in, xc_wr out, const uint8_t key[32], const uint8_t *first,
     size_t have)
 {
 	const size_t full = XC_BATCH * XC_CHUNK_BYTES;
-	struct batch bb[2], *a = &bb[0], *nb = &bb[1], *t;
+	struct batch bb[3], *a = &bb[0], *nb;
 	struct pool p;
 	size_t got;
-	int rc;
+	int rc, t = 0;
 
-	if ((rc = batches_new(bb)) < 0) {
-		batches_free(bb);
+	if ((rc = batches_new(bb, 3)) < 0) {
+		batches_free(bb, 3);
 		return rc;
 	}
 	pool_init(&p, key, 0);
+	p.out = out;
 	memcpy(a->pt, first, have);
 	if ((rc = read_full(in, a->pt + have, full - have, &got)) < 0)
 		goto out;
@@ -379,9 +436,11 @@ seal_batches(xc_rd in, xc_wr out, const uint8_t key[32], const uint8_t *first,
 	a->last = a->n < full;
 	pool_offer(&p, a, a->last ? a->k : a->k - 1);
 	for (;;) {
+		nb = &bb[(t + 1) % 3];
 		nb->n = 0;
 		if (!a->last) {
-			/* Whether a's last chunk is final depends on this read. */
+			/* nb was handed to the writer two rounds ago: the
+			 * pool_write of the last round waited for it. */
 			rc = read_full(in, nb->pt, full, &got);
 			nb->n = rc < 0 ? 0 : got;
 			a->last = nb->n == 0;
@@ -396,17 +455,18 @@ seal_batches(xc_rd in, xc_wr out, const uint8_t key[32], const uint8_t *first,
 			nb->last = nb->n < full;
 			pool_offer(&p, nb, nb->last ? nb->k : nb->k - 1);
 		}
-		if ((rc = out.write(out.ctx, a->ct, (a->k - 1) * ENC_CHUNK +
-		    a->n - (a->k - 1) * XC_CHUNK_BYTES + XC_TAG_BYTES)) < 0 ||
+		if ((rc = pool_write(&p, a, (a->k - 1) * ENC_CHUNK + a->n -
+		    (a->k - 1) * XC_CHUNK_BYTES + XC_TAG_BYTES)) < 0 ||
 		    nb->n == 0)
 			break;
-		t = a;
 		a = nb;
-		nb = t;
+		t = (t + 1) % 3;
 	}
 out:
+	if (rc == 0)
+		rc = pool_write(&p, NULL, 0);	/* the last one written */
 	pool_free(&p);
-	batches_free(bb);
+	batches_free(bb, 3);
 	return rc;
 }
 
@@ -496,8 +556,8 @@ open_batches(xc_in *in, xc_wr out, const uint8_t key[32], const uint8_t *first)
 	size_t got;
 	int rc;
 
-	if ((rc = batches_new(bb)) < 0) {
-		batches_free(bb);
+	if ((rc = batches_new(bb, 2)) < 0) {
+		batches_free(bb, 2);
 		return rc;
 	}
 	pool_init(&p, key, 1);
@@ -561,7 +621,7 @@ open_batches(xc_in *in, xc_wr out, const uint8_t key[32], const uint8_t *first)
 	}
 out:
 	pool_free(&p);
-	batches_free(bb);
+	batches_free(bb, 2);
 	return rc;
 }
 

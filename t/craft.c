@@ -13,8 +13,9 @@
  *       the identity's seed (HOME holds an identity without passphrase),
  *       or not at all ("- -") with "-".
  *   craft hash < data
- *       a part's "hash" as lib/letter.c computes it: unpadded base64 of
- *       SHA-256 (libsodium's, not the library's nettle).
+ *       a part's "hash" as lib/letter.c computes it (SHA-256 of the
+ *       SHA-256 of each 64 KiB, xc-letter(5)), in unpadded base64; with
+ *       libsodium's SHA-256, not the library's Nettle.
  *   craft tar [--pad] [--mtime T] < spec > tar
  *       a tar as lib/tar.c writes one (canonical headers, the end of the
  *       archive), one entry per spec line: "file NAME PATH", and what xc
@@ -75,7 +76,8 @@ static const char usage[] =
     "       craft mutate IDENTITY ENVELOPE DIR [STEP]\n"
     "       craft zlib [BYTES] < data\n"
     "       craft flip [--step N] DIR [AGE1...] < file\n"
-    "       craft spool N DIR AGE1 EVERY\n";
+    "       craft spool N DIR AGE1 EVERY [BITS]\n"
+    "       craft retag HOME HANDLE BITS\n";
 
 static void die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
@@ -221,9 +223,9 @@ cmd_wrap(int argc, char **argv)
 
 /* ---- spool: a populated spool for benchmarks ---- */
 
-/* craft spool N DIR AGE1 EVERY: N envelopes of 1 KiB of random bytes in
- * the spool DIR, one in EVERY to AGE1 (tag bits 12), the others to fresh
- * random keys.  In one process: making 100,000 with xc-seal would take
+/* craft spool N DIR AGE1 EVERY [BITS]: N envelopes of 1 KiB of random
+ * bytes in the spool DIR, one in EVERY to AGE1, the others to fresh random
+ * keys, all with tags of BITS bits (default 12).  In one process: making 100,000 with xc-seal would take
  * minutes of process start-up. */
 static int
 cmd_spool(int argc, char **argv)
@@ -231,16 +233,18 @@ cmd_spool(int argc, char **argv)
 	char tmp[] = "/tmp/craft-spool.XXXXXX", id[XC_ENVID_HEX + 1];
 	char name[XC_ENVNAME_MAX];
 	uint8_t pk[1][32], payload[1024];
-	int bits[1], fd, mine, every;
+	int bits[1], fd, mine, every, tbits = 12;
 	long i, n;
 	uint64_t size;
 	xc_spool sp;
 	xc_route r;
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		misuse();
 	n = (long)number(argv[0]);
 	every = (int)number(argv[3]);
+	if (argc == 5 && (tbits = (int)number(argv[4])) > XC_MAX_TAG_BITS)
+		misuse();
 	if (xc_spool_open(&sp, argv[1], 1) < 0)
 		die("%s: %s", argv[1], xc_errdetail());
 	if ((fd = mkstemp(tmp)) < 0)
@@ -253,8 +257,8 @@ cmd_spool(int argc, char **argv)
 			uint8_t *sk = sodium_malloc(32);
 			xc_x25519_keygen(pk[0], sk);
 			sodium_free(sk);
-			bits[0] = 12;
 		}
+		bits[0] = tbits;
 		randombytes_buf(payload, sizeof payload);
 		if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
 		    xc_envelope_seal((xc_rd){ xc_mem_read, &(xc_memrd){
@@ -325,23 +329,42 @@ cmd_sign(int argc, char **argv)
 static int
 cmd_hash(int argc, char **argv)
 {
-	crypto_hash_sha256_state st;
+	static const char label[] = "xc-leaves-v2";
+	crypto_hash_sha256_state root, leaf;
 	uint8_t buf[CHUNK], h[32];
 	char b64[48];
-	size_t got;
+	size_t got, k, have = 0;
 	int in = 0;
 
 	if (argc != 0)
 		misuse();
-	crypto_hash_sha256_init(&st);
+	/* Leaves of 64 KiB (CHUNK), each hashed, the digests hashed. */
+	crypto_hash_sha256_init(&root);
+	crypto_hash_sha256_update(&root, (const uint8_t *)label, sizeof label);
+	crypto_hash_sha256_init(&leaf);
 	for (;;) {
 		if (xc_fd_read(&in, buf, sizeof buf, &got) < 0)
 			die("cannot read: %s", strerror(errno));
 		if (got == 0)
 			break;
-		crypto_hash_sha256_update(&st, buf, got);
+		for (k = 0; k < got;) {
+			size_t m = CHUNK - have < got - k ? CHUNK - have : got - k;
+			crypto_hash_sha256_update(&leaf, buf + k, m);
+			have += m;
+			k += m;
+			if (have == CHUNK) {
+				crypto_hash_sha256_final(&leaf, h);
+				crypto_hash_sha256_update(&root, h, 32);
+				crypto_hash_sha256_init(&leaf);
+				have = 0;
+			}
+		}
 	}
-	crypto_hash_sha256_final(&st, h);
+	if (have) {
+		crypto_hash_sha256_final(&leaf, h);
+		crypto_hash_sha256_update(&root, h, 32);
+	}
+	crypto_hash_sha256_final(&root, h);
 	xc_b64_encode(b64, h, 32);
 	printf("%s\n", b64);
 	return fflush(stdout) == 0 ? 0 : 1;
@@ -846,6 +869,43 @@ cmd_mutate(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* ---- retag: a card with other mailbox tag bits (benchmarks) ---- */
+
+/* craft retag HOME HANDLE BITS: the identity's current card signed again
+ * with tag_bits BITS (no option of xc-keygen sets them yet). */
+static int
+cmd_retag(int argc, char **argv)
+{
+	char path[4096], *card, *out;
+	size_t len, outlen;
+	uint8_t *seed;
+	xc_card c;
+	FILE *f;
+	int k;
+
+	if (argc != 3)
+		misuse();
+	if (xc_identity_card(argv[0], argv[1], &card, &len) < 0 ||
+	    xc_card_parse(&c, card, len) < 0 ||
+	    xc_identity_seed(argv[0], argv[1], NULL, 0, &seed) < 0)
+		die("%s: %s", argv[1], xc_errdetail());
+	c.tag_bits = (int)number(argv[2]);
+	if (xc_card_sign(&c, seed, &out, &outlen) < 0)
+		die("cannot sign: %s", xc_errdetail());
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, k ? "%s/ids/%s/card-%llu" :
+		    "%s/ids/%s/card", argv[0], argv[1],
+		    (unsigned long long)c.seq);
+		if ((f = fopen(path, "w")) == NULL ||
+		    fwrite(out, 1, outlen, f) != outlen || fclose(f) != 0)
+			die("cannot write '%s'", path);
+	}
+	sodium_free(seed);
+	free(card);
+	free(out);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -856,7 +916,7 @@ main(int argc, char **argv)
 		{ "wrap", cmd_wrap }, { "sign", cmd_sign }, { "hash", cmd_hash },
 		{ "tar", cmd_tar }, { "zlib", cmd_zlib }, { "flip", cmd_flip },
 		{ "latar", cmd_latar }, { "list", cmd_list },
-		{ "mutate", cmd_mutate },
+		{ "mutate", cmd_mutate }, { "retag", cmd_retag },
 		{ "spool", cmd_spool },
 	};
 	size_t i;
