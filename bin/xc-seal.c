@@ -1,8 +1,9 @@
 /*
- * xc-seal - encrypt a message into an xc envelope.  This version implements
- * raw mode (plain age v1 to X25519 recipients or a passphrase, binary or
- * armored) and --sign (a detached signature of a file in minisign's format,
- * made with an identity key).  Signed letters come with the letters issue.
+ * xc-seal - encrypt a message into an xc envelope: a signed letter
+ * (xc-letter(5)) by default, raw mode (plain age v1 to X25519 recipients or
+ * a passphrase, binary or armored), or --sign (a detached signature of a
+ * file in minisign's format, made with an identity key).  Every input of a
+ * letter, the text and the attachments, is read once and may be a pipe.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,10 @@
  * libxc implements the age v1 file format (c2sp.org/age) that every xc
  * envelope is made of: header parsing and writing, X25519 and scrypt
  * recipients, the STREAM payload and the ASCII armor.  Later layers (cards,
- * letters, spools) build on it.
+ * letters, spools) build on it.  The library is built as four static
+ * archives, each calling only those below it (Makefile, README "Layout"):
+ * age (the age format and the envelope), id (JSON, cards, keyring,
+ * minisign), letter (tar subset, sealing, opening), net (spool).
  *
  * Rules: the library never prints, never exits and never aborts on input.
  * Functions return 0 or a negative XC_E* code; xc_errdetail() names what went
