@@ -161,6 +161,8 @@ start_part(struct rdr *r, const char *name, uint64_t size)
 		    "part larger than 4 GiB");
 	if ((r->total += size) > XC_MAX_TOTAL)
 		return xc_fail(XC_ELIMIT, "letter larger than 16 GiB");
+	if (r->L->dirfd < 0 && r->total > XC_MAX_IN_MEMORY)
+		return xc_fail(XC_ELIMIT, "letter too large to read in memory");
 	if (r->n == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 8;
 		xc_lpart *np = realloc(r->parts, nc * sizeof *np);
@@ -623,8 +625,10 @@ xc_letter_read(xc_rd src, int dirfd, xc_letter *L)
 	int rc = 0;
 
 	rdr_init(&r, L, dirfd);
-	if ((buf = malloc(LETTER_IO)) == NULL)
+	if ((buf = malloc(LETTER_IO)) == NULL) {
+		staged_free(&r);
 		return xc_fail(XC_ENOMEM, "out of memory");
+	}
 	for (;;) {
 		if ((rc = src.read(src.ctx, buf, LETTER_IO, &got)) < 0 ||
 		    got == 0 || (rc = feed(&r, buf, got)) < 0)

@@ -63,15 +63,17 @@ xc_letter_ratio_ok(uint64_t size, uint64_t stored)
 
 static const char leaves_label[] = "xc-leaves-v2";
 
-/* The helper thread: jobs[i] hashed into out[i], for i in [0, n). */
+/* The helper thread and this one take leaves p[next++] until all n are
+ * taken, each writing d[i]; this thread then waits only for the leaves the
+ * helper is still hashing (none, if it never got the CPU). */
 struct xc_hasher {
 	pthread_mutex_t mu;
 	pthread_cond_t go, done;
 	pthread_t th;
 	int started, quit;
-	const uint8_t *p[16];
-	uint8_t (*out)[32];
-	size_t n, finished;
+	const uint8_t *p;
+	uint8_t (*d)[32];
+	size_t n, next, finished;
 };
 
 static void
@@ -84,25 +86,31 @@ leaf_hash(const uint8_t *p, size_t n, uint8_t out[32])
 	sha256_digest(&c, 32, out);
 }
 
+/* Takes and hashes leaves while there are any; called and returns with mu
+ * held. */
+static void
+take_leaves(struct xc_hasher *h)
+{
+	while (h->next < h->n) {
+		size_t i = h->next++;
+		pthread_mutex_unlock(&h->mu);
+		leaf_hash(h->p + i * LETTER_LEAF, LETTER_LEAF, h->d[i]);
+		pthread_mutex_lock(&h->mu);
+		if (++h->finished == h->n)
+			pthread_cond_signal(&h->done);
+	}
+}
+
 static void *
 hasher_main(void *arg)
 {
 	struct xc_hasher *h = arg;
 
 	pthread_mutex_lock(&h->mu);
-	for (;;) {
-		while (!h->quit && h->finished == h->n)
+	while (!h->quit) {
+		take_leaves(h);
+		if (!h->quit && h->next == h->n)
 			pthread_cond_wait(&h->go, &h->mu);
-		if (h->quit)
-			break;
-		while (h->finished < h->n) {
-			size_t i = h->finished;
-			pthread_mutex_unlock(&h->mu);
-			leaf_hash(h->p[i], LETTER_LEAF, h->out[i]);
-			pthread_mutex_lock(&h->mu);
-			h->finished++;
-		}
-		pthread_cond_signal(&h->done);
 	}
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
@@ -149,40 +157,34 @@ xc_tree_init(struct xc_tree *t)
 	t->off = 0;
 }
 
-/* Whole leaves at p: the helper takes every other one (started on first
- * use; without it, this thread does them all), then their digests are
+/* Whole leaves at p, hashed by this thread and the helper (started on
+ * first use; without it, this thread does them all), then their digests
  * folded in order. */
 static void
 whole_leaves(struct xc_tree *t, struct xc_hasher *h, const uint8_t *p,
     size_t m)
 {
-	uint8_t d[32][32], ho[16][32];
-	size_t i, nh = 0;
+	uint8_t d[32][32];
+	size_t i;
 
 	if (h != NULL && m >= 2 && !h->started &&
 	    pthread_create(&h->th, NULL, hasher_main, h) == 0)
 		h->started = 1;
 	if (h != NULL && h->started && m >= 2) {
 		pthread_mutex_lock(&h->mu);
-		for (i = 1; i < m; i += 2)
-			h->p[nh++] = p + i * LETTER_LEAF;
-		h->out = ho;
-		h->n = nh;
-		h->finished = 0;
+		h->p = p;
+		h->d = d;
+		h->n = m;
+		h->next = h->finished = 0;
 		pthread_cond_signal(&h->go);
-		pthread_mutex_unlock(&h->mu);
-	}
-	for (i = 0; i < m; i += nh ? 2 : 1)
-		leaf_hash(p + i * LETTER_LEAF, LETTER_LEAF, d[i]);
-	if (nh) {
-		pthread_mutex_lock(&h->mu);
+		take_leaves(h);
 		while (h->finished < h->n)
 			pthread_cond_wait(&h->done, &h->mu);
-		h->n = h->finished = 0;
+		h->n = h->next = h->finished = 0;
 		pthread_mutex_unlock(&h->mu);
-		for (i = 0; i < nh; i++)
-			memcpy(d[2 * i + 1], ho[i], 32);
-	}
+	} else
+		for (i = 0; i < m; i++)
+			leaf_hash(p + i * LETTER_LEAF, LETTER_LEAF, d[i]);
 	for (i = 0; i < m; i++)
 		sha256_update(&t->root, 32, d[i]);
 }

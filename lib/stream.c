@@ -200,9 +200,12 @@ struct pool {
 	struct batch *b;
 	size_t next, limit, done;
 	/* Sealing: a batch to write (the worker writes it when it has no
-	 * chunk to do), and the first write error. */
+	 * chunk to do; this thread, if it has not started by the time the
+	 * next one is ready), whether a write is under way, and the first
+	 * write error. */
 	struct batch *wb;
 	size_t wlen;
+	int wbusy;
 	xc_wr out;
 	int wrc;
 	const char *wdetail;
@@ -246,18 +249,21 @@ static void
 take_write(struct pool *p)
 {
 	struct batch *b = p->wb;
+	size_t len = p->wlen;
 	int rc;
 
 	if (b == NULL)
 		return;
+	p->wb = NULL;
+	p->wbusy = 1;
 	pthread_mutex_unlock(&p->mu);
-	rc = p->wrc < 0 ? p->wrc : p->out.write(p->out.ctx, b->ct, p->wlen);
+	rc = p->wrc < 0 ? p->wrc : p->out.write(p->out.ctx, b->ct, len);
 	pthread_mutex_lock(&p->mu);
 	if (rc < 0 && p->wrc == 0) {
 		p->wrc = rc;
 		p->wdetail = xc_errdetail();
 	}
-	p->wb = NULL;
+	p->wbusy = 0;
 	pthread_cond_broadcast(&p->finished);
 }
 
@@ -279,15 +285,17 @@ worker(void *arg)
 }
 
 /* Hands b (len bytes of it) to the worker to write, once the batch before
- * it is written; without a worker, writes it here.  Returns the first
- * write error so far. */
+ * it is written: this thread writes that one itself if the worker has not
+ * started it (or there is no worker).  With b NULL, waits until all is
+ * written.  Returns the first write error so far. */
 static int
 pool_write(struct pool *p, struct batch *b, size_t len)
 {
 	int rc;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->wb != NULL)
+	take_write(p);
+	while (p->wbusy)
 		pthread_cond_wait(&p->finished, &p->mu);
 	if (b != NULL) {
 		p->wb = b;

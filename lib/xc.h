@@ -586,7 +586,9 @@ int xc_letter_seal(xc_seal_opts *o, xc_wr out);
 /* An opened letter.  Attachments wait in temporary files in dirfd until
  * xc_letter_commit; xc_letter_free removes what was not committed.  With
  * dirfd -1 every part is kept in memory instead (mem, smem; at most
- * XC_MAX_BODY bytes each), and the letter can be serialised again. */
+ * XC_MAX_BODY bytes each, XC_MAX_IN_MEMORY in all), and the letter can be
+ * serialised again. */
+#define XC_MAX_IN_MEMORY ((uint64_t)64 << 20)
 typedef struct {
 	char name[XC_MAX_NAME + 1];
 	int body;

@@ -29,7 +29,7 @@ if ! [ -x "$CRAFT" ]; then
 	exit 255
 fi
 
-plan 195
+plan 199
 
 # Bounds: 64 MiB and 10 s; ASan needs more of both.  Under sanitizers
 # the flipped files go to xc-open 250 at a time (one run each would take
@@ -250,6 +250,11 @@ letter bomb2 "$(header "$(body),$(part bomb.bin file application/octet-stream 10
 attack 3 "longer than its header says" "zlib bomb, 1000 bytes declared" bomb2
 # Honestly declared, stored without zlib, signed as zlib: inflated only
 # after the hashes match, and refused then.
+# Two zlib streams end to end, signed as one part of the first's size.
+"$CRAFT" zlib < notes.txt > two.z && "$CRAFT" zlib < notes.txt >> two.z || exit 1
+letter twoz "$(header "$(body),$(part two.txt file application/octet-stream "$(wc -c < notes.txt)" "$(wc -c < two.z)" zlib "$("$CRAFT" hash < two.z)")")" \
+	"file message.txt body.txt" "file two.txt two.z"
+attack 3 "data after a zlib stream" "two zlib streams in one part" twoz
 nn=$(wc -c < notes.txt)
 letter bomb3 "$(header "$(body),$(part raw.bin file application/octet-stream 1000 "$nn" zlib "$("$CRAFT" hash < notes.txt)")")" \
 	"file message.txt body.txt" "file raw.bin notes.txt"
