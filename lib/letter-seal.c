@@ -133,11 +133,12 @@ stage_write(struct stager *w, const uint8_t *p, size_t n, int flush)
 {
 	while (n > 0 || (flush && w->len > 0)) {
 		size_t k = LETTER_IO - w->len < n ? LETTER_IO - w->len : n;
-		if (k)
+		if (k) {
 			memcpy(w->buf + w->len, p, k);
-		w->len += k;
-		p += k;
-		n -= k;
+			w->len += k;
+			p += k;
+			n -= k;
+		}
 		if (w->len == LETTER_IO || (flush && n == 0)) {
 			stage_xor(w->s, w->buf, w->len, w->off);
 			if (xc_fd_write(&w->s->sfd, w->buf, w->len) < 0)
