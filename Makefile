@@ -45,13 +45,15 @@ LINK = $(CC) $(XLDFLAGS) $(LDFLAGS) -o $@
 #   age     the age v1 format and the envelope around it: libsodium
 #   id      JSON, cards, the keyring, minisign signatures: + cJSON
 #   letter  letters (tar subset, seal, open): + Nettle, zlib
-#   net     transports: the spool
+#   net     transports: the spool, the NNTP client and its proof-of-work
 AGE_OBJ = lib/err.o lib/b64.o lib/bech32.o lib/hkdf.o lib/io.o \
 	lib/header.o lib/keys.o lib/age.o lib/stream.o lib/armor.o \
 	lib/envelope.o
-ID_OBJ = lib/json.o lib/card.o lib/keyring.o lib/minisign.o
+ID_OBJ = lib/json.o lib/card.o lib/keyring.o lib/minisign.o lib/contacts.o \
+	lib/replay.o
 LETTER_OBJ = lib/tar.o lib/letter.o lib/letter-seal.o lib/letter-open.o
-NET_OBJ = lib/spool.o
+# The network (issue 13): proof-of-work, connections, the NNTP client.
+NET_OBJ = lib/spool.o lib/pow.o lib/net.o lib/nntp.o
 LIBOBJ = $(AGE_OBJ) $(ID_OBJ) $(LETTER_OBJ) $(NET_OBJ)
 LIBS = lib/libxc-age.a lib/libxc-id.a lib/libxc-letter.a lib/libxc-net.a
 
@@ -69,16 +71,16 @@ LINK_ALL = lib/libxc-net.a lib/libxc-letter.a lib/libxc-id.a \
 	lib/libxc-age.a $(NET_LIBS) $(LETTER_LIBS) $(ID_LIBS) $(AGE_LIBS)
 
 PROGS = bin/xc-keygen bin/xc-seal bin/xc-open bin/xc-verify bin/xc-send \
-	bin/xc-fetch
+	bin/xc-fetch bin/xc-node
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o \
 	t/unit/test-letter.o t/unit/test-canon.o
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
 	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign \
-	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter-v2
+	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter-v2 t/fuzz/fuzz-nntp
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
 	man/xc-send.1 man/xc-fetch.1 man/xc-card.5 man/xc-envelope.5 \
-	man/xc-letter.5 man/xc-spool.5
+	man/xc-letter.5 man/xc-spool.5 man/xc-nntp.5 man/xc-node.8
 
 all: $(LIBS) $(PROGS)
 
@@ -94,7 +96,7 @@ $(LETTER_OBJ): lib/letter.h
 bin/cli.o: bin/cli.h
 
 .c.o:
-	$(CC) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
 
 # One link line per program; each links only the layers it uses.
 bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc-id.a lib/libxc-age.a
@@ -115,6 +117,15 @@ bin/xc-fetch: bin/xc-fetch.o bin/cli.o lib/libxc-net.a lib/libxc-id.a \
 	$(LINK) bin/xc-fetch.o bin/cli.o $(LINK_NET)
 bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o bin/xc-send.o \
 bin/xc-fetch.o: bin/cli.h lib/xc.h
+# The operator kit: configures and runs INN2 nodes (xc-node(8)).
+bin/xc-node: bin/xc-node.o bin/cli.o lib/libxc-net.a lib/libxc-id.a \
+    lib/libxc-age.a
+	$(LINK) bin/xc-node.o bin/cli.o $(LINK_NET)
+bin/xc-node.o: bin/cli.h lib/xc.h bin/xc-node-filter.h
+# The node filter (Python, run by innd) goes into xc-node as a C string.
+bin/xc-node-filter.h: bin/xc-node-filter.py
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
+		bin/xc-node-filter.py > $@
 
 t/unit/unit: $(UNITOBJ) $(LIBS)
 	$(LINK) $(UNITOBJ) $(LINK_ALL)
@@ -131,11 +142,21 @@ t/bench: t/bench.c
 	$(CC) $(XCFLAGS) $(CFLAGS) $(XLDFLAGS) $(LDFLAGS) -o $@ t/bench.c \
 		$(SODIUM_LIBS) $(NETTLE_LIBS) $(CRYPTO_LIBS)
 
+# The network test driver of t/10xx (post, list, fetch, proof-of-work).
+t/nntp-tool: t/nntp-tool.o $(LIBS)
+	$(LINK) t/nntp-tool.o $(LINK_ALL)
+t/nntp-tool.o: lib/xc.h
+
+# The co-recipient's re-MAC of t/0760-replay.t.
+t/remac: t/remac.o $(LIBS)
+	$(LINK) t/remac.o $(LINK_ALL)
+t/remac.o: lib/xc.h
+
 # The allocation-failure shim of t/0510-oom.t.
 t/oom.so: t/oom.c
 	$(CC) -shared -fPIC -O1 -o $@ t/oom.c -ldl
 
-check: all t/unit/unit t/oom.so t/craft
+check: all t/unit/unit t/oom.so t/craft t/nntp-tool t/remac
 	prove t/
 
 # The whole suite again, built with ASan and UBSan in a separate tree.
@@ -143,11 +164,13 @@ SANDIR = .sanitize
 check-sanitize:
 	rm -rf $(SANDIR) && mkdir -p $(SANDIR)
 	tar cf - Makefile lib bin t | (cd $(SANDIR) && tar xf -)
-	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit t/craft \
+	cd $(SANDIR) && $(MAKE) clean >/dev/null && $(MAKE) all t/unit/unit t/craft t/nntp-tool t/remac \
 		CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined"
 	XC_BIN=$(CURDIR)/$(SANDIR)/bin XC_UNIT=$(CURDIR)/$(SANDIR)/t/unit/unit \
 		XC_CRAFT=$(CURDIR)/$(SANDIR)/t/craft \
+		XC_NNTP_TOOL=$(CURDIR)/$(SANDIR)/t/nntp-tool \
+		XC_REMAC=$(CURDIR)/$(SANDIR)/t/remac \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		XC_SANITIZE=1 prove t/
@@ -166,6 +189,7 @@ t/fuzz/fuzz-card: t/fuzz/fuzz-card.c
 t/fuzz/fuzz-minisign: t/fuzz/fuzz-minisign.c
 t/fuzz/fuzz-letter-header: t/fuzz/fuzz-letter-header.c
 t/fuzz/fuzz-letter-v2: t/fuzz/fuzz-letter-v2.c
+t/fuzz/fuzz-nntp: t/fuzz/fuzz-nntp.c
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) $(NETTLE_LIBS) -lz -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), a few
@@ -195,46 +219,61 @@ lint:
 	mandoc -Tlint -W warning $(MANS)
 	bash -n completions/xc.bash
 
+# install(1) with explicit modes; DESTDIR for staging.  The directories
+# that install had to create are recorded (without DESTDIR) in
+# $(XCDATADIR)/installed-dirs, so that uninstall removes them again once
+# empty, and never a directory that was there before.
+INSTALL ?= install
+XCDATADIR ?= $(PREFIX)/share/xc
+INSTDIRS = $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man7 $(MANDIR)/man8 \
+	$(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR) $(XCDATADIR)
+PROGNAMES = $(PROGS:bin/%=%)
+
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
-		$(DESTDIR)$(FISHCOMPDIR)
-	cp $(PROGS) $(DESTDIR)$(BINDIR)/
-	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
-	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
-	cp man/xc.7 $(DESTDIR)$(MANDIR)/man7/
-	cp completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-open
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-verify
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-send
-	ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-fetch
-	cp completions/_xc $(DESTDIR)$(ZSHCOMPDIR)/_xc
-	cp completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-send.fish
-	ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/xc-fetch.fish
+	@[ -z "$(DESTDIR)" ] || mkdir -p "$(DESTDIR)"; made=; \
+	for d in $(INSTDIRS); do \
+		p=$$d new=; \
+		while [ -n "$$p" ] && [ ! -d "$(DESTDIR)$$p" ]; do \
+			new="$$p $$new"; p=$${p%/*}; \
+		done; \
+		for n in $$new; do \
+			mkdir -m 755 "$(DESTDIR)$$n" || exit 1; made="$$made $$n"; \
+		done; \
+	done; \
+	for n in $$made; do echo "$$n"; done \
+	    >>"$(DESTDIR)$(XCDATADIR)/installed-dirs"
+	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 644 man/xc.7 $(DESTDIR)$(MANDIR)/man7/
+	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 644 completions/xc.bash $(DESTDIR)$(BASHCOMPDIR)/xc-keygen
+	for p in $(PROGNAMES); do [ $$p = xc-keygen ] || \
+		ln -sf xc-keygen $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	$(INSTALL) -m 644 completions/_xc $(DESTDIR)$(ZSHCOMPDIR)/_xc
+	$(INSTALL) -m 644 completions/xc.fish $(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish
+	for p in $(PROGNAMES); do [ $$p = xc-keygen ] || \
+		ln -sf xc-keygen.fish $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; done
 
 uninstall:
-	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p#bin/}; done
+	for p in $(PROGNAMES); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(BASHCOMPDIR)/$$p \
+		    $(DESTDIR)$(FISHCOMPDIR)/$$p.fish; \
+	done
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
 	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7
-	rm -f $(DESTDIR)$(BASHCOMPDIR)/xc-keygen $(DESTDIR)$(BASHCOMPDIR)/xc-seal \
-		$(DESTDIR)$(BASHCOMPDIR)/xc-open $(DESTDIR)$(BASHCOMPDIR)/xc-verify \
-		$(DESTDIR)$(BASHCOMPDIR)/xc-send $(DESTDIR)$(BASHCOMPDIR)/xc-fetch \
-		$(DESTDIR)$(ZSHCOMPDIR)/_xc \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-keygen.fish \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-seal.fish $(DESTDIR)$(FISHCOMPDIR)/xc-open.fish \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-verify.fish \
-		$(DESTDIR)$(FISHCOMPDIR)/xc-send.fish $(DESTDIR)$(FISHCOMPDIR)/xc-fetch.fish
+	for m in man/*.8; do rm -f $(DESTDIR)$(MANDIR)/man8/$${m#man/}; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/xc.7 $(DESTDIR)$(ZSHCOMPDIR)/_xc
+	@if [ -f "$(DESTDIR)$(XCDATADIR)/installed-dirs" ]; then \
+		dirs=$$(sort -r -u "$(DESTDIR)$(XCDATADIR)/installed-dirs"); \
+		rm -f "$(DESTDIR)$(XCDATADIR)/installed-dirs"; \
+		for d in $$dirs; do rmdir "$(DESTDIR)$$d" 2>/dev/null || :; done; \
+	fi
 
 clean:
 	rm -f lib/*.o lib/*.a bin/*.o $(PROGS) t/unit/*.o t/unit/unit $(FUZZ) t/oom.so \
-		t/craft.o t/craft t/bench \
+		t/craft.o t/craft t/bench t/nntp-tool.o t/nntp-tool \
+		bin/xc-node-filter.h t/remac.o t/remac \
 		t/vectors/card/generate
 	rm -rf $(SANDIR)
 

@@ -43,11 +43,18 @@ cli_harden(void)
 static void vmsg(const char *, const char *, va_list)
     __attribute__((format(printf, 2, 0)));
 
+/* Messages quote file names, handles and details that may come from
+ * someone else: escaped on a terminal (cli_safe_fwrite). */
 static void
 vmsg(const char *kind, const char *fmt, va_list ap)
 {
+	char buf[2048];
+	int n;
+
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
 	fprintf(stderr, "%s: %s: ", prog, kind);
-	vfprintf(stderr, fmt, ap);
+	cli_safe_fwrite(stderr, buf, n < 0 ? 0 : (size_t)n < sizeof buf ?
+	    (size_t)n : sizeof buf - 1, 0);
 	fputc('\n', stderr);
 }
 
@@ -118,7 +125,7 @@ cli_exit_code(int e)
 	case XC_OK:
 		return EX_OK_;
 	case XC_ENOMATCH: case XC_ESIG: case XC_EEXPIRED: case XC_ECHAIN:
-	case XC_EKEYCHANGE:
+	case XC_EKEYCHANGE: case XC_ETAKEN: case XC_EEQUIVOCAL:
 		return EX_NO;
 	case XC_EHEADER: case XC_EMAC: case XC_EPAYLOAD: case XC_EARMOR:
 	case XC_EKEY: case XC_EUNSUPPORTED: case XC_ELIMIT:
@@ -733,6 +740,7 @@ cli_own_keys(const char *home, const char *me, const char *pwfile, int tty,
 			goto out;
 		}
 		*keys = k;
+		cli_card_warn(home, &card, 1, card.handle, now);
 		for (; before < xc_ids_count(ids); before++) {
 			xc_ids_recipient(ids, before, k[before].pk);
 			memcpy(k[before].handle, hs[i], sizeof hs[i]);
@@ -763,4 +771,172 @@ cli_now(void)
 	if (*s == '+' || *s == '-')
 		return now + (int64_t)v;
 	return (int64_t)v;
+}
+
+/* ---- terminal safety ---- */
+
+/* Cc, Cf, Zl and Zp of Unicode 15.1 (generated with Python's unicodedata,
+ * plus U+13439-U+1343F of Unicode 15). */
+static const struct { uint32_t lo, hi; } unsafe[] = {
+	{0x0, 0x1F}, {0x7F, 0x9F}, {0xAD, 0xAD}, {0x600, 0x605},
+	{0x61C, 0x61C}, {0x6DD, 0x6DD}, {0x70F, 0x70F}, {0x890, 0x891},
+	{0x8E2, 0x8E2}, {0x180E, 0x180E}, {0x200B, 0x200F}, {0x2028, 0x202E},
+	{0x2060, 0x2064}, {0x2066, 0x206F}, {0xFEFF, 0xFEFF},
+	{0xFFF9, 0xFFFB}, {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
+	{0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A},
+	{0xE0001, 0xE0001}, {0xE0020, 0xE007F}
+};
+
+int
+cli_unsafe_cp(uint32_t cp)
+{
+	size_t lo = 0, hi = sizeof unsafe / sizeof unsafe[0];
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (cp < unsafe[mid].lo)
+			hi = mid;
+		else if (cp > unsafe[mid].hi)
+			lo = mid + 1;
+		else
+			return 1;
+	}
+	return 0;
+}
+
+/* The code point of the n-byte UTF-8 character at s. */
+static uint32_t
+decode(const uint8_t *s, size_t n)
+{
+	static const uint8_t lead[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	uint32_t cp = s[0] & lead[n];
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+/* Writes s with each unsafe character replaced by what esc makes of it. */
+static int
+escape_to(FILE *f, const uint8_t *s, size_t len, int lines,
+    int (*esc)(FILE *, uint32_t, int))
+{
+	size_t i = 0, run = 0;
+
+	while (i < len) {
+		size_t n = xc_utf8_char(s + i, len - i);
+		uint32_t cp = n ? decode(s + i, n) : s[i];
+		if (n && (!cli_unsafe_cp(cp) || cp == '\t' ||
+		    (lines && cp == '\n'))) {
+			i += n;
+			continue;
+		}
+		if (i > run && fwrite(s + run, 1, i - run, f) != i - run)
+			return EOF;
+		if (esc(f, cp, n == 0) < 0)
+			return EOF;
+		i += n ? n : 1;
+		run = i;
+	}
+	if (i > run && fwrite(s + run, 1, i - run, f) != i - run)
+		return EOF;
+	return 0;
+}
+
+static int
+esc_term(FILE *f, uint32_t cp, int byte)
+{
+	return fprintf(f, byte || cp < 0x80 ? "\\x%02x" : "\\u{%04x}",
+	    (unsigned)cp);
+}
+
+int
+cli_safe_fwrite(FILE *f, const void *buf, size_t len, int lines)
+{
+	if (!isatty(fileno(f)))
+		return fwrite(buf, 1, len, f) == len ? 0 : EOF;
+	return escape_to(f, buf, len, lines, esc_term);
+}
+
+int
+cli_safe_fputs(const char *s, FILE *f)
+{
+	return cli_safe_fwrite(f, s, strlen(s), 0);
+}
+
+static int
+esc_json(FILE *f, uint32_t cp, int byte)
+{
+	if (byte)	/* cJSON writes only UTF-8; keep a stray byte */
+		return fputc((int)cp, f) == EOF ? -1 : 0;
+	if (cp > 0xffff) {
+		cp -= 0x10000;
+		return fprintf(f, "\\u%04x\\u%04x", 0xd800 + (cp >> 10),
+		    0xdc00 + (cp & 0x3ff));
+	}
+	return fprintf(f, "\\u%04x", (unsigned)cp);
+}
+
+int
+cli_json_fputs(const char *json, FILE *f)
+{
+	size_t len = strlen(json);
+
+	if (!isatty(fileno(f)))
+		return fwrite(json, 1, len, f) == len ? 0 : EOF;
+	/* RFC 8259 leaves a raw newline between tokens; cJSON's compact
+	 * output has none, and none inside strings. */
+	return escape_to(f, (const uint8_t *)json, len, 1, esc_json);
+}
+
+/* ---- cards nearing their expiry ---- */
+
+void
+cli_card_warn(const char *home, const xc_card *c, int own, const char *name,
+    int64_t now)
+{
+	char p[XC_PATH_MAX], hex[65], when[32], text[32], *buf;
+	int64_t left = c->expires - now, last = -1;
+	size_t len;
+	int n;
+
+	if (left > (int64_t)CLI_WARN_DAYS * 86400)
+		return;
+	sodium_bin2hex(hex, sizeof hex, c->hash, 32);
+	if (snprintf(p, sizeof p, "%s/state/warned/%s", home, hex) >=
+	    (int)sizeof p)
+		return;
+	if (xc_read_file(p, 64, 0, &buf, &len) == 0) {
+		buf[len] = '\0';	/* xc_read_file leaves a spare byte */
+		last = strtoll(buf, NULL, 10);
+		sodium_free(buf);
+	}
+	if (last >= 0 && now >= last && now - last < 86400)
+		return;		/* once a day per card */
+	xc_utc(when, c->expires, 0);
+	n = (int)((left + 86399) / 86400);
+	if (own) {
+		if (left > 0)
+			cli_warn("your card @%s expires on %s (in %d day%s)",
+			    c->handle, when, n, n == 1 ? "" : "s");
+		else
+			cli_warn("your card @%s expired on %s", c->handle, when);
+		cli_hint("renew it: xc-keygen --rotate @%s (from cron: "
+		    "xc-keygen --rotate --older-than 30)", c->handle);
+	} else {
+		if (left > 0)
+			cli_warn("the card of @%s expires on %s (in %d day%s)",
+			    name, when, n, n == 1 ? "" : "s");
+		else
+			cli_warn("the card of @%s expired on %s", name, when);
+		cli_hint("@%s renews it with xc-keygen --rotate; their next "
+		    "letter brings the new card", name);
+	}
+	n = snprintf(text, sizeof text, "%lld\n", (long long)now);
+	if (snprintf(p, sizeof p, "%s/state/warned", home) < (int)sizeof p &&
+	    xc_mkdirs(p) == 0 &&
+	    snprintf(p, sizeof p, "%s/state/warned/%s", home, hex) <
+	    (int)sizeof p)
+		(void)xc_write_file(p, text, (size_t)n, 0600, 0);
 }

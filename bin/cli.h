@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../lib/xc.h"
 
@@ -19,7 +20,9 @@ enum {
 	EX_BADINPUT = 3,	/* malformed, truncated or tampered input */
 	EX_SYSTEM = 4,		/* files, memory, permissions, terminal */
 	EX_NETWORK = 5,		/* not delivered (kept in the outbox) */
-	EX_BUSY = 6		/* another xc-fetch holds the lock */
+	EX_BUSY = 6,		/* another xc-fetch holds the lock */
+	EX_REPLAY = 7		/* a letter opened before, from another
+				 * envelope, or dated before the window */
 };
 
 extern const char *prog;
@@ -111,5 +114,27 @@ int64_t cli_now(void);
 
 /* Flushes and checks stdout before exit: a failed write is never exit 0. */
 int cli_close_stdout(int code);
+
+/* Text from someone else (a body, a handle, a name, a trusted comment),
+ * written to f.  When f is a terminal, what could make the terminal act or
+ * lie is escaped: C0 controls and DEL as \xNN; C1 controls,
+ * bidirectional and invisible format characters and line or paragraph
+ * separators as \u{XXXX}; bytes that are not UTF-8 as \xNN.  Newline
+ * passes only with lines set, tab always.  To anything else the bytes go
+ * as they are.  Returns 0, or EOF when the write failed. */
+int cli_safe_fwrite(FILE *f, const void *buf, size_t len, int lines);
+int cli_safe_fputs(const char *s, FILE *f);
+/* JSON (already RFC 8259) to f: on a terminal the characters above are
+ * written as \uXXXX escapes instead, the same JSON value. */
+int cli_json_fputs(const char *json, FILE *f);
+/* 1 if the code point is one cli_safe_fwrite escapes. */
+int cli_unsafe_cp(uint32_t cp);
+
+/* A card that expires within CLI_WARN_DAYS (or has expired): a warning on
+ * stderr, with the command that renews it, at most once a day per card
+ * (state/warned/CARDHASH).  own: the card is one of my identities'. */
+#define CLI_WARN_DAYS 14
+void cli_card_warn(const char *home, const xc_card *c, int own,
+    const char *name, int64_t now);
 
 #endif

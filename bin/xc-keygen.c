@@ -1,10 +1,11 @@
 /*
  * xc-keygen - make keys.  `xc-keygen @HANDLE` makes an identity in the
  * keyring (an Ed25519 identity key, a first X25519 encryption key as an age
- * identity file, and its signed card, printed on stdout); --card prints a
- * card again and --list lists identities.  --age makes a bare age X25519
- * identity in age-keygen's format, and -y prints the recipients of an
- * identity file.
+ * identity file, and its signed card, printed on stdout); --rotate makes the
+ * next encryption key and card (--older-than: only when the card is that
+ * old, for cron); --card prints a card again, --chain all of them, and
+ * --list lists identities.  --age makes a bare age X25519 identity in
+ * age-keygen's format, and -y prints the recipients of an identity file.
  *
  * A key file is created with O_EXCL and mode 0600 and is never overwritten;
  * the secret is formatted in sodium_malloc'd memory and wiped after use.
@@ -24,10 +25,13 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: xc-keygen [--home DIR] [-p | --passphrase-file FILE] @HANDLE\n"
+    "usage: xc-keygen [--home DIR] [-p | --passphrase-file FILE]"
+    " [--tag-bits K] @HANDLE\n"
     "       xc-keygen [--home DIR] [--passphrase-file FILE] [--grace DAYS]"
-    " --rotate [@HANDLE]\n"
+    " [--tag-bits K]\n"
+    "                 [--older-than DAYS] --rotate [@HANDLE]\n"
     "       xc-keygen [--home DIR] --card [@HANDLE]\n"
+    "       xc-keygen [--home DIR] --chain [@HANDLE]\n"
     "       xc-keygen [--home DIR] --list\n"
     "       xc-keygen [--home DIR] --minisign [@HANDLE]\n"
     "       xc-keygen --age [-o FILE]\n"
@@ -48,11 +52,18 @@ help(void)
 	    "                     passphrase read from the terminal\n"
 	    "  --passphrase-file FILE\n"
 	    "                     the passphrase is FILE's first line\n"
+	    "  --tag-bits K       mailbox tag bits on the card, 0-16 (default 12;\n"
+	    "                     kept by --rotate unless given)\n"
 	    "  --rotate [@HANDLE] new encryption key and the next card, chained\n"
 	    "                     and signed by the identity key (card on stdout)\n"
-	    "  --grace DAYS       keep the old encryption key this long after\n"
-	    "                     --rotate, then wipe it (default 7)\n"
+	    "  --grace DAYS       keep retired encryption keys this long after\n"
+	    "                     the rotation, then wipe them (default 7;\n"
+	    "                     remembered for later rotations)\n"
+	    "  --older-than DAYS  rotate only cards at least this old; without\n"
+	    "                     @HANDLE every identity (for cron)\n"
 	    "  --card [@HANDLE]   print the current card of an identity\n"
+	    "  --chain [@HANDLE]  print every card of an identity, first to "
+	    "current\n"
 	    "  --list             list the identities in the keyring\n"
 	    "  --minisign [@HANDLE]\n"
 	    "                     the identity key as a minisign public key\n"
@@ -195,6 +206,9 @@ get_passphrase(int confirm, char **pw, size_t *len)
 	return 0;
 }
 
+/* -1: not given. */
+static int tag_bits = -1;
+
 static int
 create(const char *home, const char *arg)
 {
@@ -209,7 +223,7 @@ create(const char *home, const char *arg)
 	}
 	if ((code = get_passphrase(1, &pw, &pwlen)) != 0)
 		return code;
-	rc = xc_identity_create(home, h, cli_now(), pw, pwlen,
+	rc = xc_identity_create(home, h, cli_now(), tag_bits, pw, pwlen,
 	    &card, &len);
 	if (pw)
 		cli_passphrase_free(pw);
@@ -224,14 +238,18 @@ create(const char *home, const char *arg)
 }
 
 static int
-rotate(const char *home, const char *arg, int64_t grace)
+rotate_one(const char *home, const char *h, int64_t grace, long older)
 {
-	char h[XC_HANDLE_MAX + 1], p[XC_PATH_MAX], *card, *pw = NULL;
+	char p[XC_PATH_MAX], *card, *pw = NULL;
 	size_t len, pwlen = 0;
+	int64_t now = cli_now();
+	xc_card cur;
 	int rc, code;
 
-	if ((code = cli_pick_identity(home, arg, h)) != 0)
-		return code;
+	if ((rc = xc_identity_get(home, h, &cur)) < 0)
+		return keyring_error(rc, h);
+	if (older >= 0 && now - cur.created < (int64_t)older * 86400)
+		return 0;	/* not due */
 	if (snprintf(p, sizeof p, "%s/ids/%s/identity.key", home, h) >=
 	    (int)sizeof p)
 		return EX_USAGE_;
@@ -242,7 +260,7 @@ rotate(const char *home, const char *arg, int64_t grace)
 		if ((code = get_passphrase(0, &pw, &pwlen)) != 0)
 			return code;
 	}
-	rc = xc_identity_rotate(home, h, cli_now(), grace, pw, pwlen,
+	rc = xc_identity_rotate(home, h, now, grace, tag_bits, pw, pwlen,
 	    &card, &len);
 	if (pw)
 		cli_passphrase_free(pw);
@@ -259,14 +277,45 @@ rotate(const char *home, const char *arg, int64_t grace)
 		}
 		return keyring_error(rc, h);
 	}
-	xc_identity_sweep(home, h, cli_now());
+	xc_identity_sweep(home, h, now);
 	fwrite(card, 1, len, stdout);
 	free(card);
 	return 0;
 }
 
+/* One identity (named, or the only one), or with --older-than and no
+ * handle every identity that is due. */
 static int
-show_card(const char *home, const char *arg)
+rotate(const char *home, const char *arg, int64_t grace, long older)
+{
+	char h[XC_HANDLE_MAX + 1], (*hs)[XC_HANDLE_MAX + 1];
+	size_t n, i;
+	int code = 0, c;
+
+	if (arg != NULL || older < 0) {
+		if ((code = cli_pick_identity(home, arg, h)) != 0)
+			return code;
+		return rotate_one(home, h, grace, older);
+	}
+	if ((hs = calloc(256, sizeof *hs)) == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	if (xc_identity_list(home, hs, 256, &n) < 0) {
+		free(hs);
+		return cli_report(XC_EREAD, home);
+	}
+	for (i = 0; i < n; i++)
+		if ((c = rotate_one(home, hs[i], grace, older)) != 0 &&
+		    code == 0)
+			code = c;
+	free(hs);
+	return code;
+}
+
+/* The current card, or with chain every card of the identity. */
+static int
+show_card(const char *home, const char *arg, int chain)
 {
 	char h[XC_HANDLE_MAX + 1], *card;
 	size_t len;
@@ -274,7 +323,8 @@ show_card(const char *home, const char *arg)
 
 	if ((code = cli_pick_identity(home, arg, h)) != 0)
 		return code;
-	if ((rc = xc_identity_card(home, h, &card, &len)) < 0)
+	if ((rc = chain ? xc_identity_chain(home, h, &card, &len) :
+	    xc_identity_card(home, h, &card, &len)) < 0)
 		return keyring_error(rc, h);
 	fwrite(card, 1, len, stdout);
 	free(card);
@@ -334,7 +384,8 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_AGE = 256, OPT_HOME, OPT_CARD, OPT_LIST, OPT_ROTATE,
-	    OPT_GRACE, OPT_PWFILE, OPT_MINISIGN };
+	    OPT_GRACE, OPT_PWFILE, OPT_MINISIGN, OPT_TAGBITS, OPT_OLDER,
+	    OPT_CHAIN };
 	static const struct option longopts[] = {
 		{"age", no_argument, NULL, OPT_AGE},
 		{"home", required_argument, NULL, OPT_HOME},
@@ -343,6 +394,9 @@ main(int argc, char **argv)
 		{"rotate", no_argument, NULL, OPT_ROTATE},
 		{"minisign", no_argument, NULL, OPT_MINISIGN},
 		{"grace", required_argument, NULL, OPT_GRACE},
+		{"tag-bits", required_argument, NULL, OPT_TAGBITS},
+		{"older-than", required_argument, NULL, OPT_OLDER},
+		{"chain", no_argument, NULL, OPT_CHAIN},
 		{"passphrase", no_argument, NULL, 'p'},
 		{"passphrase-file", required_argument, NULL, OPT_PWFILE},
 		{"output", required_argument, NULL, 'o'},
@@ -352,8 +406,8 @@ main(int argc, char **argv)
 	};
 	const char *outpath = NULL, *homeopt = NULL;
 	char home[XC_PATH_MAX];
-	int age = 0, y = 0, card = 0, lst = 0, rot = 0, ms = 0, c;
-	long grace = -1;
+	int age = 0, y = 0, card = 0, lst = 0, rot = 0, ms = 0, chain = 0, c;
+	long grace = -1, older = -1;
 
 	prog = "xc-keygen";
 	cli_harden();
@@ -366,6 +420,24 @@ main(int argc, char **argv)
 		case OPT_LIST: lst = 1; break;
 		case OPT_ROTATE: rot = 1; break;
 		case OPT_MINISIGN: ms = 1; break;
+		case OPT_CHAIN: chain = 1; break;
+		case OPT_TAGBITS: case OPT_OLDER: {
+			char *e;
+			long v = strtol(optarg, &e, 10);
+			if (c == OPT_TAGBITS && (*optarg == '\0' || *e != '\0' ||
+			    v < 0 || v > 16))
+				cli_usage_error(usage, "--tag-bits takes a "
+				    "number from 0 to 16");
+			if (c == OPT_OLDER && (*optarg == '\0' || *e != '\0' ||
+			    v < 0 || v > 3650))
+				cli_usage_error(usage, "--older-than takes a "
+				    "number of days from 0 to 3650");
+			if (c == OPT_TAGBITS)
+				tag_bits = (int)v;
+			else
+				older = v;
+			break;
+		}
 		case OPT_GRACE: {
 			char *e;
 			grace = strtol(optarg, &e, 10);
@@ -399,12 +471,12 @@ main(int argc, char **argv)
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	if (age + y + card + lst + rot + ms > 1)
-		cli_usage_error(usage, "--age, -y, --rotate, --card, --list and "
-		    "--minisign conflict");
+	if (age + y + card + lst + rot + ms + chain > 1)
+		cli_usage_error(usage, "--age, -y, --rotate, --card, --chain, "
+		    "--list and --minisign conflict");
 	if (askpw && pwfile)
 		cli_usage_error(usage, "-p and --passphrase-file conflict");
-	if ((askpw || pwfile) && (age || y || card || lst || ms))
+	if ((askpw || pwfile) && (age || y || card || lst || ms || chain))
 		cli_usage_error(usage, "a passphrase goes with @HANDLE or "
 		    "--rotate");
 	if (askpw && rot)
@@ -412,6 +484,11 @@ main(int argc, char **argv)
 		    "the key needs one; -p is for new identities");
 	if (grace >= 0 && !rot)
 		cli_usage_error(usage, "--grace goes with --rotate");
+	if (older >= 0 && !rot)
+		cli_usage_error(usage, "--older-than goes with --rotate");
+	if (tag_bits >= 0 && (age || y || card || lst || ms || chain))
+		cli_usage_error(usage, "--tag-bits goes with @HANDLE or "
+		    "--rotate");
 	if (homeopt && (age || y))
 		cli_usage_error(usage, "--home does not apply to --age or -y");
 	if (age) {
@@ -432,7 +509,7 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "-o goes with --age only");
 	if (argc - optind > 1 || (lst && optind < argc))
 		cli_usage_error(usage, "too many operands");
-	if (!card && !lst && !rot && !ms && optind == argc)
+	if (!card && !lst && !rot && !ms && !chain && optind == argc)
 		cli_usage_error(usage, "nothing to do: give @HANDLE, --card, "
 		    "--list, --age or -y");
 	if (xc_home(home, homeopt) < 0) {
@@ -446,10 +523,13 @@ main(int argc, char **argv)
 		    argv[optind] : NULL));
 	if (rot)
 		return cli_close_stdout(rotate(home, optind < argc ?
-		    argv[optind] : NULL, (grace < 0 ? XC_DEFAULT_GRACE_DAYS :
-		    grace) * 86400));
+		    argv[optind] : NULL, grace < 0 ? -1 : grace * 86400,
+		    older));
+	if (chain)
+		return cli_close_stdout(show_card(home, optind < argc ?
+		    argv[optind] : NULL, 1));
 	if (card)
 		return cli_close_stdout(show_card(home, optind < argc ?
-		    argv[optind] : NULL));
+		    argv[optind] : NULL, 0));
 	return cli_close_stdout(create(home, argv[optind]));
 }

@@ -1,11 +1,14 @@
 /*
- * xc-open - decrypt an xc envelope.  This version implements raw mode: plain
- * age v1 files, armored or binary, opened with age identity files or a
- * passphrase.  Letters (signed, padded) come with the letters issue.
+ * xc-open - open xc envelopes.  Letters: decrypt, check the signature, every
+ * part's hash and the limits, find who the sender is to this keyring (own
+ * identity, contact, verified contact or stranger: a letter never changes
+ * that), refuse replays, and only then release the text and attachments.
+ * --raw: plain age v1 files, armored or binary, opened with age identity
+ * files or a passphrase.
  *
- * Streaming rule (as age): each 64 KiB chunk is written once its tag
- * verifies, so what reaches stdout before a failure is authenticated.  With
- * -o the output appears only when the whole file has verified.
+ * Streaming rule (as age) in raw mode: each 64 KiB chunk is written once its
+ * tag verifies, so what reaches stdout before a failure is authenticated.
+ * With -o the output appears only when the whole file has verified.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,8 +30,9 @@
 static const char usage[] =
     "usage: xc-open [--home DIR] [-u @ME | -i IDENTITY_FILE...] [-d DIR]"
     " [--json]\n"
-    "               [--min-level N] [--allow-forwarded]"
-    " [--passphrase-file FILE] [ENVELOPE...]\n"
+    "               [--min-level N] [--allow-forwarded] [--allow-anonymous]"
+    " [--allow-replay]\n"
+    "               [--passphrase-file FILE] [ENVELOPE...]\n"
     "       xc-open --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE]"
     " [-o OUT] [INPUT]\n";
 
@@ -48,6 +52,11 @@ help(void)
 	    "      --min-level N       refuse letters below level N (0-4)\n"
 	    "      --allow-forwarded   open letters re-encrypted by someone "
 	    "else\n"
+	    "      --allow-anonymous   open unsigned letters (level 0)\n"
+	    "      --allow-replay      open a letter opened before from another "
+	    "envelope,\n"
+	    "                          or dated before the replay window (60 "
+	    "days)\n"
 	    "  -u, --as @ME            use only this identity's keys\n"
 	    "  -i, --identity FILE     an age identity file instead of the "
 	    "keyring\n"
@@ -61,10 +70,13 @@ help(void)
 	    "  -o, --output OUT        write to OUT, created only on success\n"
 	    "\n  -h, --help              print this help and exit\n"
 	    "  -V, --version           print the version and exit\n"
+	    "\nLetters never change trust: a sender whose key is not a contact "
+	    "is a stranger,\nwhatever handle it claims (level 1 at most; its "
+	    "card waits for\nxc-verify --adopt).\n"
 	    "\nExit status: 0 every message opened and verified, 1 refused (not "
-	    "for me, bad\nsignature, expired, key changed, forwarded, below "
-	    "--min-level), 2 usage,\n3 bad input, 4 system error.  See "
-	    "xc-open(1), xc(7).\n");
+	    "for me, bad\nsignature, expired, key changed, forwarded, unsigned, "
+	    "below --min-level),\n2 usage, 3 bad input, 4 system error, 7 a "
+	    "replay.  See xc-open(1), xc(7).\n");
 }
 
 /* Operand lists live as long as the process; file scope keeps them
@@ -79,15 +91,44 @@ struct ctx {
 	size_t nkeys;
 	struct cli_key *owner;	/* each key's identity ("" with -i) */
 	const char *dirpath;
-	int dirfd, json, minlevel, allowfwd, keyring;
+	int dirfd, json, minlevel, allowfwd, allowanon, allowreplay, keyring;
 	int64_t now;
+	xc_card *own;		/* the own identities' current cards */
+	size_t nown;
 };
 
+/* The own identity named h, or whose identity key is ik. */
+static const xc_card *
+own_card(const struct ctx *c, const char *h, const uint8_t *ik)
+{
+	size_t i;
+
+	for (i = 0; i < c->nown; i++)
+		if ((h != NULL && strcmp(c->own[i].handle, h) == 0) ||
+		    (ik != NULL && sodium_memcmp(c->own[i].ik, ik, 32) == 0))
+			return &c->own[i];
+	return NULL;
+}
+
+/* Level 3 was called "forward-secret"; it has no key of its own, so it is
+ * named for what it checks (xc(7), Security levels). */
 static const char *const level_names[] = { "signed", "sealed", "private",
-	"forward-secret", "anonymous" };
+	"verified", "anonymous" };
 
 /* Level 0 of an unsigned letter is not "signed". */
 #define LEVEL_NAME(L, lv) ((L)->is_signed ? level_names[lv] : "unsigned")
+
+/* Who the sender is to this keyring; a letter never changes it. */
+struct sender {
+	const char *state;	/* own, contact, verified, stranger, anonymous */
+	char name[XC_HANDLE_MAX + 1];	/* the contact's local name */
+	int64_t pinned;
+	const char *conflict;	/* a stranger claiming a "contact" or "own"
+				 * handle, or NULL */
+	char cfp[XC_FINGERPRINT_LEN + 1];	/* ... and that one's key */
+	uint64_t oldseq;	/* the letter brought a later card */
+	int equivocal;		/* the letter's card forks the contact's */
+};
 
 /* What a letter leaves unprotected, from what was checked (xc(7) has the
  * long form).  No level hides timing or the network address yet. */
@@ -98,9 +139,9 @@ gaps(const xc_letter *L, const char *state, const char *out[10])
 
 	if (!L->is_signed)
 		out[n++] = "sender not authenticated (unsigned letter)";
-	else if (strcmp(state, "unknown") == 0)
-		out[n++] = "sender's key not pinned";
-	else if (strcmp(state, "tofu") == 0)
+	else if (strcmp(state, "stranger") == 0)
+		out[n++] = "sender is a stranger (key not a contact)";
+	else if (strcmp(state, "contact") == 0)
 		out[n++] = "sender not verified in person";
 	out[n++] = L->padded ? "size class (16 KiB, or Padme: at most 12% "
 	    "more)" : "letter size (not padded)";
@@ -111,6 +152,17 @@ gaps(const xc_letter *L, const char *state, const char *out[10])
 	out[n++] = "timing";
 	out[n++] = "network address";
 	return n;
+}
+
+static int
+json_out(cJSON *j)
+{
+	char *t = cJSON_PrintUnformatted(j);
+	int rc = t == NULL || cli_json_fputs(t, stdout) != 0 ||
+	    putchar('\n') == EOF ? -1 : 0;
+
+	free(t);
+	return rc;
 }
 
 /* One failure: stderr, and with --json an object with the error class. */
@@ -131,14 +183,11 @@ fail(const struct ctx *c, const char *file, const char *cls, int code,
 	cli_error("%s: %s", file, msg);
 	if (c->json) {
 		cJSON *j = cJSON_CreateObject();
-		char *t;
 		cJSON_AddBoolToObject(j, "ok", 0);
 		cJSON_AddStringToObject(j, "file", file);
 		cJSON_AddStringToObject(j, "error", cls);
 		cJSON_AddStringToObject(j, "message", msg);
-		if ((t = cJSON_PrintUnformatted(j)) != NULL)
-			printf("%s\n", t);
-		free(t);
+		json_out(j);
 		cJSON_Delete(j);
 	}
 	return code;
@@ -169,56 +218,70 @@ err_class(int rc)
 	return "bad-input";
 }
 
-/* The sender's verification state: own, verified, tofu (new or known),
- * or unknown (signed, but the card could not be pinned).  A changed
- * identity key is XC_EKEYCHANGE. */
+/* Who signed: an own identity, a contact (whose later card the letter may
+ * bring: a rotation, not a change of trust), or a stranger, whatever handle
+ * it claims (its card goes to the quarantine).  A contact with a pending key
+ * change is XC_EKEYCHANGE. */
 static int
-sender_state(const struct ctx *c, const xc_letter *L, const char **state)
+sender_of(const struct ctx *c, const xc_letter *L, struct sender *s)
 {
-	xc_contact ct;
-	xc_card own;
-	int outcome, rc;
+	const xc_card *mine;
+	xc_contact ct, up;
+	xc_card other;
+	int rc, outcome = 0;
 
+	memset(s, 0, sizeof *s);
 	if (!L->is_signed) {
-		*state = "anonymous";
+		s->state = "anonymous";
 		return 0;
 	}
-	if (xc_identity_get(c->home, L->sender.handle, &own) == 0) {
-		if (sodium_memcmp(own.ik, L->ik, 32) != 0)
-			return xc_fail(XC_EKEYCHANGE, "a letter in the name "
-			    "of an own identity, signed by another key");
-		*state = "own";
+	if ((mine = own_card(c, NULL, L->ik)) != NULL) {
+		memcpy(s->name, mine->handle, sizeof s->name);
+		s->state = "own";
 		return 0;
 	}
-	rc = xc_contact_import(c->home, L->card, L->cardlen, c->now, &outcome,
-	    &ct);
-	if (rc == XC_EKEYCHANGE)
-		return xc_fail(rc, "the sender's identity key changed");
-	if (rc == 0 && ct.state == XC_TRUST_CHANGED)
-		return xc_fail(XC_EKEYCHANGE, "the sender has a pending key "
-		    "change");
+	rc = xc_contact_by_key(c->home, L->ik, L->sender.handle, &ct);
 	if (rc == 0) {
-		*state = xc_trust_name(ct.state);
-		return 0;
-	}
-	/* An older or expired card: the pinned key still decides. */
-	if (xc_contact_get(c->home, L->sender.handle, &ct) == 0) {
-		if (sodium_memcmp(ct.card.ik, L->ik, 32) != 0)
-			return xc_fail(XC_EKEYCHANGE,
-			    "the sender's identity key changed");
+		memcpy(s->name, ct.name, sizeof s->name);
+		s->pinned = ct.pinned;
+		/* Only a card other than the pinned one can change it. */
+		if (memcmp(L->sender.hash, ct.card.hash, 32) != 0 &&
+		    L->sender.seq >= ct.card.seq)
+			rc = xc_contact_update(c->home, &L->sender, L->card,
+			    L->cardlen, c->now, &outcome, &up);
+		if (rc == 0 && outcome == XC_IMPORT_ROTATED) {
+			s->oldseq = ct.card.seq;
+			ct = up;
+		} else if (rc == XC_EEQUIVOCAL)
+			s->equivocal = 1;
 		if (ct.state == XC_TRUST_CHANGED)
-			return xc_fail(XC_EKEYCHANGE,
-			    "the sender has a pending key change");
-		*state = xc_trust_name(ct.state);
+			return xc_fail(XC_EKEYCHANGE, "has a pending key change");
+		s->state = xc_trust_name(ct.state);
+		cli_card_warn(c->home, &ct.card, 0, ct.name, c->now);
 		return 0;
 	}
-	*state = "unknown";
+	if (rc != XC_ENOTFOUND)
+		return rc;
+	s->state = "stranger";
+	(void)xc_stranger_keep(c->home, &L->sender, L->card, L->cardlen,
+	    c->now);
+	if ((mine = own_card(c, L->sender.handle, NULL)) != NULL) {
+		s->conflict = "own";
+		other = *mine;
+	}
+	else if (xc_contact_get(c->home, L->sender.handle, &ct) == 0) {
+		s->conflict = "contact";
+		other = ct.card;
+	}
+	if (s->conflict)
+		xc_fingerprint(s->cfp, other.handle, other.ik);
 	return 0;
 }
 
-/* The level reached: the sender's claim, capped by what was checked. */
+/* The level reached: the sender's claim, capped by what was checked.
+ * current: the key that opened it is on my newest card. */
 static int
-reached(const xc_letter *L, const char *state)
+reached(const xc_letter *L, const char *state, int current)
 {
 	int lv = L->level;
 
@@ -229,9 +292,9 @@ reached(const xc_letter *L, const char *state)
 	if (lv >= 3 && (strcmp(state, "verified") != 0 &&
 	    strcmp(state, "own") != 0))
 		lv = 2;
-	if (lv >= 3 && L->expires == 0)
+	if (lv >= 3 && (L->expires == 0 || !current))
 		lv = 2;
-	if (lv >= 2 && (!L->padded || strcmp(state, "unknown") == 0))
+	if (lv >= 2 && (!L->padded || strcmp(state, "stranger") == 0))
 		lv = 1;
 	return lv;
 }
@@ -242,38 +305,71 @@ iso(char out[32], int64_t t)
 	xc_utc(out, t, 1);
 }
 
+/* Why the replay check let it through: NULL (a new letter), "reopened"
+ * (this envelope again) or, with --allow-replay, the replay's kind. */
+struct replay {
+	int reopened;
+	const char *allowed;
+};
+
 static int
 report(const struct ctx *c, const char *file, const xc_letter *L,
-    const char *me, const char *state, int lv, const char *fwd)
+    const char *me, const struct sender *s, int lv, const char *fwd,
+    const struct replay *rp)
 {
 	char when[32], fp[XC_FINGERPRINT_LEN + 1] = "";
 	size_t i;
+	int code;
 
 	if (L->is_signed)
 		xc_fingerprint(fp, L->sender.handle, L->ik);
 	if (!c->json) {
+		/* One line, written at once, escaped on a terminal. */
+		char *msg = NULL;
+		size_t mlen = 0;
+		FILE *m = open_memstream(&msg, &mlen);
+		if (m == NULL)
+			return EX_SYSTEM;
 		iso(when, L->date);
-		if (L->is_signed)
-			fprintf(stderr, "xc-open: %s: from @%s (%s, %s), level "
-			    "%d %s, %s%s%s\n", file, L->sender.handle, state,
-			    fp, lv, LEVEL_NAME(L, lv), when,
-			    fwd ? ", forwarded: " : "", fwd ? fwd : "");
-		else
-			fprintf(stderr, "xc-open: %s: anonymous (unsigned), "
-			    "level 0, %s%s%s\n", file, when,
-			    fwd ? ", forwarded: " : "", fwd ? fwd : "");
-		for (i = 1; i < L->nparts; i++)
-			fprintf(stderr, "xc-open: saved %s/%s (%s, %llu "
-			    "bytes)\n", c->dirpath, L->parts[i].saved,
-			    L->parts[i].type,
+		fprintf(m, "%s: ", file);
+		if (!L->is_signed)
+			fprintf(m, "anonymous (unsigned), level 0, %s", when);
+		else {
+			if (s->name[0] && strcmp(s->name, L->sender.handle) != 0)
+				fprintf(m, "from @%s (%s, handle @%s, %s)",
+				    s->name, s->state, L->sender.handle, fp);
+			else
+				fprintf(m, "from @%s (%s, %s)",
+				    L->sender.handle, s->state, fp);
+			fprintf(m, ", level %d %s, %s", lv, level_names[lv],
+			    when);
+		}
+		if (fwd)
+			fprintf(m, ", forwarded: %s", fwd);
+		if (rp->reopened)
+			fprintf(m, ", opened before");
+		if (rp->allowed)
+			fprintf(m, ", replay: %s", rp->allowed);
+		fclose(m);
+		fprintf(stderr, "xc-open: ");
+		cli_safe_fwrite(stderr, msg, mlen, 0);
+		fputc('\n', stderr);
+		free(msg);
+		for (i = 1; i < L->nparts; i++) {
+			fprintf(stderr, "xc-open: saved ");
+			cli_safe_fputs(c->dirpath, stderr);
+			fputc('/', stderr);
+			cli_safe_fputs(L->parts[i].saved, stderr);
+			fprintf(stderr, " (%s, %llu bytes)\n", L->parts[i].type,
 			    (unsigned long long)L->parts[i].size);
-		if (fwrite(L->body, 1, L->bodylen, stdout) != L->bodylen)
+		}
+		if (cli_safe_fwrite(stdout, L->body, L->bodylen, 1) != 0)
 			return EX_SYSTEM;
 		return 0;
 	}
 	{
 		cJSON *j = cJSON_CreateObject(), *a, *g;
-		char *t, path[XC_PATH_MAX + XC_MAX_NAME + 16];
+		char path[XC_PATH_MAX + XC_MAX_NAME + 16];
 		cJSON_AddBoolToObject(j, "ok", 1);
 		cJSON_AddStringToObject(j, "file", file);
 		if (L->is_signed) {
@@ -283,7 +379,24 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 			cJSON_AddNullToObject(j, "from");
 			cJSON_AddNullToObject(j, "fingerprint");
 		}
-		cJSON_AddStringToObject(j, "verification", state);
+		cJSON_AddStringToObject(j, "verification", s->state);
+		if (s->name[0])
+			cJSON_AddStringToObject(j, "contact", s->name);
+		else
+			cJSON_AddNullToObject(j, "contact");
+		if (s->pinned > 0) {
+			iso(when, s->pinned);
+			cJSON_AddStringToObject(j, "pinned", when);
+		} else
+			cJSON_AddNullToObject(j, "pinned");
+		if (s->conflict) {
+			cJSON *k = cJSON_AddObjectToObject(j, "claim_conflict");
+			cJSON_AddStringToObject(k, "name", L->sender.handle);
+			cJSON_AddStringToObject(k, "with", s->conflict);
+			cJSON_AddStringToObject(k, "fingerprint", s->cfp);
+		} else
+			cJSON_AddNullToObject(j, "claim_conflict");
+		cJSON_AddBoolToObject(j, "card_updated", s->oldseq != 0);
 		if (me && *me)
 			cJSON_AddStringToObject(j, "to", me);
 		else
@@ -294,7 +407,7 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 		g = cJSON_AddArrayToObject(j, "not_protected");
 		{
 			const char *gv[10];
-			size_t k, ng = gaps(L, state, gv);
+			size_t k, ng = gaps(L, s->state, gv);
 			for (k = 0; k < ng; k++)
 				cJSON_AddItemToArray(g, cJSON_CreateString(gv[k]));
 		}
@@ -317,6 +430,11 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 		cJSON_AddBoolToObject(j, "forwarded", fwd != NULL);
 		if (fwd)
 			cJSON_AddStringToObject(j, "forwarded_reason", fwd);
+		cJSON_AddBoolToObject(j, "reopened", rp->reopened);
+		if (rp->allowed)
+			cJSON_AddStringToObject(j, "replay", rp->allowed);
+		else
+			cJSON_AddNullToObject(j, "replay");
 		if (xc_utf8_valid(L->body, L->bodylen) &&
 		    memchr(L->body, 0, L->bodylen) == NULL)
 			cJSON_AddStringToObject(j, "body", (char *)L->body);
@@ -343,13 +461,9 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 			    (double)L->parts[i].size);
 			cJSON_AddItemToArray(a, p);
 		}
-		t = cJSON_PrintUnformatted(j);
+		code = json_out(j) < 0 ? EX_SYSTEM : 0;
 		cJSON_Delete(j);
-		if (t == NULL)
-			return EX_SYSTEM;
-		printf("%s\n", t);
-		free(t);
-		return 0;
+		return code;
 	}
 }
 
@@ -416,76 +530,101 @@ prefixed_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 	return xc_fd_read(&p->fd, buf, len, got);
 }
 
-/* ---- per-process caches ----
- * One run opens many letters, mostly from a few senders to a few own
- * identities: what the keyring says about a sender's card, and an own
- * identity's card, are read once per run, not once per letter (each read
- * is files, locks and a signature check).  What the keyring says can only
- * change during the run through this process (the first letter pins a
- * card: the state is asked again after that) or through another command
- * run meanwhile, which the next run sees. */
-#define SEEN_SENDERS 16
-static struct {
-	uint8_t hash[32];	/* of the sender's card */
-	const char *state;
-} senders[SEEN_SENDERS];
-static size_t nsenders;
+/* The identity of an envelope, for the replay check: BLAKE2b-128 of its age
+ * header (through the MAC line), its payload nonce and its length, all of
+ * the binary envelope (armor is taken off first, so an armored copy is the
+ * same envelope).  For a letter that verifies these fix every other byte:
+ * the MAC binds the header to the file key, key and nonce fix the payload
+ * key, and the signed, canonical letter fixes the plaintext.  Hashing the
+ * header only keeps a large letter's open as fast as before. */
+struct tap {
+	xc_rd src;
+	crypto_generichash_state st;
+	int phase;		/* 0 header, 1 nonce, 2 payload */
+	size_t col, dashes, nonce;
+	uint64_t total;
+};
 
 static int
-sender_state_once(const struct ctx *c, const xc_letter *L, const char **state)
+tap_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 {
-	size_t i;
+	struct tap *t = ctx;
+	size_t i, upto = 0;
 	int rc;
 
-	if (!L->is_signed)
-		return sender_state(c, L, state);
-	for (i = 0; i < nsenders; i++)
-		if (memcmp(senders[i].hash, L->sender.hash, 32) == 0) {
-			*state = senders[i].state;
-			return 0;
+	if ((rc = t->src.read(t->src.ctx, buf, len, got)) < 0)
+		return rc;
+	t->total += *got;
+	for (i = 0; i < *got && t->phase < 2; i++) {
+		if (t->phase == 1) {
+			if (++t->nonce == XC_NONCE_BYTES)
+				t->phase = 2;
+			upto = i + 1;
+			continue;
 		}
-	if ((rc = sender_state(c, L, state)) == 0 &&
-	    nsenders < SEEN_SENDERS && strcmp(*state, "unknown") != 0) {
-		memcpy(senders[nsenders].hash, L->sender.hash, 32);
-		senders[nsenders++].state = *state;
+		/* The MAC line is the first line that starts "---". */
+		if (buf[i] == '\n') {
+			if (t->dashes == 3)
+				t->phase = 1;
+			t->col = t->dashes = 0;
+		} else {
+			if (t->col == t->dashes && t->col < 3 && buf[i] == '-')
+				t->dashes++;
+			t->col++;
+		}
+		upto = i + 1;
 	}
-	return rc;
+	if (upto)
+		crypto_generichash_update(&t->st, buf, upto);
+	return 0;
 }
 
 static int
-own_card(const struct ctx *c, const char *me, xc_card *card)
+in_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 {
-	static struct {
-		char handle[XC_HANDLE_MAX + 1];
-		xc_card card;
-	} own[8];
-	static size_t n;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(own[i].handle, me) == 0) {
-			*card = own[i].card;
-			return 0;
-		}
-	if ((rc = xc_identity_get(c->home, me, card)) == 0 && n < 8) {
-		snprintf(own[n].handle, sizeof own[n].handle, "%s", me);
-		own[n++].card = *card;
-	}
-	return rc;
+	return xc_in_read(ctx, buf, len, got);
 }
 
 static int
 open_one(const struct ctx *c, const char *file, xc_rd rd)
 {
+	static const char magic[] = "age-encryption.org/";
 	xc_letter L;
-	const char *state = NULL, *me = NULL, *fwd = NULL;
-	char fwdbuf[96];
-	uint8_t pk[32];
-	size_t i;
-	int rc, lv, code;
+	xc_in *in = NULL;
+	xc_armor_rd *ar = NULL;
+	xc_replay *store = NULL;
+	const xc_card *mine;
+	struct sender s;
+	struct tap tap;
+	struct replay rp = { 0, NULL };
+	const char *me = NULL, *fwd = NULL;
+	const uint8_t *peek;
+	char fwdbuf[96], fp[XC_FINGERPRINT_LEN + 1], when[32], since[32];
+	uint8_t pk[32], env[16], buf[4096];
+	size_t i, avail, got;
+	int64_t start;
+	int rc, lv, code, current = 0, verdict;
 
-	rc = xc_letter_open(rd, c->ids, c->dirfd, &L);
+	memset(&L, 0, sizeof L);
+	L.dirfd = -1;
+	if ((in = malloc(sizeof *in)) == NULL)
+		return fail(c, file, "system", EX_SYSTEM, "out of memory");
+	xc_in_init(in, rd);
+	memset(&tap, 0, sizeof tap);
+	tap.src = (xc_rd){ in_read, in };
+	crypto_generichash_init(&tap.st, NULL, 0, sizeof env);
+	/* Armor off first, as the library would: not binary is armor. */
+	if ((rc = xc_in_peek(in, sizeof magic - 1, &peek, &avail)) < 0 ||
+	    (memcmp(peek, magic, avail < sizeof magic - 1 ? avail :
+	    sizeof magic - 1) != 0 && (rc = xc_armor_rd_new(&ar, in,
+	    &tap.src)) < 0))
+		goto bad;
+	rc = xc_letter_open((xc_rd){ tap_read, &tap }, c->ids, c->dirfd, &L);
+	/* Whatever follows (nothing, for a letter that verified) counts. */
+	while (rc == 0 && (rc = tap_read(&tap, buf, sizeof buf, &got)) == 0 &&
+	    got > 0)
+		;
+bad:
 	if (rc < 0) {
 		const char *d = xc_errdetail();
 		code = fail(c, file, err_class(rc), cli_exit_code(rc), "%s",
@@ -497,42 +636,65 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 		    xc_strerror(rc));
 		goto out;
 	}
+	crypto_generichash_update(&tap.st, (const uint8_t *)&tap.total,
+	    sizeof tap.total);
+	crypto_generichash_final(&tap.st, env, sizeof env);
 	for (i = 0; i < c->nkeys; i++)
 		if (xc_ids_recipient(c->ids, i, pk) == 0 &&
 		    sodium_memcmp(pk, L.key, 32) == 0) {
 			me = c->owner[i].handle;
 			break;
 		}
+	mine = me && *me ? own_card(c, me, NULL) : NULL;
 	if (L.rewrapped)
 		fwd = "re-encrypted by someone other than the sender";
-	else if (me && *me) {
-		xc_card mine;
-		if (own_card(c, me, &mine) == 0 &&
-		    !xc_letter_addressed(&L, me, mine.ik)) {
-			snprintf(fwdbuf, sizeof fwdbuf,
-			    "not addressed to @%s", me);
-			fwd = fwdbuf;
-		}
+	else if (mine && !xc_letter_addressed(&L, me, mine->ik)) {
+		snprintf(fwdbuf, sizeof fwdbuf, "not addressed to @%s", me);
+		fwd = fwdbuf;
 	}
-	if ((rc = sender_state_once(c, &L, &state)) < 0) {
-		code = fail(c, file, "key-changed", EX_NO, "@%s: %s",
-		    L.sender.handle, xc_errdetail());
-		if (!c->json)
+	/* Level 3 wants my newest key, not one a rotation retired. */
+	for (i = 0; mine && i < mine->nenc; i++)
+		if (sodium_memcmp(mine->enc[i].pk, L.key, 32) == 0)
+			current = 1;
+	if ((rc = sender_of(c, &L, &s)) < 0) {
+		code = rc == XC_EKEYCHANGE ? fail(c, file, "key-changed", EX_NO,
+		    "@%s: %s", s.name, xc_errdetail()) : fail(c, file,
+		    err_class(rc), cli_exit_code(rc), "%s", xc_errdetail());
+		if (!c->json && rc == XC_EKEYCHANGE)
 			cli_hint("compare fingerprints, then: xc-verify "
-			    "--accept @%s", L.sender.handle);
+			    "--accept @%s FINGERPRINT", s.name);
 		goto out;
 	}
+	if (L.is_signed)
+		xc_fingerprint(fp, L.sender.handle, L.ik);
+	if (s.conflict && strcmp(s.conflict, "own") == 0)
+		cli_warn("%s: claims to be @%s, is not you: your fingerprint "
+		    "%s, theirs %s", file, L.sender.handle, s.cfp, fp);
+	else if (s.conflict)
+		cli_warn("%s: claims to be @%s, is not the @%s you know: "
+		    "@%s's fingerprint %s, theirs %s", file, L.sender.handle,
+		    L.sender.handle, L.sender.handle, s.cfp, fp);
+	if (s.equivocal)
+		cli_warn("%s: @%s's identity key signed two different cards "
+		    "with one sequence number (equivocation); the pinned card "
+		    "stays", file, s.name);
 	if ((L.expires && c->now >= L.expires) ||
 	    (L.route.expires && c->now >= L.route.expires)) {
 		code = fail(c, file, "expired", EX_NO,
 		    "the letter has expired (a disappearing message)");
 		goto out;
 	}
-	lv = reached(&L, state);
+	if (!L.is_signed && !c->allowanon) {
+		code = fail(c, file, "anonymous", EX_NO, "an unsigned letter: "
+		    "nobody vouches for it; --allow-anonymous opens it");
+		goto out;
+	}
+	lv = reached(&L, s.state, current);
 	if (lv < c->minlevel) {
 		code = fail(c, file, "below-min-level", EX_NO, "level %d (%s) "
-		    "is below --min-level %d", lv, LEVEL_NAME(&L, lv),
-		    c->minlevel);
+		    "is below --min-level %d%s", lv, LEVEL_NAME(&L, lv),
+		    c->minlevel, strcmp(s.state, "stranger") == 0 ?
+		    " (from a stranger)" : "");
 		goto out;
 	}
 	if (fwd && !c->allowfwd) {
@@ -540,6 +702,42 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 		    "(%s); --allow-forwarded opens it", fwd);
 		goto out;
 	}
+	/* Last: once this says yes, the letter counts as opened. */
+	if ((rc = xc_replay_open(&store, c->home)) < 0 ||
+	    (rc = xc_replay_check(store, L.ik, L.id, env, L.date, c->now,
+	    &verdict, &start)) < 0) {
+		code = fail(c, file, "system", EX_SYSTEM, "the replay store: "
+		    "%s", xc_errdetail());
+		goto out;
+	}
+	iso(since, start);
+	if (verdict == XC_REPLAY_OTHER && !c->allowreplay) {
+		code = fail(c, file, "replay", EX_REPLAY, "a replay: letter %s "
+		    "%s%s was opened before, from another envelope; "
+		    "--allow-replay opens it", L.id, L.is_signed ? "from @" :
+		    "(unsigned)", L.is_signed ? L.sender.handle : "");
+		goto out;
+	}
+	if (verdict == XC_REPLAY_OLD && !c->allowreplay) {
+		iso(when, L.date);
+		code = fail(c, file, "replay", EX_REPLAY, "dated %s, before "
+		    "the replay window (since %s): it may have been opened "
+		    "before; --allow-replay opens it", when, since);
+		goto out;
+	}
+	if (verdict == XC_REPLAY_SAME)
+		rp.reopened = 1;
+	else if (verdict != XC_REPLAY_NEW)
+		rp.allowed = verdict == XC_REPLAY_OTHER ? "other-envelope" :
+		    "before-window";
+	if (verdict == XC_REPLAY_NEW && (rc = xc_replay_add(store, L.ik,
+	    L.id, env, L.date, c->now)) < 0) {
+		code = fail(c, file, "system", EX_SYSTEM, "the replay store: "
+		    "%s: %s", xc_errdetail(), strerror(errno));
+		goto out;
+	}
+	xc_replay_close(store);
+	store = NULL;
 	if ((rc = xc_letter_commit(&L)) < 0) {
 		code = fail(c, file, "system", EX_SYSTEM, "%s: %s",
 		    xc_errdetail(), strerror(errno));
@@ -547,9 +745,20 @@ open_one(const struct ctx *c, const char *file, xc_rd rd)
 	}
 	if (L.expires)
 		remember_expiring(c, &L);
-	code = report(c, file, &L, me, state, lv, fwd);
+	if (s.oldseq)
+		fprintf(stderr, "xc-open: %s: @%s's card follows a rotation: "
+		    "seq %llu, was %llu\n", file, s.name,
+		    (unsigned long long)L.sender.seq,
+		    (unsigned long long)s.oldseq);
+	code = report(c, file, &L, me, &s, lv, fwd, &rp);
+	if (!c->json && strcmp(s.state, "stranger") == 0)
+		cli_hint("a stranger's card is kept aside; if you know them, "
+		    "compare fingerprints, then: xc-verify --adopt '%s'", fp);
 out:
+	xc_replay_close(store);
 	xc_letter_free(&L);
+	xc_armor_rd_free(ar);
+	free(in);
 	fflush(stdout);
 	return code;
 }
@@ -711,6 +920,23 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 			goto out;
 		c->nkeys = xc_ids_count(c->ids);
 	}
+	/* Own cards, read once: a letter from one of my keys is "own". */
+	{
+		char (*hs)[XC_HANDLE_MAX + 1] = calloc(256, sizeof *hs);
+		size_t nh = 0;
+		if (hs == NULL || (c->own = calloc(256, sizeof *c->own)) == NULL) {
+			free(hs);
+			cli_error("out of memory");
+			code = EX_SYSTEM;
+			goto out;
+		}
+		(void)xc_identity_list(c->home, hs, 256, &nh);
+		for (i = 0; i < nh; i++)
+			if (xc_identity_get(c->home, hs[i], &c->own[c->nown])
+			    == 0)
+				c->nown++;
+		free(hs);
+	}
 	if (nops == 0)
 		code = open_stdin(c);
 	for (i = 0; i < (size_t)nops; i++) {
@@ -722,6 +948,7 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 out:
 	xc_ids_free(c->ids);
 	free(c->owner);
+	free(c->own);
 	free(idfiles);
 	close(c->dirfd);
 	return code;
@@ -732,7 +959,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_RAW = 256, OPT_PWFILE, OPT_HOME, OPT_JSON, OPT_MIN,
-		OPT_FWD };
+		OPT_FWD, OPT_ANON, OPT_REPLAY };
 	static const struct option longopts[] = {
 		{"raw", no_argument, NULL, OPT_RAW},
 		{"identity", required_argument, NULL, 'i'},
@@ -745,6 +972,8 @@ main(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"min-level", required_argument, NULL, OPT_MIN},
 		{"allow-forwarded", no_argument, NULL, OPT_FWD},
+		{"allow-anonymous", no_argument, NULL, OPT_ANON},
+		{"allow-replay", no_argument, NULL, OPT_REPLAY},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -777,6 +1006,8 @@ main(int argc, char **argv)
 		case 'd': dirpath = optarg; break;
 		case OPT_JSON: cx.json = 1; break;
 		case OPT_FWD: cx.allowfwd = 1; break;
+		case OPT_ANON: cx.allowanon = 1; break;
+		case OPT_REPLAY: cx.allowreplay = 1; break;
 		case OPT_MIN:
 			if (optarg[0] < '0' || optarg[0] > '4' || optarg[1])
 				cli_usage_error(usage,
@@ -805,9 +1036,10 @@ main(int argc, char **argv)
 	if (!raw)
 		return cli_close_stdout(letters(&cx, homeopt, me, dirpath,
 		    pwfile, askpw, outpath, nid, argc - optind, argv + optind));
-	if (homeopt || me || dirpath || cx.json || cx.allowfwd || cx.minlevel)
+	if (homeopt || me || dirpath || cx.json || cx.allowfwd ||
+	    cx.allowanon || cx.allowreplay || cx.minlevel)
 		cli_usage_error(usage, "--home, -u, -d, --json, --min-level "
-		    "and --allow-forwarded go with letters, not --raw");
+		    "and the --allow options go with letters, not --raw");
 	if (argc - optind > 1)
 		cli_usage_error(usage, "too many operands");
 	if (argc - optind == 1)

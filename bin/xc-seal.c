@@ -1,9 +1,11 @@
 /*
- * xc-seal - encrypt a message into an xc envelope: a signed letter
- * (xc-letter(5)) by default, raw mode (plain age v1 to X25519 recipients or
- * a passphrase, binary or armored), or --sign (a detached signature of a
- * file in minisign's format, made with an identity key).  Every input of a
- * letter, the text and the attachments, is read once and may be a pipe.
+ * xc-seal - seal a letter into an xc envelope: signed by an own identity,
+ * encrypted to the newest card of each recipient (a contact by its local
+ * name, or an own identity for a note to self).  Also raw mode (plain age v1
+ * to X25519 recipients or a passphrase, binary or armored) and --sign (a
+ * detached signature of a file in minisign's format, made with an identity
+ * key).  Every input of a letter, the text and the attachments, is read
+ * once and may be a pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +55,7 @@ help(void)
 	    "7d, 1w\n"
 	    "      --reply-to ID          the message id this answers\n"
 	    "      --level N              1 sealed, 2 private (default), 3 "
-	    "forward-secret\n"
+	    "verified\n"
 	    "  -a, --armor                ASCII-armored (PEM) output\n"
 	    "  -o, --output OUT           write to OUT, created only on success\n"
 	    "      --home DIR             the keyring (default $XC_HOME)\n"
@@ -104,6 +106,7 @@ sign(const char *homeopt, const char *me, const char *path,
 		if (code)
 			return code;
 	}
+	(void)xc_identity_sweep(home, h, cli_now());
 	rc = xc_identity_seed(home, h, pw, pwlen, &seed);
 	if (pw)
 		cli_passphrase_free(pw);
@@ -310,35 +313,38 @@ duration(const char *s)
 	return (int64_t)v * mul;
 }
 
-/* A recipient by handle: a contact (pinned, not changed), or an own
- * identity (a note to self).  Returns an exit code. */
+/* A recipient by name: an own identity (a note to self: always my own
+ * key, whatever card claims my handle), else a contact (pinned, not
+ * changed) by its local name.  Returns an exit code. */
 static int
 recipient(const char *home, const char *arg, int64_t now, xc_card *c,
     int *verified)
 {
-	char h[XC_HANDLE_MAX + 1];
+	char h[XC_HANDLE_MAX + 1], fp[XC_FINGERPRINT_LEN + 1];
 	xc_contact ct;
-	int rc;
+	int rc, own = 0;
 
 	if (xc_handle_norm(h, arg, strlen(arg)) != 0)
 		return EX_USAGE_;	/* checked before, in letter() */
-	rc = xc_contact_get(home, h, &ct);
-	if (rc == XC_ENOTFOUND && xc_identity_get(home, h, c) == 0) {
-		*verified = 1;
+	if (xc_identity_get(home, h, c) == 0) {
+		*verified = own = 1;
 		goto check;
 	}
+	rc = xc_contact_get(home, h, &ct);
 	if (rc == XC_ENOTFOUND) {
 		cli_error("@%s is not a contact", h);
-		cli_hint("import their card: xc-verify --import CARD, or give "
-		    "-R CARD");
+		cli_hint("import their card: xc-verify --import CARD (or a "
+		    "stranger's: xc-verify --strangers, --adopt), or give -R "
+		    "CARD");
 		return EX_NO;
 	}
 	if (rc < 0)
 		return cli_report(rc, h);
 	if (ct.state == XC_TRUST_CHANGED) {
-		cli_error("@%s has offered a card with a new identity key",
-		    h);
-		cli_hint("compare fingerprints, then: xc-verify --accept @%s", h);
+		xc_fingerprint(fp, ct.pending.handle, ct.pending.ik);
+		cli_error("@%s has offered a card with a new identity key", h);
+		cli_hint("compare fingerprints, then: xc-verify --accept @%s "
+		    "'%s'", h, fp);
 		return EX_NO;
 	}
 	*c = ct.card;
@@ -346,9 +352,15 @@ recipient(const char *home, const char *arg, int64_t now, xc_card *c,
 check:
 	if (xc_card_check_time(c, now) != 0) {
 		cli_error("the card of @%s has expired", h);
-		cli_hint("ask @%s for a new card (xc-keygen --card)", h);
+		if (own)
+			cli_hint("renew it: xc-keygen --rotate @%s", h);
+		else
+			cli_hint("@%s renews it with xc-keygen --rotate; a "
+			    "letter from them brings the new card, or import "
+			    "it: xc-verify --import CARD", h);
 		return EX_NO;
 	}
+	cli_card_warn(home, c, own, h, now);
 	return 0;
 }
 
@@ -471,6 +483,8 @@ letter(const struct letter_args *la)
 			if (code)
 				goto out;
 		}
+		/* Retired keys past their grace go whenever keys load. */
+		(void)xc_identity_sweep(home, h, now);
 		rc = xc_identity_seed(home, h, pw, pwlen, &seed);
 		if (rc == 0)
 			rc = xc_identity_card(home, h, &card, &cardlen);
@@ -478,6 +492,11 @@ letter(const struct letter_args *la)
 			cli_error("@%s: %s", h, xc_errdetail());
 			code = rc == XC_ENOTFOUND ? EX_SYSTEM : cli_exit_code(rc);
 			goto out;
+		}
+		{
+			xc_card mine;
+			if (xc_card_parse(&mine, card, cardlen) == 0)
+				cli_card_warn(home, &mine, 1, h, now);
 		}
 	}
 	for (i = 0; i < la->nr; i++) {
@@ -495,13 +514,36 @@ letter(const struct letter_args *la)
 		if ((code = cli_slurp(la->cards[i], XC_MAX_CARD, 0, &buf,
 		    &len)) != 0)
 			goto out;
-		rc = xc_contact_import(home, buf, len, now, &outcome, &ct);
+		/* What it will do is said before it is done. */
+		rc = xc_contact_import(home, buf, len, NULL, now, 1,
+		    &outcome, &ct);
+		if (rc == 0 && (outcome == XC_IMPORT_NEW ||
+		    outcome == XC_IMPORT_ROTATED)) {
+			char fp[XC_FINGERPRINT_LEN + 1];
+			xc_fingerprint(fp, ct.card.handle, ct.card.ik);
+			fprintf(stderr, "xc-seal: @%s: %s, fingerprint %s\n",
+			    ct.name, outcome == XC_IMPORT_NEW ? "new contact" :
+			    "card updated", fp);
+		}
+		if (rc == 0 || rc == XC_EKEYCHANGE)
+			rc = xc_contact_import(home, buf, len, NULL, now, 0,
+			    &outcome, &ct);
 		cli_slurp_free(buf, len);
 		if (rc == XC_EKEYCHANGE) {
+			char fp[XC_FINGERPRINT_LEN + 1];
+			xc_fingerprint(fp, ct.pending.handle, ct.pending.ik);
 			cli_error("'%s': @%s is known with another identity key",
-			    la->cards[i], ct.card.handle);
+			    la->cards[i], ct.name);
 			cli_hint("compare fingerprints, then: xc-verify --accept "
-			    "@%s", ct.card.handle);
+			    "@%s '%s'", ct.name, fp);
+			code = EX_NO;
+			goto out;
+		}
+		if (rc == XC_ETAKEN) {
+			cli_error("'%s': %s", la->cards[i], xc_errdetail());
+			cli_hint("import it under a name of your choosing: "
+			    "xc-verify --import --name @NAME '%s'",
+			    la->cards[i]);
 			code = EX_NO;
 			goto out;
 		}
@@ -510,9 +552,11 @@ letter(const struct letter_args *la)
 			goto out;
 		}
 		if (ct.state == XC_TRUST_CHANGED) {
+			char fp[XC_FINGERPRINT_LEN + 1];
+			xc_fingerprint(fp, ct.pending.handle, ct.pending.ik);
 			cli_error("@%s has offered a card with a new identity "
-			    "key", ct.card.handle);
-			cli_hint("xc-verify --accept @%s", ct.card.handle);
+			    "key", ct.name);
+			cli_hint("xc-verify --accept @%s '%s'", ct.name, fp);
 			code = EX_NO;
 			goto out;
 		}
@@ -525,11 +569,11 @@ letter(const struct letter_args *la)
 		allverified &= ct.state == XC_TRUST_VERIFIED;
 		to[nto++] = ct.card;
 	}
-	/* One letter to a handle named twice. */
+	/* One copy for a key named twice (two names may share a handle). */
 	for (i = 1; i < nto; i++) {
 		size_t j;
 		for (j = 0; j < i; j++)
-			if (strcmp(to[i].handle, to[j].handle) == 0) {
+			if (sodium_memcmp(to[i].ik, to[j].ik, 32) == 0) {
 				memmove(&to[i], &to[i + 1],
 				    (nto - i - 1) * sizeof *to);
 				nto--;

@@ -2,10 +2,15 @@
  * xc-verify - check cards and keep contacts.  Without a mode it verifies
  * card files (xc-card(5)): well-formed, signed by the identity key they
  * carry, unexpired, and, when several cards of one handle are given in
- * order, chained.  --import pins contacts (trust on first use; rotations
- * only when chained and signed by the pinned key; another key is refused
- * loudly until --accept), --fingerprint prints the safety number to compare
- * aloud, --mark-verified records that it was compared, --contacts lists.
+ * order (or one file holds a chain, xc-keygen --chain), chained.
+ *
+ * Contacts change here and nowhere else, each command saying what it does
+ * before it does it: --import pins a card under its handle or --name
+ * (later cards of a pinned key are rotations, with gaps; another key for a
+ * pinned name is refused loudly until --accept names its fingerprint),
+ * --adopt pins a stranger's card from the quarantine, --mark-verified and
+ * --unverify record whether the safety number (--fingerprint) was
+ * compared, --forget and --rename; --contacts and --strangers list.
  *
  * Each good card gets one line on stdout; each bad one an error on stderr.
  * The exit status is that of the first card that failed (xc(7)).
@@ -24,10 +29,15 @@
 
 static const char usage[] =
     "usage: xc-verify [-q] CARD...\n"
-    "       xc-verify [--home DIR] [-q] --import CARD...\n"
-    "       xc-verify [--home DIR] [-u @ME] --fingerprint @HANDLE\n"
-    "       xc-verify [--home DIR] --mark-verified @HANDLE\n"
-    "       xc-verify [--home DIR] --accept @HANDLE\n"
+    "       xc-verify [--home DIR] [-q] [--name @NAME] --import CARD...\n"
+    "       xc-verify [--home DIR] [-q] [--name @NAME] --adopt FINGERPRINT\n"
+    "       xc-verify [--home DIR] --strangers\n"
+    "       xc-verify [--home DIR] [-u @ME] --fingerprint @NAME\n"
+    "       xc-verify [--home DIR] --mark-verified @NAME\n"
+    "       xc-verify [--home DIR] --unverify @NAME\n"
+    "       xc-verify [--home DIR] --accept @NAME FINGERPRINT\n"
+    "       xc-verify [--home DIR] --forget @NAME\n"
+    "       xc-verify [--home DIR] --rename @NAME @NEWNAME\n"
     "       xc-verify [--home DIR] --contacts\n"
     "       xc-verify [--home DIR] [-q] -m FILE -x SIG [-r @HANDLE]\n"
     "       xc-verify -h | -V\n";
@@ -41,9 +51,18 @@ help(void)
 	    "contacts.\n"
 	    "\n"
 	    "  --import           add or update contacts from CARD files\n"
-	    "  --fingerprint @H   the safety number of my identity and @H\n"
-	    "  --mark-verified @H record that the safety number was compared\n"
-	    "  --accept @H        accept @H's changed identity key\n"
+	    "  --name @NAME       ... under this local name (one card)\n"
+	    "  --adopt FP         make the stranger with fingerprint FP a "
+	    "contact\n"
+	    "  --strangers        list the strangers' cards kept from letters\n"
+	    "  --fingerprint @N   the safety number of my identity and @N\n"
+	    "  --mark-verified @N record that the safety number was compared\n"
+	    "  --unverify @N      back to an unverified contact\n"
+	    "  --accept @N FP     accept @N's changed identity key, whose\n"
+	    "                     fingerprint must be FP\n"
+	    "  --forget @N        remove a contact (its key becomes a "
+	    "stranger's)\n"
+	    "  --rename @N @NEW   give a contact another local name\n"
 	    "  --contacts         list contacts and their trust states\n"
 	    "  -m FILE -x SIG     check a minisign signature (xc-seal --sign)\n"
 	    "  -r @HANDLE         ... made by this contact or own identity\n"
@@ -53,10 +72,13 @@ help(void)
 	    "  -q, --quiet        print nothing for good cards\n"
 	    "  -h, --help         print this help and exit\n"
 	    "  -V, --version      print the version and exit\n"
-	    "\nA CARD of - is read from standard input.\n"
-	    "Exit status: 0 all good, 1 bad signature, expired, broken chain "
-	    "or a\nchanged key, 2 usage, 3 malformed card, 4 system error.  "
-	    "See xc-verify(1),\nxc-card(5).\n");
+	    "\nA CARD of - is read from standard input; a file may hold a "
+	    "chain of cards.\nLetters never change contacts: only these "
+	    "commands do.\n"
+	    "Exit status: 0 all good, 1 bad signature, expired, broken chain, "
+	    "a changed key,\nequivocation or a name taken, 2 usage, 3 "
+	    "malformed card, 4 system error.\nSee xc-verify(1), xc-card(5), "
+	    "xc(7).\n");
 }
 
 /* The last good card of each handle seen so far, to check chains. */
@@ -74,102 +96,263 @@ find(struct seen *s, const char *handle)
 	return NULL;
 }
 
+/* The next card of a file holding one or more (each exactly two lines). */
+static int
+next_card(const char *buf, size_t len, size_t *off, size_t *clen)
+{
+	const char *p = buf + *off, *end = buf + len, *nl;
+
+	if (p >= end)
+		return 0;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (nl != NULL)
+		nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1));
+	*clen = nl ? (size_t)(nl + 1 - p) : (size_t)(end - p);
+	if (*clen > XC_MAX_CARD)
+		*clen = XC_MAX_CARD + 1;	/* refused as too large */
+	*off += *clen;
+	return 1;
+}
+
 static int
 verify(const char *path, struct seen **seen, int quiet, time_t now)
 {
 	char *buf, fp[XC_FINGERPRINT_LEN + 1];
-	size_t len;
+	size_t len, off = 0, clen;
 	xc_card c;
 	struct seen *s;
-	int code, rc;
+	int code, rc = 0, n = 0;
 
-	if ((code = cli_slurp(path, XC_MAX_CARD, 0, &buf, &len)) != 0)
+	if ((code = cli_slurp(path, XC_MAX_CHAIN, 0, &buf, &len)) != 0)
 		return code;
-	rc = xc_card_parse(&c, buf, len);
-	cli_slurp_free(buf, len);
-	if (rc == 0)
-		rc = xc_card_check_time(&c, (int64_t)now);
-	s = rc == 0 ? find(*seen, c.handle) : NULL;
-	if (rc == 0 && s != NULL)
-		rc = xc_card_check_chain(&s->card, &c);
-	if (rc < 0) {
-		cli_error("'%s': %s: %s", path, xc_strerror(rc),
-		    xc_errdetail());
-		return cli_exit_code(rc);
-	}
-	if (s == NULL) {
-		if ((s = calloc(1, sizeof *s)) == NULL) {
-			cli_error("out of memory");
-			return EX_SYSTEM;
+	while (rc == 0 && (n == 0 || off < len)) {
+		size_t at = off;
+		if (!next_card(buf, len, &off, &clen))
+			clen = 0;	/* empty: refused below */
+		n++;
+		rc = xc_card_parse(&c, buf + at, clen);
+		/* In a chain only the last card must be valid now. */
+		if (rc == 0 && off >= len)
+			rc = xc_card_check_time(&c, (int64_t)now);
+		s = rc == 0 ? find(*seen, c.handle) : NULL;
+		if (rc == 0 && s != NULL)
+			rc = xc_card_check_chain(&s->card, &c);
+		if (rc < 0)
+			break;
+		if (s == NULL) {
+			if ((s = calloc(1, sizeof *s)) == NULL) {
+				cli_slurp_free(buf, len);
+				cli_error("out of memory");
+				return EX_SYSTEM;
+			}
+			s->next = *seen;
+			*seen = s;
 		}
-		s->next = *seen;
-		*seen = s;
+		s->card = c;
+		if (!quiet) {
+			xc_fingerprint(fp, c.handle, c.ik);
+			printf("%s: @%s seq %llu fingerprint %s\n", path,
+			    c.handle, (unsigned long long)c.seq, fp);
+		}
 	}
-	s->card = c;
-	if (!quiet) {
-		xc_fingerprint(fp, c.handle, c.ik);
-		printf("%s: @%s seq %llu fingerprint %s\n", path, c.handle,
-		    (unsigned long long)c.seq, fp);
+	cli_slurp_free(buf, len);
+	if (rc < 0) {
+		if (n > 1)
+			cli_error("'%s' card %d: %s: %s", path, n,
+			    xc_strerror(rc), xc_errdetail());
+		else
+			cli_error("'%s': %s: %s", path, xc_strerror(rc),
+			    xc_errdetail());
+		return cli_exit_code(rc);
 	}
 	return 0;
 }
 
+/* The last card of a file (a chain must hold together), copied. */
 static int
-import(const char *home, const char *path, int quiet)
+last_card(const char *path, char **card, size_t *cardlen)
 {
-	char *buf, fp[XC_FINGERPRINT_LEN + 1], np[XC_FINGERPRINT_LEN + 1];
-	size_t len;
-	xc_contact ct;
-	int code, rc, outcome;
+	struct seen *seen = NULL, *s;
+	char *buf;
+	size_t len, off = 0, at = 0, clen = 0;
+	int code;
 
-	if ((code = cli_slurp(path, XC_MAX_CARD, 0, &buf, &len)) != 0)
-		return code;
-	rc = xc_contact_import(home, buf, len, cli_now(), &outcome,
-	    &ct);
+	/* The whole file first, as xc-verify CARD would check it. */
+	if ((code = verify(path, &seen, 1, (time_t)cli_now())) != 0)
+		goto out;
+	if ((code = cli_slurp(path, XC_MAX_CHAIN, 0, &buf, &len)) != 0)
+		goto out;
+	while (at = off, next_card(buf, len, &off, &clen) && off < len)
+		;
+	if ((*card = malloc(clen + 1)) == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+	} else {
+		memcpy(*card, buf + at, clen);
+		(*card)[clen] = '\0';
+		*cardlen = clen;
+	}
 	cli_slurp_free(buf, len);
+out:
+	while ((s = seen) != NULL) {
+		seen = s->next;
+		free(s);
+	}
+	return code;
+}
+
+static int contact_error(int, const char *);
+
+static void
+changed_key(const char *what, const xc_contact *ct)
+{
+	char fp[XC_FINGERPRINT_LEN + 1], np[XC_FINGERPRINT_LEN + 1];
+
+	xc_fingerprint(fp, ct->card.handle, ct->card.ik);
+	xc_fingerprint(np, ct->pending.handle, ct->pending.ik);
+	cli_error("'%s': THE IDENTITY KEY OF @%s HAS CHANGED", what, ct->name);
+	cli_error("pinned:  %s", fp);
+	cli_error("offered: %s", np);
+	cli_hint("someone may be impersonating @%s, or they made a new "
+	    "identity;", ct->name);
+	cli_hint("compare the offered fingerprint with them, then: "
+	    "xc-verify --accept @%s '%s'", ct->name, np);
+}
+
+/* Pins one card (bytes) by the user's command: says what it will do,
+ * then does it.  what names the card in messages. */
+static int
+pin(const char *home, const char *what, const char *card, size_t len,
+    const char *name, int quiet, int *outcome)
+{
+	char fp[XC_FINGERPRINT_LEN + 1], extra[64] = "";
+	int64_t now = cli_now();
+	xc_contact ct;
+	int rc;
+
+	rc = xc_contact_import(home, card, len, name, now, 1, outcome, &ct);
 	if (rc == XC_EKEYCHANGE) {
-		xc_fingerprint(fp, ct.card.handle, ct.card.ik);
-		xc_fingerprint(np, ct.pending.handle, ct.pending.ik);
-		cli_error("'%s': THE IDENTITY KEY OF @%s HAS CHANGED", path,
-		    ct.card.handle);
-		cli_error("pinned:  %s", fp);
-		cli_error("offered: %s", np);
-		cli_hint("someone may be impersonating @%s, or they made a new "
-		    "identity;", ct.card.handle);
-		cli_hint("compare the offered fingerprint with them, then: "
-		    "xc-verify --accept @%s", ct.card.handle);
+		changed_key(what, &ct);
+		/* Kept as pending: the contact is "changed" until --accept. */
+		rc = xc_contact_import(home, card, len, name, now, 0, outcome,
+		    &ct);
+		return rc == XC_EKEYCHANGE ? EX_NO : contact_error(rc, name ?
+		    name : ct.name);
+	}
+	if (rc == XC_ETAKEN) {
+		cli_error("'%s': %s", what, xc_errdetail());
+		if (ct.name[0])
+			cli_hint("it is the contact @%s: to name it otherwise, "
+			    "xc-verify --rename @%s @NEWNAME", ct.name, ct.name);
+		else
+			cli_hint("give it a name of your choosing: --name @NAME");
+		return EX_NO;
+	}
+	if (rc == XC_EEQUIVOCAL) {
+		cli_error("'%s': EQUIVOCATION: @%s's identity key signed two "
+		    "different cards with one sequence number", what, ct.name);
+		cli_hint("the pinned card stays; ask @%s which is theirs: their "
+		    "key may be in other hands", ct.name);
 		return EX_NO;
 	}
 	if (rc < 0) {
-		cli_error("'%s': %s: %s", path, xc_strerror(rc),
+		cli_error("'%s': %s: %s", what, xc_strerror(rc),
 		    xc_errdetail());
 		return rc == XC_EREAD || rc == XC_EWRITE ? EX_SYSTEM :
 		    cli_exit_code(rc);
 	}
 	xc_fingerprint(fp, ct.card.handle, ct.card.ik);
-	if (!quiet && outcome == XC_IMPORT_NEW)
-		printf("@%s: new contact (%s), fingerprint %s\n",
-		    ct.card.handle, xc_trust_name(ct.state), fp);
-	else if (!quiet && outcome == XC_IMPORT_SAME)
-		printf("@%s: unchanged (%s)\n", ct.card.handle,
+	if (strcmp(ct.name, ct.card.handle) != 0)
+		snprintf(extra, sizeof extra, ", handle @%s", ct.card.handle);
+	if (!quiet && *outcome == XC_IMPORT_NEW)
+		printf("@%s: new contact%s, fingerprint %s\n", ct.name, extra,
+		    fp);
+	else if (!quiet && *outcome == XC_IMPORT_SAME)
+		printf("@%s: unchanged (%s)\n", ct.name,
 		    xc_trust_name(ct.state));
 	else if (!quiet)
-		printf("@%s: rotated to card %llu (%s)\n", ct.card.handle,
+		printf("@%s: rotated to card %llu (%s)\n", ct.name,
 		    (unsigned long long)ct.card.seq, xc_trust_name(ct.state));
+	fflush(stdout);
+	if (*outcome == XC_IMPORT_SAME)
+		return 0;
+	rc = xc_contact_import(home, card, len, name, now, 0, outcome, &ct);
+	if (rc < 0) {
+		cli_error("'%s': %s: %s", what, xc_strerror(rc),
+		    xc_errdetail());
+		return rc == XC_EREAD || rc == XC_EWRITE ? EX_SYSTEM :
+		    cli_exit_code(rc);
+	}
+	return 0;
+}
+
+static int
+import(const char *home, const char *path, const char *name, int quiet)
+{
+	char *card = NULL;
+	size_t len = 0;
+	int code, outcome;
+
+	if ((code = last_card(path, &card, &len)) != 0)
+		return code;
+	code = pin(home, path, card, len, name, quiet, &outcome);
+	free(card);
+	return code;
+}
+
+/* A stranger's card from the quarantine, by its full fingerprint. */
+static int
+adopt(const char *home, const char *fp, const char *name, int quiet)
+{
+	char *card;
+	size_t len;
+	xc_card c;
+	int rc, code, outcome;
+
+	if ((rc = xc_stranger_find(home, fp, &card, &len)) < 0) {
+		cli_error("'%s': %s", fp, xc_errdetail());
+		cli_hint("xc-verify --strangers lists them, with their full "
+		    "fingerprints");
+		return rc == XC_ENOTFOUND ? EX_NO : cli_exit_code(rc);
+	}
+	if ((code = pin(home, "stranger's card", card, len, name, quiet,
+	    &outcome)) == 0 && xc_card_parse(&c, card, len) == 0)
+		(void)xc_stranger_drop(home, c.ik);
+	free(card);
+	return code;
+}
+
+static int
+strangers(const char *home)
+{
+	char fp[XC_FINGERPRINT_LEN + 1], seen[32], until[32];
+	xc_stranger *v;
+	size_t n, i;
+	int rc;
+
+	if ((rc = xc_stranger_list(home, cli_now(), &v, &n)) < 0) {
+		cli_error("%s", xc_errdetail());
+		return cli_exit_code(rc);
+	}
+	for (i = 0; i < n; i++) {
+		xc_fingerprint(fp, v[i].card.handle, v[i].card.ik);
+		xc_utc(seen, v[i].seen, 1);
+		xc_utc(until, v[i].card.expires, 0);
+		printf("%s\t@%s\tseq %llu\tlast seen %s\texpires %s\n", fp,
+		    v[i].card.handle, (unsigned long long)v[i].card.seq, seen,
+		    until);
+	}
+	free(v);
 	return 0;
 }
 
 static int
 contact_error(int rc, const char *h)
 {
-	if (rc == XC_ENOTFOUND)
-		cli_error("@%s: %s", h, xc_errdetail());
-	else if (rc == XC_EKEYCHANGE) {
-		cli_error("@%s: %s", h, xc_errdetail());
-		cli_hint("xc-verify --accept @%s, after comparing fingerprints",
-		    h);
-	} else
-		cli_error("@%s: %s", h, xc_errdetail());
+	cli_error("@%s: %s", h, xc_errdetail());
+	if (rc == XC_EKEYCHANGE)
+		cli_hint("xc-verify --accept @%s FINGERPRINT, after comparing "
+		    "fingerprints", h);
 	return rc == XC_ENOTFOUND || rc == XC_EREAD || rc == XC_EWRITE ?
 	    EX_SYSTEM : cli_exit_code(rc);
 }
@@ -249,7 +432,7 @@ signer(const char *home, const char *arg, const uint8_t id[8],
 			} else {
 				if (xc_identity_get(home, e->d_name, c) != 0)
 					continue;
-				*state = 0;	/* my own identity */
+				*state = -1;	/* my own identity */
 			}
 			xc_minisign_keyid(kid, c->ik);
 			if (arg != NULL || memcmp(kid, id, 8) == 0) {
@@ -275,7 +458,7 @@ check_signature(const char *home, const char *file, const char *sigpath,
 	uint8_t id[8];
 	size_t len;
 	xc_card c;
-	int code, rc, fd, state = 0;
+	int code, rc, fd, state = -1;
 	xc_rd rd;
 
 	if ((code = cli_slurp(sigpath, 65536, 0, &sig, &len)) != 0)
@@ -308,50 +491,134 @@ check_signature(const char *home, const char *file, const char *sigpath,
 		    c.handle);
 		return EX_NO;
 	}
-	if (!quiet)
+	if (!quiet) {
+		/* The trusted comment is the signer's words: escaped on a
+		 * terminal. */
 		printf("Signature and comment signature verified\n"
-		    "Trusted comment: %s\nSigned by @%s (%s)\n", trusted,
-		    c.handle, state ? xc_trust_name(state) : "own identity");
+		    "Trusted comment: ");
+		cli_safe_fputs(trusted, stdout);
+		printf("\nSigned by @%s (%s)\n", c.handle, state < 0 ?
+		    "own identity" : xc_trust_name(state));
+	}
 	return 0;
 }
 
 static int
 contacts(const char *home)
 {
-	char dir[XC_PATH_MAX], fp[XC_FINGERPRINT_LEN + 1], when[32];
+	char dir[XC_PATH_MAX], fp[XC_FINGERPRINT_LEN + 1], when[32], pin[32];
 	struct dirent *e;
+	xc_contact ct, k;
 	DIR *d;
 
 	if (snprintf(dir, sizeof dir, "%s/contacts", home) >= (int)sizeof dir
 	    || (d = opendir(dir)) == NULL)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
-		xc_contact ct;
-
 		if (e->d_name[0] == '.' ||
 		    xc_contact_get(home, e->d_name, &ct) < 0)
 			continue;
+		/* Repairs the key index if a crash left it stale. */
+		(void)xc_contact_by_key(home, ct.card.ik, ct.name, &k);
 		xc_fingerprint(fp, ct.card.handle, ct.card.ik);
 		xc_utc(when, ct.card.expires, 0);
-		printf("@%s\t%s\t%s\tseq %llu\texpires %s\n", ct.card.handle,
+		if (ct.pinned > 0)
+			xc_utc(pin, ct.pinned, 0);
+		else
+			snprintf(pin, sizeof pin, "unknown");
+		printf("@%s\t%s\t%s\tseq %llu\texpires %s\tpinned %s", ct.name,
 		    xc_trust_name(ct.state), fp,
-		    (unsigned long long)ct.card.seq, when);
+		    (unsigned long long)ct.card.seq, when, pin);
+		if (strcmp(ct.name, ct.card.handle) != 0)
+			printf("\thandle @%s", ct.card.handle);
+		putchar('\n');
 	}
 	closedir(d);
 	return 0;
+}
+
+/* --mark-verified, --unverify, --accept, --forget, --rename: each says
+ * what it will do, then does it. */
+static int
+change(const char *home, int mode, const char *who, const char *arg)
+{
+	char h[XC_HANDLE_MAX + 1], to[XC_HANDLE_MAX + 1];
+	char fp[XC_FINGERPRINT_LEN + 1], np[XC_FINGERPRINT_LEN + 1];
+	xc_contact ct;
+	int rc, code;
+
+	if ((code = handle_arg(who, h)) != 0)
+		return code;
+	if (mode == 'R' && (code = handle_arg(arg, to)) != 0)
+		return code;
+	if ((rc = xc_contact_get(home, h, &ct)) < 0)
+		return contact_error(rc, h);
+	xc_fingerprint(fp, ct.card.handle, ct.card.ik);
+	switch (mode) {
+	case 'v':
+		printf("@%s: %s -> verified, fingerprint %s\n", h,
+		    xc_trust_name(ct.state), fp);
+		break;
+	case 'u':
+		printf("@%s: %s -> contact (not verified), fingerprint %s\n",
+		    h, xc_trust_name(ct.state), fp);
+		break;
+	case 'a':
+		if (!ct.has_pending)
+			break;	/* the library says so */
+		xc_fingerprint(np, ct.pending.handle, ct.pending.ik);
+		if (!xc_fingerprint_is(arg, &ct.pending)) {
+			cli_error("@%s: '%s' is not the fingerprint of the "
+			    "offered key", h, arg);
+			cli_hint("the offered key's fingerprint is %s: compare "
+			    "it with @%s first", np, h);
+			return EX_NO;
+		}
+		printf("@%s: changed -> contact, accepting fingerprint %s "
+		    "(was %s)\n", h, np, fp);
+		break;
+	case 'f':
+		printf("@%s: forgetting the contact (%s), fingerprint %s\n", h,
+		    xc_trust_name(ct.state), fp);
+		break;
+	case 'R':
+		printf("@%s: renamed to @%s (%s), fingerprint %s\n", h, to,
+		    xc_trust_name(ct.state), fp);
+		break;
+	}
+	fflush(stdout);
+	switch (mode) {
+	case 'v': rc = xc_contact_mark(home, h, XC_TRUST_VERIFIED); break;
+	case 'u': rc = xc_contact_mark(home, h, XC_TRUST_CONTACT); break;
+	case 'a': rc = xc_contact_accept(home, h, arg, cli_now(), &ct); break;
+	case 'f': rc = xc_contact_forget(home, h); break;
+	default: rc = xc_contact_rename(home, h, to); break;
+	}
+	if (rc == XC_ETAKEN) {
+		cli_error("@%s: %s", to, xc_errdetail());
+		return EX_NO;
+	}
+	return rc < 0 ? contact_error(rc, h) : 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	enum { OPT_HOME = 256, OPT_IMPORT, OPT_FP, OPT_MARK, OPT_ACCEPT,
-	    OPT_CONTACTS };
+	    OPT_CONTACTS, OPT_NAME, OPT_ADOPT, OPT_STRANGERS, OPT_UNVERIFY,
+	    OPT_FORGET, OPT_RENAME };
 	static const struct option longopts[] = {
 		{"home", required_argument, NULL, OPT_HOME},
 		{"import", no_argument, NULL, OPT_IMPORT},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"adopt", required_argument, NULL, OPT_ADOPT},
+		{"strangers", no_argument, NULL, OPT_STRANGERS},
 		{"fingerprint", required_argument, NULL, OPT_FP},
 		{"mark-verified", required_argument, NULL, OPT_MARK},
+		{"unverify", required_argument, NULL, OPT_UNVERIFY},
 		{"accept", required_argument, NULL, OPT_ACCEPT},
+		{"forget", required_argument, NULL, OPT_FORGET},
+		{"rename", required_argument, NULL, OPT_RENAME},
 		{"contacts", no_argument, NULL, OPT_CONTACTS},
 		{"as", required_argument, NULL, 'u'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -360,9 +627,9 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	struct seen *seen = NULL, *s;
-	int quiet = 0, c, code = 0, i, mode = 0, modes = 0, rc;
+	int quiet = 0, c, code = 0, i, mode = 0, modes = 0;
 	const char *homeopt = NULL, *me = NULL, *who = NULL, *mfile = NULL,
-	    *xsig = NULL, *rwho = NULL;
+	    *xsig = NULL, *rwho = NULL, *name = NULL;
 	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1];
 	time_t now = (time_t)cli_now();
 
@@ -377,11 +644,17 @@ main(int argc, char **argv)
 		case 'x': xsig = optarg; break;
 		case 'r': rwho = optarg; break;
 		case OPT_HOME: homeopt = optarg; break;
-		case OPT_IMPORT: case OPT_CONTACTS:
+		case OPT_NAME:
+			if (name)
+				cli_usage_error(usage, "--name given twice");
+			name = optarg;
+			break;
+		case OPT_IMPORT: case OPT_CONTACTS: case OPT_STRANGERS:
 			mode = c;
 			modes++;
 			break;
-		case OPT_FP: case OPT_MARK: case OPT_ACCEPT:
+		case OPT_FP: case OPT_MARK: case OPT_ACCEPT: case OPT_ADOPT:
+		case OPT_UNVERIFY: case OPT_FORGET: case OPT_RENAME:
 			mode = c;
 			who = optarg;
 			modes++;
@@ -394,7 +667,7 @@ main(int argc, char **argv)
 			cli_bad_option(usage, argv, c);
 		}
 	if (mfile || xsig || rwho) {
-		if (!mfile || !xsig || modes || me || optind != argc)
+		if (!mfile || !xsig || modes || me || name || optind != argc)
 			cli_usage_error(usage, "-m FILE and -x SIG go together "
 			    "(with -r @HANDLE, --home and -q only)");
 		if (sodium_init() < 0 || xc_home(home, homeopt) < 0) {
@@ -405,15 +678,28 @@ main(int argc, char **argv)
 		    quiet));
 	}
 	if (modes > 1)
-		cli_usage_error(usage, "give one of --import, --fingerprint, "
-		    "--mark-verified, --accept and --contacts");
+		cli_usage_error(usage, "give one of --import, --adopt, "
+		    "--strangers, --fingerprint, --mark-verified, --unverify, "
+		    "--accept, --forget, --rename and --contacts");
 	if (me && mode != OPT_FP)
 		cli_usage_error(usage, "-u goes with --fingerprint");
+	if (name && mode != OPT_IMPORT && mode != OPT_ADOPT)
+		cli_usage_error(usage, "--name goes with --import and --adopt");
+	if (name && handle_arg(name, h) != 0)
+		cli_usage_error(usage, "--name takes a name spelled like a "
+		    "handle: @ and 1-32 of a-z 0-9 _");
 	if (homeopt && mode == 0)
 		cli_usage_error(usage, "--home goes with the contact modes");
 	if ((mode == 0 || mode == OPT_IMPORT) && optind == argc)
 		cli_usage_error(usage, "no cards given");
-	if (mode != 0 && mode != OPT_IMPORT && optind != argc)
+	if (mode == OPT_IMPORT && name && argc - optind > 1)
+		cli_usage_error(usage, "--name names one card");
+	if ((mode == OPT_ACCEPT || mode == OPT_RENAME) && argc - optind != 1)
+		cli_usage_error(usage, mode == OPT_ACCEPT ? "--accept @NAME "
+		    "takes the offered FINGERPRINT (after comparing it)" :
+		    "--rename @NAME takes the @NEWNAME");
+	if (mode != 0 && mode != OPT_IMPORT && mode != OPT_ACCEPT &&
+	    mode != OPT_RENAME && optind != argc)
 		cli_usage_error(usage, "too many operands");
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
@@ -426,33 +712,24 @@ main(int argc, char **argv)
 	switch (mode) {
 	case OPT_IMPORT:
 		for (i = optind; i < argc; i++) {
-			int r = import(home, argv[i], quiet);
+			int r = import(home, argv[i], name, quiet);
 			if (r != 0 && code == 0)
 				code = r;
 		}
 		return cli_close_stdout(code);
+	case OPT_ADOPT:
+		return cli_close_stdout(adopt(home, who, name, quiet));
+	case OPT_STRANGERS:
+		return cli_close_stdout(strangers(home));
 	case OPT_FP:
 		return cli_close_stdout(fingerprint(home, me, who));
 	case OPT_CONTACTS:
 		return cli_close_stdout(contacts(home));
-	case OPT_MARK: case OPT_ACCEPT: {
-		xc_contact ct;
-		char fp[XC_FINGERPRINT_LEN + 1];
-		if ((code = handle_arg(who, h)) != 0)
-			return code;
-		rc = mode == OPT_MARK ? xc_contact_mark(home, h,
-		    XC_TRUST_VERIFIED) : xc_contact_accept(home, h, &ct);
-		if (rc < 0)
-			return contact_error(rc, h);
-		if (mode == OPT_MARK)
-			printf("@%s: verified\n", h);
-		else {
-			xc_fingerprint(fp, ct.card.handle, ct.card.ik);
-			printf("@%s: accepted the new identity key, "
-			    "fingerprint %s\n", h, fp);
-		}
-		return cli_close_stdout(0);
-	}
+	case OPT_MARK: case OPT_UNVERIFY: case OPT_ACCEPT: case OPT_FORGET:
+	case OPT_RENAME:
+		return cli_close_stdout(change(home, mode == OPT_MARK ? 'v' :
+		    mode == OPT_UNVERIFY ? 'u' : mode == OPT_ACCEPT ? 'a' :
+		    mode == OPT_FORGET ? 'f' : 'R', who, argv[optind]));
 	}
 	for (i = optind; i < argc; i++) {
 		int r = verify(argv[i], &seen, quiet, now);

@@ -130,9 +130,9 @@ _xc_keygen()
 	local cur prev
 	COMPREPLY=()
 	_xc_words
-	local opts='--home -p --passphrase --passphrase-file --rotate --grace
-	    --card --list --minisign --age -o --output -y -h --help -V
-	    --version'
+	local opts='--home -p --passphrase --passphrase-file --tag-bits
+	    --rotate --grace --older-than --card --chain --list --minisign
+	    --age -o --output -y -h --help -V --version'
 	case $prev in
 	-o | --output | --passphrase-file)
 		_xc_files
@@ -142,8 +142,12 @@ _xc_keygen()
 		_xc_dirs
 		return
 		;;
-	--grace)
+	--grace | --older-than)
 		# A number of days, 0 to 3650: nothing to offer.
+		return
+		;;
+	--tag-bits)
+		_xc_options '0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16'
 		return
 		;;
 	esac
@@ -151,7 +155,7 @@ _xc_keygen()
 		_xc_options "$opts"
 	elif _xc_given -y; then
 		_xc_files
-	elif _xc_given --card --rotate --minisign; then
+	elif _xc_given --card --chain --rotate --minisign; then
 		_xc_handles ids
 	elif [[ -z $cur ]] && ! _xc_given --list --age; then
 		_xc_options "$opts"
@@ -248,9 +252,9 @@ _xc_open()
 			    --version'
 		else
 			_xc_options '--raw -d --directory --json --min-level
-			    --allow-forwarded -u --as -i --identity --home
-			    --passphrase-file -o --output -p --passphrase -h
-			    --help -V --version'
+			    --allow-forwarded --allow-anonymous --allow-replay
+			    -u --as -i --identity --home --passphrase-file -o
+			    --output -p --passphrase -h --help -V --version'
 		fi
 	else
 		_xc_files
@@ -271,8 +275,14 @@ _xc_verify()
 		_xc_handles ids
 		return
 		;;
-	--fingerprint | --mark-verified | --accept)
+	--fingerprint | --mark-verified | --unverify | --accept | --forget | \
+	    --rename)
 		_xc_handles contacts
+		return
+		;;
+	--name | --adopt)
+		# A new local name, or a fingerprint from --strangers: nothing
+		# to offer.
 		return
 		;;
 	-r)
@@ -285,12 +295,14 @@ _xc_verify()
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		_xc_options '--home --import --fingerprint --mark-verified
-		    --accept --contacts -u --as -m -x -r -q --quiet -h --help
+		_xc_options '--home --import --name --adopt --strangers
+		    --fingerprint --mark-verified --unverify --accept --forget
+		    --rename --contacts -u --as -m -x -r -q --quiet -h --help
 		    -V --version'
-	elif _xc_given --fingerprint --mark-verified --accept --contacts \
-	    -m -x -r; then
-		# These take no operands.
+	elif _xc_given --fingerprint --mark-verified --unverify --accept \
+	    --forget --rename --adopt --strangers --contacts -m -x -r; then
+		# These take no file operands (--accept takes a fingerprint,
+		# --rename a new name).
 		return
 	else
 		_xc_files
@@ -352,3 +364,23 @@ complete -F _xc_open xc-open
 complete -F _xc_verify xc-verify
 complete -F _xc_send xc-send
 complete -F _xc_fetch xc-fetch
+
+# xc-node COMMAND DIR [ADDR:PORT] [init options]
+_xc_node() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		mapfile -t COMPREPLY < <(compgen -W 'init start stop status peer
+		    -h --help -V --version' -- "$cur")
+		return
+	fi
+	case $prev in
+	--listen|--name|--max-size) return ;;
+	esac
+	if [ "${COMP_WORDS[1]}" = init ] && [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W '--listen --name --max-size' \
+		    -- "$cur")
+		return
+	fi
+	[ "$COMP_CWORD" -eq 2 ] && mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+}
+complete -F _xc_node xc-node

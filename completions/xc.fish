@@ -40,9 +40,11 @@ function __xc_handles
     end
 end
 
-# xc-keygen [--home DIR] [-p | --passphrase-file FILE] @HANDLE |
-#     [--home DIR] [--passphrase-file FILE] [--grace DAYS] --rotate [@HANDLE] |
-#     [--home DIR] --card [@HANDLE] | [--home DIR] --list |
+# xc-keygen [--home DIR] [-p | --passphrase-file FILE] [--tag-bits K] @HANDLE |
+#     [--home DIR] [--passphrase-file FILE] [--grace DAYS] [--tag-bits K]
+#     [--older-than DAYS] --rotate [@HANDLE] |
+#     [--home DIR] --card [@HANDLE] | [--home DIR] --chain [@HANDLE] |
+#     [--home DIR] --list |
 #     [--home DIR] --minisign [@HANDLE] | --age [-o FILE] | -y [FILE] |
 #     -h | -V
 complete -c xc-keygen -f
@@ -50,9 +52,12 @@ complete -c xc-keygen -l home -x -a '(__fish_complete_directories)' -d 'Use the 
 complete -c xc-keygen -s p -l passphrase -d 'Protect the new secret keys with a passphrase typed on the terminal'
 complete -c xc-keygen -l passphrase-file -r -F -d 'Take the passphrase from the first line of a file'
 complete -c xc-keygen -l rotate -d 'Make a new encryption key and the next card'
-complete -c xc-keygen -l grace -x -d 'Days to keep the old encryption key after --rotate (default 7)'
+complete -c xc-keygen -l grace -x -d 'Days to keep retired encryption keys (default 7; kept for later rotations)'
+complete -c xc-keygen -l tag-bits -x -a '(seq 0 16)' -d 'Mailbox tag bits on the card (default 12; --rotate keeps them)'
+complete -c xc-keygen -l older-than -x -d 'With --rotate: only cards at least this many days old (cron)'
 complete -c xc-keygen -l card -d 'Print the current card of an identity'
-complete -c xc-keygen -n '__fish_seen_argument -l card -l rotate -l minisign' -a '(__xc_handles ids)' -d 'Identity'
+complete -c xc-keygen -l chain -d 'Print every card of an identity, oldest first'
+complete -c xc-keygen -n '__fish_seen_argument -l card -l chain -l rotate -l minisign' -a '(__xc_handles ids)' -d 'Identity'
 complete -c xc-keygen -l list -d 'List the identities in the keyring'
 complete -c xc-keygen -l minisign -d 'Print the identity key as a minisign public key'
 complete -c xc-keygen -l age -d 'Make a new X25519 identity outside the keyring'
@@ -77,7 +82,7 @@ complete -c xc-seal -s A -l attach -r -F -d 'Attach a file, a pipe or - (stdin)'
 complete -c xc-seal -s o -l output -r -F -d 'Write the result (or the signature) to a file'
 complete -c xc-seal -l ttl -x -d 'Expire after a duration: 90s, 15m, 2h, 7d, 1w'
 complete -c xc-seal -l reply-to -x -d 'Answer the message with this id'
-complete -c xc-seal -l level -x -a '1\t"sealed" 2\t"private (default)" 3\t"forward-secret"' -d 'Seal at a security level'
+complete -c xc-seal -l level -x -a '1\t"sealed" 2\t"private (default)" 3\t"verified"' -d 'Seal at a security level'
 complete -c xc-seal -l anonymous -d 'Seal an unsigned letter that names no sender'
 complete -c xc-seal -s p -l passphrase -d 'With --raw: encrypt to a passphrase typed on the terminal'
 complete -c xc-seal -l passphrase-file -r -F -d 'Unlock the identity (with --raw: encrypt) with a file\'s first line'
@@ -90,15 +95,17 @@ complete -c xc-seal -s h -l help -d 'Print the usage and exit'
 complete -c xc-seal -s V -l version -d 'Print the version and exit'
 
 # xc-open [--home DIR] [-u @ME | -i IDENTITY_FILE...] [-d DIR] [--json]
-#     [--min-level N] [--allow-forwarded] [--passphrase-file FILE]
-#     [ENVELOPE...] |
+#     [--min-level N] [--allow-forwarded] [--allow-anonymous] [--allow-replay]
+#     [--passphrase-file FILE] [ENVELOPE...] |
 #     --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE] [-o OUT] [INPUT]
 complete -c xc-open -l raw -d 'Decrypt a plain age v1 file'
 complete -c xc-open -s i -l identity -r -F -d 'Try the identities in a file instead of the keyring'
 complete -c xc-open -s d -l directory -x -a '(__fish_complete_directories)' -d 'Save attachments in a directory'
 complete -c xc-open -l json -d 'Print one JSON object per envelope'
-complete -c xc-open -l min-level -x -a '0\t"any" 1\t"sealed" 2\t"private" 3\t"forward-secret" 4\t"anonymous"' -d 'Refuse letters below a security level'
+complete -c xc-open -l min-level -x -a '0\t"any" 1\t"sealed" 2\t"private" 3\t"verified" 4\t"anonymous"' -d 'Refuse letters below a security level'
 complete -c xc-open -l allow-forwarded -d 'Open letters re-encrypted by someone else'
+complete -c xc-open -l allow-anonymous -d 'Open unsigned letters'
+complete -c xc-open -l allow-replay -d 'Open replays and letters dated before the replay window'
 complete -c xc-open -s u -l as -x -a '(__xc_handles ids)' -d 'Try only the keys of this identity'
 complete -c xc-open -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
 complete -c xc-open -s o -l output -r -F -d 'With --raw: write the plaintext to a file, created only on success'
@@ -107,22 +114,31 @@ complete -c xc-open -l passphrase-file -r -F -d 'Use the passphrase on the first
 complete -c xc-open -s h -l help -d 'Print the usage and exit'
 complete -c xc-open -s V -l version -d 'Print the version and exit'
 
-# xc-verify [-q] CARD... | [--home DIR] [-q] --import CARD... |
-#     [--home DIR] [-u @ME] --fingerprint @HANDLE |
-#     [--home DIR] --mark-verified @HANDLE | [--home DIR] --accept @HANDLE |
+# xc-verify [-q] CARD... | [--home DIR] [-q] [--name @NAME] --import CARD... |
+#     [--home DIR] [-q] [--name @NAME] --adopt FINGERPRINT |
+#     [--home DIR] --strangers | [--home DIR] [-u @ME] --fingerprint @NAME |
+#     [--home DIR] --mark-verified @NAME | [--home DIR] --unverify @NAME |
+#     [--home DIR] --accept @NAME FINGERPRINT | [--home DIR] --forget @NAME |
+#     [--home DIR] --rename @NAME @NEWNAME |
 #     [--home DIR] --contacts | [--home DIR] [-q] -m FILE -x SIG [-r @HANDLE] |
 #     -h | -V
 complete -c xc-verify -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
 complete -c xc-verify -l import -d 'Add or update contacts from card files'
 complete -c xc-verify -l fingerprint -x -a '(__xc_handles contacts)' -d 'Print the safety number of my identity and a contact'
 complete -c xc-verify -l mark-verified -x -a '(__xc_handles contacts)' -d 'Record that the safety number was compared'
-complete -c xc-verify -l accept -x -a '(__xc_handles contacts)' -d 'Accept the changed identity key of a contact'
+complete -c xc-verify -l accept -x -a '(__xc_handles contacts)' -d 'Accept the changed identity key of a contact (then its fingerprint)'
+complete -c xc-verify -l name -x -d 'With --import or --adopt: the local name of the contact'
+complete -c xc-verify -l adopt -x -d 'Make the stranger with this fingerprint a contact'
+complete -c xc-verify -l strangers -d 'List the strangers\' cards kept from letters'
+complete -c xc-verify -l unverify -x -a '(__xc_handles contacts)' -d 'Take a contact back from verified'
+complete -c xc-verify -l forget -x -a '(__xc_handles contacts)' -d 'Remove a contact'
+complete -c xc-verify -l rename -x -a '(__xc_handles contacts)' -d 'Give a contact another local name (then the new name)'
 complete -c xc-verify -l contacts -d 'List the contacts and their trust states'
 complete -c xc-verify -s u -l as -x -a '(__xc_handles ids)' -d 'My identity, when there are several'
 complete -c xc-verify -s m -r -F -d 'Check a signature of a file'
 complete -c xc-verify -s x -r -F -d 'The minisign signature to check'
 complete -c xc-verify -s r -x -a '(__xc_handles contacts ids)' -d 'The contact or own identity that signed'
-complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -l accept -l contacts -s m -s x' -f
+complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -l unverify -l accept -l forget -l rename -l adopt -l strangers -l contacts -s m -s x' -f
 complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards or a good signature'
 complete -c xc-verify -s h -l help -d 'Print the usage and exit'
 complete -c xc-verify -s V -l version -d 'Print the version and exit'
@@ -149,3 +165,13 @@ complete -c xc-fetch -l passphrase-file -r -F -n 'not __fish_seen_argument -l gc
 complete -c xc-fetch -l gc -n 'not __fish_seen_argument -s u -l as -l json -l no-wait -l passphrase-file -l gc' -d 'Remove expired envelopes from the whole spool'
 complete -c xc-fetch -s h -l help -d 'Print the usage and exit'
 complete -c xc-fetch -s V -l version -d 'Print the version and exit'
+
+# xc-node init|start|stop|status|peer DIR [ADDR:PORT]
+complete -c xc-node -f
+complete -c xc-node -n '__fish_use_subcommand' -a 'init start stop status peer' -d 'xc-node command'
+complete -c xc-node -n 'not __fish_use_subcommand' -a '(__fish_complete_directories)' -d 'Node directory'
+complete -c xc-node -n '__fish_seen_subcommand_from init' -l listen -x -d 'The IPv4 address and port innd listens on'
+complete -c xc-node -n '__fish_seen_subcommand_from init' -l name -x -d 'The node name in Path fields'
+complete -c xc-node -n '__fish_seen_subcommand_from init' -l max-size -x -d 'The largest envelope the node takes'
+complete -c xc-node -s h -l help -d 'Print the usage and exit'
+complete -c xc-node -s V -l version -d 'Print the version and exit'

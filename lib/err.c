@@ -48,7 +48,10 @@ xc_strerror(int err)
 	case XC_ENOTFOUND: return "not found";
 	case XC_ELOCKED: return "passphrase needed";
 	case XC_EKEYCHANGE: return "key changed";
+	case XC_ETAKEN: return "name taken";
+	case XC_EEQUIVOCAL: return "equivocation";
 	case XC_EJSON: return "malformed JSON";
+	case XC_ENET: return "network error";
 	}
 	return "unknown error";
 }

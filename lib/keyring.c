@@ -327,12 +327,12 @@ xc_secret_read(const char *path, const char *pw, size_t pwlen, char **bufp,
 
 /* ---- own identities ---- */
 
-/* HOME/KIND/HANDLE[/FILE], KIND being "ids" or "contacts". */
-static int
-kpath(char out[XC_PATH_MAX], const char *home, const char *kind,
-    const char *handle, const char *file)
+/* HOME/KIND/NAME[/FILE], KIND being "ids", "contacts", "strangers"... */
+int
+xc_keyring_path(char out[XC_PATH_MAX], const char *home, const char *kind,
+    const char *name, const char *file)
 {
-	int n = snprintf(out, XC_PATH_MAX, "%s/%s/%s%s%s", home, kind, handle,
+	int n = snprintf(out, XC_PATH_MAX, "%s/%s/%s%s%s", home, kind, name,
 	    file ? "/" : "", file ? file : "");
 
 	if (n < 0 || n >= XC_PATH_MAX)
@@ -341,9 +341,7 @@ kpath(char out[XC_PATH_MAX], const char *home, const char *kind,
 }
 
 #define path_of(out, home, handle, file) \
-	kpath(out, home, "ids", handle, file)
-#define cpath(out, home, handle, file) \
-	kpath(out, home, "contacts", handle, file)
+	xc_keyring_path(out, home, "ids", handle, file)
 
 int
 xc_lock(const char *path, int wait, int *fd)
@@ -381,7 +379,8 @@ undo(const char *home, const char *handle)
 
 int
 xc_identity_create(const char *home, const char *handle, int64_t now,
-    const char *pw, size_t pwlen, char **cardp, size_t *cardlen)
+    int tag_bits, const char *pw, size_t pwlen, char **cardp,
+    size_t *cardlen)
 {
 	char p[XC_PATH_MAX], when[32];
 	char *text = NULL, *card = NULL;
@@ -393,6 +392,8 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 	memset(&c, 0, sizeof c);
 	if ((rc = xc_handle_norm(c.handle, handle, strlen(handle))) < 0)
 		return rc;
+	if (tag_bits > XC_MAX_TAG_BITS)
+		return xc_fail(XC_EINVAL, "tag bits out of range");
 	if ((rc = path_of(p, home, "", NULL)) < 0 ||
 	    (rc = xc_mkdirs(p)) < 0 ||
 	    (rc = path_of(p, home, c.handle, NULL)) < 0)
@@ -419,7 +420,7 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 	c.nenc = 1;
 	c.enc[0].from = now;
 	c.enc[0].until = now + (int64_t)XC_DEFAULT_KEY_DAYS * 86400;
-	c.tag_bits = XC_DEFAULT_TAG_BITS;
+	c.tag_bits = tag_bits < 0 ? XC_DEFAULT_TAG_BITS : tag_bits;
 	c.created = now;
 	c.expires = c.enc[0].until;
 	c.seq = 1;
@@ -532,32 +533,8 @@ parse_identity(uint8_t *seed, const char *text, size_t len)
 	return xc_fail(XC_EKEY, "no identity key in the file");
 }
 
-/* Appends "N deadline" to the retired list (rewritten atomically). */
-static int
-retire(const char *home, const char *handle, uint64_t n, int64_t deadline)
-{
-	char p[XC_PATH_MAX], *old = NULL, *text;
-	size_t len = 0;
-	int rc;
-
-	if ((rc = path_of(p, home, handle, "retired")) < 0)
-		return rc;
-	rc = xc_read_file(p, XC_MAX_KEYFILE, 0, &old, &len);
-	if (rc < 0 && rc != XC_ENOTFOUND)
-		return rc;
-	if ((text = malloc(len + 64)) == NULL) {
-		sodium_free(old);
-		return xc_fail(XC_ENOMEM, "out of memory");
-	}
-	if (len)
-		memcpy(text, old, len);
-	len += (size_t)snprintf(text + len, 64, "%llu %lld\n",
-	    (unsigned long long)n, (long long)deadline);
-	sodium_free(old);
-	rc = xc_write_file(p, text, len, 0600, 0);
-	free(text);
-	return rc;
-}
+static int set_grace(const char *, const char *, int64_t);
+static void wipe(const char *);
 
 static int
 lock_identity(const char *home, const char *handle, int *fd)
@@ -572,7 +549,7 @@ lock_identity(const char *home, const char *handle, int *fd)
 
 int
 xc_identity_rotate(const char *home, const char *handle, int64_t now,
-    int64_t grace, const char *pw, size_t pwlen, char **cardp,
+    int64_t grace, int tag_bits, const char *pw, size_t pwlen, char **cardp,
     size_t *cardlen)
 {
 	char p[XC_PATH_MAX], name[32], h[XC_HANDLE_MAX + 1];
@@ -584,6 +561,8 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 
 	if ((rc = xc_handle_norm(h, handle, strlen(handle))) < 0)
 		return rc;
+	if (tag_bits > XC_MAX_TAG_BITS)
+		return xc_fail(XC_EINVAL, "tag bits out of range");
 	if ((rc = path_of(p, home, h, "card")) < 0)
 		return rc;
 	if (access(p, F_OK) != 0)
@@ -620,7 +599,7 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 	snprintf(name, sizeof name, "enc-%llu.key",
 	    (unsigned long long)old.seq + 1);
 	if (path_of(p, home, h, name) == 0)
-		unlink(p);
+		wipe(p);
 
 	memset(&c, 0, sizeof c);
 	memcpy(c.handle, old.handle, sizeof c.handle);
@@ -629,12 +608,16 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 	c.nenc = 1;
 	c.enc[0].from = now;
 	c.enc[0].until = now + (int64_t)XC_DEFAULT_KEY_DAYS * 86400;
-	c.tag_bits = old.tag_bits;
+	c.tag_bits = tag_bits < 0 ? old.tag_bits : tag_bits;
 	c.created = now;
 	c.expires = c.enc[0].until;
 	c.seq = old.seq + 1;
 	c.has_prev = 1;
 	memcpy(c.prev, old.hash, 32);
+	/* The grace period is recorded before the commit: the sweep finds
+	 * the retired key from the chain and needs nothing written after. */
+	if (grace >= 0 && (rc = set_grace(home, h, grace)) < 0)
+		goto out;
 	if ((rc = xc_age_identity_file(text, 512, esk, now)) < 0 ||
 	    (rc = path_of(p, home, h, name)) < 0 ||
 	    (rc = xc_secret_write(p, text, strlen(text), locked ? pw : NULL,
@@ -647,9 +630,8 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 	    (rc = path_of(p, home, h, "card")) < 0 ||
 	    (rc = xc_write_file(p, card, clen, 0644, 0)) < 0)
 		goto out;
-	/* Committed.  The old key opens mail in flight until its wipe. */
-	if ((rc = retire(home, h, old.seq, now + grace)) < 0)
-		goto out;
+	/* Committed.  The old key opens mail in flight until the sweep finds
+	 * its grace period over. */
 	*cardp = card;
 	*cardlen = clen;
 	card = NULL;
@@ -691,247 +673,201 @@ wipe(const char *path)
 	unlink(path);
 }
 
+/* The grace period: "grace" holds seconds, when not the default. */
+static int
+set_grace(const char *home, const char *h, int64_t grace)
+{
+	char p[XC_PATH_MAX], text[32];
+	int n;
+
+	if (grace == xc_identity_grace(home, h))
+		return 0;
+	if (path_of(p, home, h, "grace") < 0)
+		return xc_fail(XC_EINVAL, "path too long");
+	n = snprintf(text, sizeof text, "%lld\n", (long long)grace);
+	return xc_write_file(p, text, (size_t)n, 0600, 0);
+}
+
+int64_t
+xc_identity_grace(const char *home, const char *handle)
+{
+	char p[XC_PATH_MAX], *buf, *end;
+	long long v;
+	size_t len;
+	int64_t grace = (int64_t)XC_DEFAULT_GRACE_DAYS * 86400;
+
+	if (path_of(p, home, handle, "grace") == 0 &&
+	    xc_read_file(p, 64, 0, &buf, &len) == 0) {
+		buf[len] = '\0';	/* xc_read_file leaves a spare byte */
+		v = strtoll(buf, &end, 10);
+		if (end != buf && *end == '\n' && v >= 0 &&
+		    v <= 3650LL * 86400)
+			grace = (int64_t)v;
+		sodium_free(buf);
+	}
+	return grace;
+}
+
+/* The created time of card-N, or -1. */
+static int64_t
+card_created(const char *home, const char *h, uint64_t n)
+{
+	char p[XC_PATH_MAX], name[32], *buf;
+	size_t len;
+	xc_card c;
+	int rc;
+
+	snprintf(name, sizeof name, "card-%llu", (unsigned long long)n);
+	if (path_of(p, home, h, name) < 0 ||
+	    xc_read_file(p, XC_MAX_CARD, 0, &buf, &len) < 0)
+		return -1;
+	rc = xc_card_parse(&c, buf, len);
+	sodium_free(buf);
+	return rc == 0 ? c.created : -1;
+}
+
 int
 xc_identity_sweep(const char *home, const char *handle, int64_t now)
 {
-	char p[XC_PATH_MAX], name[32], *old, *keep;
-	const char *l, *end;
-	size_t len, k = 0;
+	char p[XC_PATH_MAX], name[32];
+	struct dirent *e;
+	xc_card cur;
+	int64_t grace, retired;
+	uint64_t n, k;
+	DIR *d;
 	int rc, lockfd;
 
-	if ((rc = path_of(p, home, handle, "retired")) < 0)
+	/* The current key is never wiped: with one key file there is
+	 * nothing to do, and no lock or card to read (every open asks). */
+	if ((rc = path_of(p, home, handle, NULL)) < 0)
 		return rc;
-	if (access(p, F_OK) != 0)
+	if ((d = opendir(p)) == NULL)
+		return xc_fail(XC_EREAD, "cannot read an identity's directory");
+	n = 0;
+	while ((e = readdir(d)) != NULL && n < 2)
+		if (strncmp(e->d_name, "enc-", 4) == 0)
+			n++;
+		else if (strncmp(e->d_name, ".tmp-", 5) == 0)
+			n = 2;	/* a write that died: maybe a secret */
+	closedir(d);
+	if (n < 2)
 		return 0;
 	if ((rc = lock_identity(home, handle, &lockfd)) < 0)
 		return rc;
-	if ((rc = xc_read_file(p, XC_MAX_KEYFILE, 0, &old, &len)) < 0) {
-		close(lockfd);
-		return rc == XC_ENOTFOUND ? 0 : rc;
+	if ((rc = xc_identity_get(home, handle, &cur)) < 0)
+		goto out;
+	grace = xc_identity_grace(home, handle);
+	if ((d = opendir(p)) == NULL) {
+		rc = xc_fail(XC_EREAD, "cannot read an identity's directory");
+		goto out;
 	}
-	if ((keep = malloc(len + 1)) == NULL) {
-		sodium_free(old);
-		close(lockfd);
-		return xc_fail(XC_ENOMEM, "out of memory");
-	}
-	for (l = old, end = old + len; l < end;) {
-		const char *e = memchr(l, '\n', (size_t)(end - l));
-		size_t ll = e ? (size_t)(e - l) + 1 : (size_t)(end - l);
-		unsigned long long n;
-		long long t;
-		char line[64];
-
-		/* sscanf needs a string; the file buffer has no NUL. */
-		snprintf(line, sizeof line, "%.*s", (int)(ll < 63 ? ll : 63), l);
-		if (sscanf(line, "%llu %lld", &n, &t) == 2 && t <= now) {
-			snprintf(name, sizeof name, "enc-%llu.key", n);
-			if (path_of(p, home, handle, name) == 0)
-				wipe(p);
-		} else {
-			memcpy(keep + k, l, ll);
-			k += ll;
+	while ((e = readdir(d)) != NULL) {
+		/* Under the lock no write is under way: a temp file is what
+		 * a killed one left, perhaps a new secret key. */
+		if (strncmp(e->d_name, ".tmp-", 5) == 0 &&
+		    path_of(p, home, handle, e->d_name) == 0)
+			wipe(p);
+		if (strncmp(e->d_name, "enc-", 4) != 0)
+			continue;
+		n = strtoull(e->d_name + 4, NULL, 10);
+		snprintf(name, sizeof name, "enc-%llu.key",
+		    (unsigned long long)n);
+		if (strcmp(name, e->d_name) != 0 || n == cur.seq)
+			continue;
+		if (n < cur.seq) {
+			/* Retired by card n+1; a missing card gives way to
+			 * the next one there is (a later time: kept longer). */
+			retired = -1;
+			for (k = n + 1; k <= cur.seq && retired < 0; k++)
+				retired = k == cur.seq ? cur.created :
+				    card_created(home, handle, k);
+			if (retired < 0 || now < retired + grace)
+				continue;
 		}
-		l += ll;
+		/* Past its grace, or debris of a rotation that never
+		 * committed (under the lock, none is under way). */
+		if (path_of(p, home, handle, e->d_name) == 0)
+			wipe(p);
+		if (n > cur.seq) {
+			snprintf(name, sizeof name, "card-%llu",
+			    (unsigned long long)n);
+			if (path_of(p, home, handle, name) == 0)
+				unlink(p);
+		}
 	}
-	if (k != len && path_of(p, home, handle, "retired") == 0)
-		rc = xc_write_file(p, keep, k, 0600, 0);
-	free(keep);
-	sodium_free(old);
+	closedir(d);
+	/* The list of an older version, which a crash could leave stale. */
+	if (path_of(p, home, handle, "retired") == 0)
+		unlink(p);
+out:
 	close(lockfd);
 	return rc;
 }
 
-/* ---- contacts ---- */
-
-static const char *const trust[] = { "", "tofu", "verified", "changed" };
-
-const char *
-xc_trust_name(int state)
+int
+xc_identity_chain(const char *home, const char *handle, char **out,
+    size_t *len)
 {
-	return state >= XC_TRUST_TOFU && state <= XC_TRUST_CHANGED ?
-	    trust[state] : "unknown";
-}
-
-static int
-read_card(const char *path, xc_card *c)
-{
-	char *buf;
-	size_t len;
+	char p[XC_PATH_MAX], name[32], *buf, *all = NULL, *bigger;
+	size_t n, used = 0;
+	xc_card cur;
+	uint64_t k;
 	int rc;
 
-	if ((rc = xc_read_file(path, XC_MAX_CARD, 0, &buf, &len)) < 0)
+	if ((rc = xc_identity_get(home, handle, &cur)) < 0)
 		return rc;
-	rc = xc_card_parse(c, buf, len);
-	sodium_free(buf);
-	return rc;
-}
-
-static int
-lock_contact(const char *home, const char *handle, int *fd)
-{
-	char p[XC_PATH_MAX];
-	int rc;
-
-	if ((rc = cpath(p, home, handle, NULL)) < 0 || (rc = xc_mkdirs(p)) < 0 ||
-	    (rc = cpath(p, home, handle, "lock")) < 0)
-		return rc;
-	return xc_lock(p, 1, fd);
-}
-
-static int
-get_locked(const char *home, const char *h, xc_contact *ct)
-{
-	char p[XC_PATH_MAX], *buf;
-	size_t len;
-	int rc, i;
-
-	memset(ct, 0, sizeof *ct);
-	if ((rc = cpath(p, home, h, "card")) < 0)
-		return rc;
-	if ((rc = read_card(p, &ct->card)) < 0)
-		return rc == XC_ENOTFOUND ? xc_fail(XC_ENOTFOUND,
-		    "no such contact") : rc;
-	ct->state = XC_TRUST_TOFU;
-	if (cpath(p, home, h, "state") == 0 &&
-	    xc_read_file(p, 64, 0, &buf, &len) == 0) {
-		for (i = XC_TRUST_TOFU; i <= XC_TRUST_CHANGED; i++)
-			if (len == strlen(trust[i]) + 1 &&
-			    memcmp(buf, trust[i], len - 1) == 0)
-				ct->state = i;
+	for (k = 1; k <= cur.seq; k++) {
+		snprintf(name, sizeof name, "card-%llu", (unsigned long long)k);
+		if ((rc = path_of(p, home, handle, name)) < 0 ||
+		    (rc = xc_read_file(p, XC_MAX_CARD, 0, &buf, &n)) < 0)
+			break;
+		if (used + n > XC_MAX_CHAIN) {
+			sodium_free(buf);
+			rc = xc_fail(XC_ELIMIT, "card chain too long");
+			break;
+		}
+		if ((bigger = realloc(all, used + n + 1)) == NULL) {
+			sodium_free(buf);
+			rc = xc_fail(XC_ENOMEM, "out of memory");
+			break;
+		}
+		all = bigger;
+		memcpy(all + used, buf, n);
+		used += n;
 		sodium_free(buf);
 	}
-	if (cpath(p, home, h, "pending") == 0 &&
-	    read_card(p, &ct->pending) == 0)
-		ct->has_pending = 1;
+	if (rc < 0) {
+		free(all);
+		return rc == XC_ENOTFOUND ? xc_fail(XC_ENOTFOUND,
+		    "a card of the chain is missing") : rc;
+	}
+	all[used] = '\0';
+	*out = all;
+	*len = used;
 	return 0;
 }
 
-static int
-set_state(const char *home, const char *h, int state)
-{
-	char p[XC_PATH_MAX], text[16];
-	int rc, n;
-
-	if ((rc = cpath(p, home, h, "state")) < 0)
-		return rc;
-	n = snprintf(text, sizeof text, "%s\n", trust[state]);
-	return xc_write_file(p, text, (size_t)n, 0644, 0);
-}
-
 int
-xc_contact_get(const char *home, const char *handle, xc_contact *ct)
+xc_identity_by_key(const char *home, const uint8_t ik[32],
+    char handle[XC_HANDLE_MAX + 1])
 {
-	char h[XC_HANDLE_MAX + 1];
+	char (*hs)[XC_HANDLE_MAX + 1];
+	size_t n, i;
+	xc_card c;
 	int rc;
 
-	if ((rc = xc_handle_norm(h, handle, strlen(handle))) < 0)
-		return rc;
-	return get_locked(home, h, ct);
-}
-
-int
-xc_contact_import(const char *home, const char *buf, size_t len,
-    int64_t now, int *outcome, xc_contact *ct)
-{
-	char p[XC_PATH_MAX];
-	xc_card c;
-	int rc, fd;
-
-	*outcome = 0;
-	if ((rc = xc_card_parse(&c, buf, len)) < 0 ||
-	    (rc = xc_card_check_time(&c, now)) < 0)
-		return rc;
-	if ((rc = lock_contact(home, c.handle, &fd)) < 0)
-		return rc;
-	rc = get_locked(home, c.handle, ct);
-	if (rc == XC_ENOTFOUND) {
-		/* First sight: pin it (trust on first use). */
-		if ((rc = cpath(p, home, c.handle, "card")) == 0 &&
-		    (rc = xc_write_file(p, buf, len, 0644, 0)) == 0 &&
-		    (rc = set_state(home, c.handle, XC_TRUST_TOFU)) == 0) {
-			*outcome = XC_IMPORT_NEW;
-			rc = get_locked(home, c.handle, ct);
+	/* A keyring holds a few own identities: a look at each is enough. */
+	if ((hs = calloc(XC_MAX_IDENTITIES, sizeof *hs)) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	if ((rc = xc_identity_list(home, hs, XC_MAX_IDENTITIES, &n)) == 0)
+		rc = xc_fail(XC_ENOTFOUND, "no own identity has this key");
+	for (i = 0; rc == XC_ENOTFOUND && i < n; i++)
+		if (xc_identity_get(home, hs[i], &c) == 0 &&
+		    sodium_memcmp(c.ik, ik, 32) == 0) {
+			memcpy(handle, hs[i], XC_HANDLE_MAX + 1);
+			rc = 0;
 		}
-	} else if (rc == 0 && memcmp(c.hash, ct->card.hash, 32) == 0)
-		*outcome = XC_IMPORT_SAME;
-	else if (rc == 0 && sodium_memcmp(c.ik, ct->card.ik, 32) != 0) {
-		/* Another identity key for a pinned handle: ssh's rule. */
-		if ((rc = cpath(p, home, c.handle, "pending")) == 0 &&
-		    (rc = xc_write_file(p, buf, len, 0644, 0)) == 0 &&
-		    (rc = set_state(home, c.handle, XC_TRUST_CHANGED)) == 0) {
-			ct->pending = c;
-			ct->has_pending = 1;
-			ct->state = XC_TRUST_CHANGED;
-			rc = xc_fail(XC_EKEYCHANGE,
-			    "the identity key of a known handle changed");
-		}
-	} else if (rc == 0) {
-		if (c.seq <= ct->card.seq)
-			rc = xc_fail(XC_ECHAIN,
-			    "older than the pinned card (a replay?)");
-		else if (c.seq > ct->card.seq + 1)
-			rc = xc_fail(XC_ECHAIN, "cards are missing between the "
-			    "pinned one and this one: import them in order");
-		else if ((rc = xc_card_check_chain(&ct->card, &c)) == 0 &&
-		    (rc = cpath(p, home, c.handle, "card")) == 0 &&
-		    (rc = xc_write_file(p, buf, len, 0644, 0)) == 0) {
-			*outcome = XC_IMPORT_ROTATED;
-			ct->card = c;
-		}
-	}
-	close(fd);
-	return rc;
-}
-
-int
-xc_contact_mark(const char *home, const char *handle, int state)
-{
-	char h[XC_HANDLE_MAX + 1];
-	xc_contact ct;
-	int rc, fd;
-
-	if ((rc = xc_handle_norm(h, handle, strlen(handle))) < 0 ||
-	    (rc = get_locked(home, h, &ct)) < 0 ||	/* exists? */
-	    (rc = lock_contact(home, h, &fd)) < 0)
-		return rc;
-	if ((rc = get_locked(home, h, &ct)) == 0) {
-		if (ct.state == XC_TRUST_CHANGED)
-			rc = xc_fail(XC_EKEYCHANGE,
-			    "the key changed: accept it first");
-		else
-			rc = set_state(home, h, state);
-	}
-	close(fd);
-	return rc;
-}
-
-int
-xc_contact_accept(const char *home, const char *handle, xc_contact *ct)
-{
-	char h[XC_HANDLE_MAX + 1], p[XC_PATH_MAX], q[XC_PATH_MAX], *buf;
-	size_t len;
-	int rc, fd;
-
-	if ((rc = xc_handle_norm(h, handle, strlen(handle))) < 0 ||
-	    (rc = get_locked(home, h, ct)) < 0 ||	/* exists? */
-	    (rc = lock_contact(home, h, &fd)) < 0)
-		return rc;
-	if ((rc = get_locked(home, h, ct)) == 0 && !ct->has_pending)
-		rc = xc_fail(XC_ENOTFOUND, "no changed key to accept");
-	/* The pending card replaces the pinned one, then the state says so:
-	 * a crash in between leaves "changed" over the new card, still
-	 * refused until accepted again. */
-	if (rc == 0 && (rc = cpath(p, home, h, "pending")) == 0 &&
-	    (rc = xc_read_file(p, XC_MAX_CARD, 0, &buf, &len)) == 0) {
-		if ((rc = cpath(q, home, h, "card")) == 0 &&
-		    (rc = xc_write_file(q, buf, len, 0644, 0)) == 0 &&
-		    (rc = set_state(home, h, XC_TRUST_TOFU)) == 0) {
-			unlink(p);
-			rc = get_locked(home, h, ct);
-		}
-		sodium_free(buf);
-	}
-	close(fd);
+	free(hs);
 	return rc;
 }
 

@@ -46,7 +46,11 @@ enum {
 	XC_EINSECURE = -19,	/* secret file open to others, or a symlink */
 	XC_ENOTFOUND = -20,	/* no such identity or contact */
 	XC_ELOCKED = -21,	/* secret is passphrase-protected: need it */
-	XC_EKEYCHANGE = -22	/* a known handle with another identity key */
+	XC_EKEYCHANGE = -22,	/* a known handle with another identity key */
+	XC_ETAKEN = -23,	/* a name an own identity or another contact has */
+	XC_EEQUIVOCAL = -24,	/* two different cards, one seq, one key */
+	XC_ENET = -30		/* network: connection, timeout, or a server
+				   that broke the protocol (lib/nntp.c) */
 };
 
 const char *xc_strerror(int err);
@@ -375,51 +379,126 @@ int xc_secret_locked(const char *path);	/* 1 encrypted, 0 not, <0 error */
 
 /* Own identities: $XC_HOME/ids/HANDLE/ holds identity.key (Ed25519 seed,
  * "XC-IDENTITY-KEY-1..."), enc-N.key (age identity files), card-N (every
- * card) and card (the current one), retired (enc keys waiting for their
- * wipe: "N UNIXTIME" lines) and lock (flock for rotations).
+ * card) and card (the current one), grace (days a retired key is kept, when
+ * not the default) and lock (flock for rotations).
  * xc_identity_create makes the directory (mkdir: a second identity for a
- * handle is XC_EEXIST), the keys and the first card, returned in *card. */
+ * handle is XC_EEXIST), the keys and the first card (tag_bits < 0: the
+ * default), returned in *card. */
 int xc_identity_create(const char *home, const char *handle, int64_t now,
-    const char *pw, size_t pwlen, char **card, size_t *cardlen);
-/* A new encryption key and the next card, chained to the current one and
- * signed by the identity key (unlocked with pw when it is encrypted).  The
- * old key stays usable for grace seconds, then xc_identity_sweep wipes it.
- * Concurrent rotations are serialised (flock); each makes a whole card. */
-int xc_identity_rotate(const char *home, const char *handle, int64_t now,
-    int64_t grace, const char *pw, size_t pwlen, char **card,
+    int tag_bits, const char *pw, size_t pwlen, char **card,
     size_t *cardlen);
-/* Wipes the retired encryption keys whose grace period is over. */
+/* A new encryption key and the next card, chained to the current one and
+ * signed by the identity key (unlocked with pw when it is encrypted).
+ * tag_bits < 0 keeps the current card's; grace >= 0 (seconds) is recorded
+ * for this and later rotations.  Concurrent rotations are serialised
+ * (flock); each makes a whole card. */
+int xc_identity_rotate(const char *home, const char *handle, int64_t now,
+    int64_t grace, int tag_bits, const char *pw, size_t pwlen, char **card,
+    size_t *cardlen);
+/* Wipes the retired encryption keys whose grace period is over.  A key
+ * enc-N.key is retired by card N+1: it is wiped once now >= the created
+ * time of card N+1 plus the grace period, found from the chain on disk
+ * (nothing written after a rotation's commit is needed).  Keys and cards
+ * newer than the current card are the debris of a rotation that died
+ * before its commit: wiped too. */
 int xc_identity_sweep(const char *home, const char *handle, int64_t now);
+/* The grace period of an identity, in seconds. */
+int64_t xc_identity_grace(const char *home, const char *handle);
+/* The whole chain of an identity, card-1 to the current card, one card
+ * after another (malloc'd). */
+int xc_identity_chain(const char *home, const char *handle, char **out,
+    size_t *len);
+/* HOME/KIND/NAME[/FILE], for the keyring's files. */
+int xc_keyring_path(char out[XC_PATH_MAX], const char *home,
+    const char *kind, const char *name, const char *file);
 
-/* Contacts: $XC_HOME/contacts/HANDLE/ holds card (the pinned card), state
- * ("tofu", "verified" or "changed"), pending (a card with another identity
- * key, waiting for xc_contact_accept) and lock. */
-enum { XC_TRUST_TOFU = 1, XC_TRUST_VERIFIED, XC_TRUST_CHANGED };
-enum { XC_IMPORT_NEW = 1, XC_IMPORT_SAME, XC_IMPORT_ROTATED };
+/*
+ * Contacts (lib/contacts.c): a contact is a local name bound to a pinned
+ * identity key.  Only explicit commands make, change or remove one; letters
+ * may only bring a later card of a contact's own identity key (a rotation,
+ * not a change of trust).  $XC_HOME/contacts/NAME/ holds card (the pinned
+ * card; NAME is its handle unless the user chose another), state ("contact"
+ * or "verified" or "changed", then the time it was first pinned) and
+ * pending (a card for NAME with another identity key, until accepted);
+ * contacts/.keys/IKHEX names the contact of each identity key.
+ */
+enum { XC_TRUST_STRANGER = 0, XC_TRUST_CONTACT, XC_TRUST_VERIFIED,
+	XC_TRUST_CHANGED };
+enum { XC_IMPORT_NEW = 1, XC_IMPORT_SAME, XC_IMPORT_ROTATED,
+	XC_IMPORT_OLDER, XC_IMPORT_KEYCHANGE };
+#define XC_MAX_STRANGERS 256		/* cards kept in the quarantine */
+#define XC_STRANGER_DAYS 30		/* unseen this long: dropped */
+#define XC_MAX_CHAIN (1024 * XC_MAX_CARD)	/* xc_identity_chain's output */
 typedef struct {
-	xc_card card;		/* pinned */
+	char name[XC_HANDLE_MAX + 1];	/* the local name */
+	xc_card card;			/* pinned */
 	int state;
+	int64_t pinned;			/* first pinned (0: unknown) */
 	int has_pending;
-	xc_card pending;	/* offered with another identity key */
+	xc_card pending;		/* offered with another identity key */
 } xc_contact;
 const char *xc_trust_name(int state);
-/* Imports a card: a new handle is pinned on first sight (tofu); the same
- * card again changes nothing; the successor of the pinned card (same
- * identity key, next seq, chained) replaces it; an older or unchained
- * card is XC_ECHAIN; another identity key is XC_EKEYCHANGE, with the card
- * kept as pending and the state set to changed.  *outcome and *ct say what
- * happened (ct also on XC_EKEYCHANGE). */
+/* By local name, or by identity key (claimed, a card's handle, helps find
+ * a contact of a keyring made before the key index).  XC_ENOTFOUND if
+ * there is none. */
+int xc_contact_get(const char *home, const char *name, xc_contact *ct);
+int xc_contact_by_key(const char *home, const uint8_t ik[32],
+    const char *claimed, xc_contact *ct);
+/* Imports a card by the user's command, under name (NULL: the card's
+ * handle).  The contact of the card's identity key, under any name, is
+ * updated: the same card changes nothing, a later one replaces it (gaps
+ * allowed), an older one is XC_ECHAIN, a different card with the pinned
+ * seq (or a successor not chained to it) is XC_EEQUIVOCAL.  Otherwise the
+ * card is pinned under name, unless name is an own identity's handle
+ * (XC_ETAKEN) or a contact with another key: then XC_EKEYCHANGE, the card
+ * kept as pending and the contact "changed".  With dry set nothing is
+ * written: *outcome says what would happen. */
 int xc_contact_import(const char *home, const char *card, size_t len,
-    int64_t now, int *outcome, xc_contact *ct);
-int xc_contact_get(const char *home, const char *handle, xc_contact *ct);
-/* verified (not from changed: accept first), or back to tofu. */
-int xc_contact_mark(const char *home, const char *handle, int state);
-/* Pins the pending card; the state becomes tofu. */
-int xc_contact_accept(const char *home, const char *handle, xc_contact *ct);
+    const char *name, int64_t now, int dry, int *outcome, xc_contact *ct);
+/* A card that came in a letter: only a later card of a contact's own
+ * identity key is taken (XC_IMPORT_ROTATED); XC_IMPORT_SAME, _OLDER, or
+ * XC_ENOTFOUND for a key that is no contact's; XC_EEQUIVOCAL as above. */
+int xc_contact_update(const char *home, const xc_card *c, const char *card,
+    size_t len, int64_t now, int *outcome, xc_contact *ct);
+/* verified, or back to contact (not while changed: accept first). */
+int xc_contact_mark(const char *home, const char *name, int state);
+/* Pins the pending card if fp (digits; spaces ignored) is its
+ * fingerprint (XC_ENOMATCH otherwise); the state becomes contact, pinned
+ * at now. */
+int xc_contact_accept(const char *home, const char *name, const char *fp,
+    int64_t now, xc_contact *ct);
+int xc_contact_forget(const char *home, const char *name);
+/* XC_ETAKEN if to is a contact or an own identity. */
+int xc_contact_rename(const char *home, const char *from, const char *to);
+/* 1 if fp (30 digits, spaces ignored) is the fingerprint of c. */
+int xc_fingerprint_is(const char *fp, const xc_card *c);
+
+/* The quarantine: $XC_HOME/strangers/IKHEX, the latest card seen in a
+ * letter signed by a key that is no contact's, at most XC_MAX_STRANGERS of
+ * them (the least recently seen go first), each dropped after
+ * XC_STRANGER_DAYS unseen (the file's mtime is when it was last seen). */
+int xc_stranger_keep(const char *home, const xc_card *c, const char *card,
+    size_t len, int64_t now);
+/* The kept card whose fingerprint is fp: its bytes (malloc'd). */
+int xc_stranger_find(const char *home, const char *fp, char **card,
+    size_t *len);
+int xc_stranger_drop(const char *home, const uint8_t ik[32]);
+typedef struct {
+	xc_card card;
+	int64_t seen;
+} xc_stranger;
+/* The kept cards, most recently seen first (*out malloc'd). */
+int xc_stranger_list(const char *home, int64_t now, xc_stranger **out,
+    size_t *n);
+
 /* The current card of an own identity: its bytes, or parsed. */
 int xc_identity_card(const char *home, const char *handle, char **card,
     size_t *cardlen);
 int xc_identity_get(const char *home, const char *handle, xc_card *c);
+#define XC_MAX_IDENTITIES 256		/* own identities a program lists */
+/* The own identity whose identity key is ik: its handle. */
+int xc_identity_by_key(const char *home, const uint8_t ik[32],
+    char handle[XC_HANDLE_MAX + 1]);
 
 /* The 32-byte seed of an own identity key (sodium_malloc'd into *seed;
  * sodium_free it), unlocked with pw when it is passphrase-protected. */
@@ -434,6 +513,33 @@ int xc_identity_list(const char *home, char (*out)[XC_HANDLE_MAX + 1],
  * wiped first).  *n is how many. */
 int xc_identity_keys(const char *home, const char *handle, int64_t now,
     const char *pw, size_t pwlen, xc_ids *ids, size_t *n);
+
+/*
+ * The replay store of xc-open (lib/replay.c): which envelope each (sender
+ * identity key, message id) was first opened from, kept for XC_REPLAY_DAYS
+ * after the later of its opening and its date.  $XC_HOME/state/opened is
+ * sorted (binary search), state/opened.new an append-only journal merged
+ * into it every XC_REPLAY_JOURNAL entries; at most XC_REPLAY_MAX entries,
+ * the first to expire evicted first (which moves the window's start).
+ */
+#define XC_REPLAY_DAYS 60
+#define XC_REPLAY_MAX 100000
+#define XC_REPLAY_JOURNAL 512
+enum { XC_REPLAY_NEW = 0, XC_REPLAY_SAME, XC_REPLAY_OTHER, XC_REPLAY_OLD };
+typedef struct xc_replay xc_replay;
+/* Opens the store (creating state/) and locks it until xc_replay_close. */
+int xc_replay_open(xc_replay **r, const char *home);
+void xc_replay_close(xc_replay *r);
+/* Looks up (ik, id) for the envelope env: XC_REPLAY_NEW (never seen),
+ * _SAME (opened before from this envelope), _OTHER (from another one), or
+ * _OLD (dated before the window: cannot tell).  *start is the window's
+ * start. */
+int xc_replay_check(xc_replay *r, const uint8_t ik[32], const char *id,
+    const uint8_t env[16], int64_t date, int64_t now, int *verdict,
+    int64_t *start);
+/* Records (ik, id) -> env (synced before it returns). */
+int xc_replay_add(xc_replay *r, const uint8_t ik[32], const char *id,
+    const uint8_t env[16], int64_t date, int64_t now);
 
 /*
  * Detached signatures in minisign's format (lib/minisign.c), made with an
@@ -736,5 +842,140 @@ int xc_seen_has(const xc_seen *s, const char *id);
 int xc_seen_add(xc_seen *s, const char *id, int64_t expires);
 int xc_seen_save(xc_seen *s);
 void xc_seen_free(xc_seen *s);
+
+/*
+ * The network (the mapping is xc-nntp(5)): envelopes travel as Usenet
+ * articles between xc nodes (INN2 servers), with a proof-of-work beside
+ * them (lib/pow.c), posted and fetched by our own NNTP client
+ * (lib/nntp.c) over one connection layer (lib/net.c) that TLS and
+ * SOCKS5 proxies plug into.
+ */
+#define XC_POW_PER_BYTE 1		/* Bitmessage's nonceTrialsPerByte */
+#define XC_POW_EXTRA 16384		/* payloadLengthExtraBytes */
+#define XC_POW_MAX_TTL (30 * 86400)	/* also the lifetime without expiry */
+#define XC_POW_MIN_TTL 300
+typedef struct {
+	uint64_t per_byte, extra;
+} xc_pow_params;
+extern const xc_pow_params xc_pow_default;
+void xc_pow_initial(uint8_t out[64], const uint8_t id[32], uint64_t size,
+    int64_t expires);
+uint64_t xc_pow_trial(const uint8_t initial[64], uint64_t nonce);
+/* What is left of an envelope's life at now, for the target. */
+int64_t xc_pow_ttl(int64_t expires, int64_t now);
+uint64_t xc_pow_target(uint64_t size, int64_t ttl, const xc_pow_params *p);
+/* XC_ELIMIT ("insufficient proof-of-work") unless nonce is good at now. */
+int xc_pow_check(uint64_t nonce, const uint8_t id[32], uint64_t size,
+    int64_t expires, int64_t now, const xc_pow_params *p);
+/* Finds a nonce good from now until expiry; progress (may be NULL) is
+ * called every 65536 trials and stops the search by returning non-zero. */
+int xc_pow_solve(uint64_t *nonce, const uint8_t id[32], uint64_t size,
+    int64_t expires, int64_t now, const xc_pow_params *p,
+    int (*progress)(void *arg, uint64_t tried, uint64_t expected), void *arg);
+
+/* Where a server is: nntp://host[:port] (nntps:// and proxies: later). */
+typedef struct {
+	char scheme[8];
+	char host[256];
+	char port[8];
+} xc_url;
+int xc_url_parse(xc_url *u, const char *s);
+
+/* A byte stream to a server with deadlines: the one place TLS (a conn
+ * over a conn) and SOCKS5h (a conn that connects through a proxy) plug
+ * in.  read returns at least one byte, or XC_ENET at end of stream,
+ * after timeout_ms without a byte, or past deadline (CLOCK_MONOTONIC
+ * milliseconds, 0: none), which the NNTP layer sets per response. */
+typedef struct xc_conn {
+	int (*read)(struct xc_conn *c, uint8_t *buf, size_t len, size_t *got);
+	int (*write)(struct xc_conn *c, const uint8_t *buf, size_t len);
+	void (*close)(struct xc_conn *c);
+	int timeout_ms;
+	int64_t deadline;
+	void *ctx;
+} xc_conn;
+typedef struct {
+	int timeout_ms;		/* without a byte either way (30 s) */
+	int response_ms;	/* for one whole response (120 s) */
+	uint64_t max_body;	/* one multi-line response (XC_NNTP_MAX_BODY) */
+	const char *proxy;	/* reserved: socks5h://host:port */
+} xc_net_opts;
+int64_t xc_monotonic_ms(void);
+/* TCP to host:port (every address getaddrinfo gives, in turn). */
+int xc_conn_tcp(xc_conn **c, const char *host, const char *port,
+    const xc_net_opts *o);
+/* A connection over an open descriptor (a socketpair, a test). */
+int xc_conn_fd(xc_conn **c, int fd, const xc_net_opts *o);
+
+#define XC_NNTP_MAX_LINE 4096		/* one line, CRLF included */
+#define XC_NNTP_MAX_STATUS 512		/* RFC 3977 3.1 */
+#define XC_NNTP_MAX_BODY ((uint64_t)64 << 20)
+#define XC_NNTP_OVER_CHUNK 1000		/* article numbers per OVER */
+#define XC_NNTP_PIPELINE 32		/* requests in flight */
+#define XC_NNTP_GROUP_PREFIX "xc.b."
+#define XC_NNTP_BUCKET_BITS 8		/* one group per first byte of a tag */
+#define XC_NNTP_MAX_ENVELOPE (1024 * 1024)	/* a node's default */
+
+/* The article of an envelope (binary, len bytes) with its proof-of-work:
+ * the headers of xc-nntp(5) and the armor; *out is malloc'd, with CRLF
+ * line ends and no dot-stuffing.  id receives the envelope id. */
+int xc_nntp_article(uint8_t **out, size_t *outlen, const uint8_t *env,
+    size_t len, uint64_t nonce, int64_t now, char id[XC_ENVID_HEX + 1]);
+/* Checks a binary envelope in memory as xc_envelope_check does, and
+ * computes its id. */
+int xc_nntp_envelope(const uint8_t *env, size_t len,
+    char id[XC_ENVID_HEX + 1], xc_route *r);
+/* The groups of an envelope's tags, "xc.b.XX" comma-separated, sorted. */
+int xc_nntp_groups(char *out, size_t cap, const xc_route *r);
+/* Parses "xc1 TAG..." (the Subject) into tags: -1 if not so. */
+int xc_nntp_subject_tags(const char *s, size_t len, xc_route *r);
+
+typedef struct xc_nntp xc_nntp;
+/* Connects and reads the greeting (200 or 201), then MODE READER. */
+int xc_nntp_connect(xc_nntp **n, const xc_url *u, const xc_net_opts *o);
+/* The same over a connection made elsewhere (taken over, closed by
+ * xc_nntp_close). */
+int xc_nntp_open(xc_nntp **n, xc_conn *c, const xc_net_opts *o);
+void xc_nntp_close(xc_nntp *n);	/* QUIT, best effort, and free */
+/* The server's last response line, sanitised to printable ASCII. */
+const char *xc_nntp_last(const xc_nntp *n);
+
+/* Posting one article by IHAVE: the outcome, and the server's code and
+ * reason (printable ASCII) when it refused.  Returns XC_ENET on a network
+ * or protocol failure, when the outcome is unknown. */
+enum { XC_POST_ACCEPTED = 1, XC_POST_DUPLICATE, XC_POST_REFUSED,
+	XC_POST_LATER };
+typedef struct {
+	int outcome;
+	int code;
+	char reason[256];
+} xc_post_result;
+int xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
+    xc_post_result *r);
+
+/* GROUP: XC_ENOTFOUND for a group the server does not carry. */
+int xc_nntp_group(xc_nntp *n, const char *group, uint64_t *count,
+    uint64_t *low, uint64_t *high);
+/* One article of an overview listing that is an xc envelope. */
+typedef struct {
+	uint64_t num;
+	char id[XC_ENVID_HEX + 1];
+	uint64_t bytes;
+	xc_route route;		/* the tags of the Subject (expires: 0) */
+} xc_nntp_over;
+/* Lists the articles of group numbered above cursor (OVER, pipelined in
+ * chunks), calling each for every xc envelope; other lines are skipped
+ * and counted in *foreign.  *next is the cursor to keep once every
+ * envelope listed is dealt with; it is left alone on any error. */
+int xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
+    int (*each)(void *arg, const xc_nntp_over *o), void *arg,
+    uint64_t *next, uint64_t *foreign);
+/* Fetches the envelopes with the ids given (BODY <ID@xc>, pipelined):
+ * got is called in order for each, with the binary envelope (dearmored,
+ * its hash checked against the id) or, env NULL, a status: XC_ENOTFOUND
+ * (gone), XC_EPAYLOAD (not the envelope it claims to be), XC_EARMOR. */
+int xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
+    int (*got)(void *arg, size_t i, int status, const uint8_t *env,
+    size_t len), void *arg);
 
 #endif

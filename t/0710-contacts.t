@@ -1,23 +1,24 @@
 #!/bin/sh
 # 0710-contacts: two keyrings exchange cards (xc-verify --import), compare
-# safety numbers, follow a rotation, refuse another identity key for a
-# pinned handle until --accept; rotations are chained and serialised;
-# secret files open to others, symlinked or passphrase-protected behave.
+# safety numbers, follow rotations (with gaps), refuse another identity key
+# for a pinned handle until --accept names its fingerprint; rotations are
+# chained and serialised; secret files open to others, symlinked or
+# passphrase-protected behave.
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 57
+plan 63
 
 A=$tmp/alice B=$tmp/bob M=$tmp/mallory
 xc-keygen --home "$A" @alice > alice.card 2>/dev/null || exit 1
 xc-keygen --home "$B" @bob > bob.card 2>/dev/null || exit 1
 
-# Exchange: first sight is trust on first use.
+# Exchange: the user's import pins the card.
 expect_exit 0 xc-verify --home "$A" --import bob.card
-like "$(cat "$OUT")" '^@bob: new contact \(tofu\), fingerprint [0-9]{5}( [0-9]{5}){5}$' "alice pins bob"
+like "$(cat "$OUT")" '^@bob: new contact, fingerprint [0-9]{5}( [0-9]{5}){5}$' "alice pins bob"
 expect_exit 0 xc-verify --home "$B" --import alice.card
 expect_exit 0 xc-verify --home "$A" --import bob.card
-is "$(cat "$OUT")" "@bob: unchanged (tofu)" "the same card again changes nothing"
+is "$(cat "$OUT")" "@bob: unchanged (contact)" "the same card again changes nothing"
 
 # Safety numbers: the same 12 groups on both sides.
 expect_exit 0 xc-verify --home "$A" --fingerprint @bob
@@ -42,9 +43,11 @@ is "$(cat "$OUT")" "@bob: rotated to card 2 (verified)" "rotation accepted, stil
 must_fail 1 xc-verify --home "$A" --import bob.card
 xc-keygen --home "$B" --rotate > bob3.card || exit 1
 xc-keygen --home "$B" --rotate > bob4.card || exit 1
-must_fail 1 xc-verify --home "$A" --import bob4.card
-expect_exit 0 xc-verify --home "$A" --import bob3.card bob4.card
-is "$(sed -n 2p "$OUT")" "@bob: rotated to card 4 (verified)" "cards imported in order"
+# A later card signed by the pinned key is taken with gaps (3 was missed).
+expect_exit 0 xc-verify --home "$A" --import bob4.card
+is "$(cat "$OUT")" "@bob: rotated to card 4 (verified)" "a gap: card 4 after card 2"
+must_fail 1 xc-verify --home "$A" --import bob3.card
+like "$(cat "$ERR")" "older than the pinned card" "card 3 after card 4: older"
 
 # Another identity key for @bob: refused loudly, named, kept pending.
 xc-keygen --home "$M" @bob > mallory.card 2>/dev/null || exit 1
@@ -58,11 +61,18 @@ like "$(cat "$OUT")" '^@bob	changed	' "the contact is marked changed"
 must_fail 1 xc-verify --home "$A" --mark-verified @bob
 must_fail 1 xc-verify --home "$A" --fingerprint @bob
 must_fail 1 xc-verify --home "$A" --import mallory.card
-expect_exit 0 xc-verify --home "$A" --accept @bob
+mfp=$(xc-verify mallory.card | sed 's/.*fingerprint //')
+bfp=$(xc-verify bob4.card | sed 's/.*fingerprint //')
+must_fail 2 xc-verify --home "$A" --accept @bob
+must_fail 1 xc-verify --home "$A" --accept @bob "$bfp"
+like "$(cat "$ERR")" "is not the fingerprint of the offered key" "--accept with the pinned key's fingerprint: refused"
+ok "a wrong fingerprint changes nothing" cmp -s "$A/contacts/bob/card" bob4.card
+expect_exit 0 xc-verify --home "$A" --accept @bob "$mfp"
+is "$(cat "$OUT")" "@bob: changed -> contact, accepting fingerprint $mfp (was $bfp)" "--accept says what it does"
 ok "--accept pins the offered card" cmp -s "$A/contacts/bob/card" mallory.card
 expect_exit 0 xc-verify --home "$A" --contacts
-like "$(cat "$OUT")" '^@bob	tofu	' "back to tofu, not verified"
-must_fail 4 xc-verify --home "$A" --accept @bob
+like "$(cat "$OUT")" '^@bob	contact	' "back to contact, not verified"
+must_fail 4 xc-verify --home "$A" --accept @bob "$mfp"
 
 # Usage.
 must_fail 2 xc-keygen --home "$A" --rotate --grace -1

@@ -27,7 +27,7 @@ like "$(sed -n 2p release.tar.minisig)" '^RU[A-Za-z0-9+/]{97}=$' "pre-hashed (ED
 expect_exit 0 minisign -Vm release.tar -p alice.pub
 like "$(cat "$OUT")" '^Signature and comment signature verified$' "minisign accepts it"
 expect_exit 0 xc-verify --home "$B" -m release.tar -x release.tar.minisig
-is "$(sed -n 3p "$OUT")" "Signed by @alice (tofu)" "xc-verify names the contact and its state"
+is "$(sed -n 3p "$OUT")" "Signed by @alice (contact)" "xc-verify names the contact and its state"
 expect_exit 0 xc-verify --home "$A" -q -m release.tar -x release.tar.minisig -r @alice
 is "$(cat "$OUT")" "" "-q: nothing on stdout"
 

@@ -90,10 +90,10 @@ is "$(check t1)" "" "xc-keygen @HANDLE: write, fsync, link/rename, fsync(dir)"
 is "$(cat t1.n)" 4 "... for its 4 files"
 trace t2 xc-keygen --home "$tmp/h" --rotate
 is "$(check t2)" "" "xc-keygen --rotate: the same order"
-is "$(cat t2.n)" 4 "... for its 4 files (key, card-N, card, retired)"
+is "$(cat t2.n)" 3 "... for its 3 files (key, card-N, card: the retired key is found from the chain)"
 xc-keygen --home "$tmp/h" --card > zed.card
 trace t3 xc-verify --home "$tmp/c" --import zed.card
 is "$(check t3)" "" "xc-verify --import: the same order"
-is "$(cat t3.n)" 2 "... for its 2 files (card, state)"
+is "$(cat t3.n)" 3 "... for its 3 files (key index, state, card)"
 
 done_testing

@@ -8,7 +8,8 @@
 # TAP: plan N; ok DESC CMD... (CMD's stdout goes to stderr); is GOT WANT DESC;
 # like TEXT ERE DESC; expect_exit CODE CMD...; must_fail CODE CMD...;
 # is_file_absent PATH [DESC]; skip N REASON; diag MSG...; done_testing (last
-# line of every test: checks the plan and sets the exit status).
+# line of every test: checks the plan and sets the exit status); jf FIELD...
+# (fields of a JSON object in $OUT).
 # expect_exit and must_fail leave the command's output in $OUT and $ERR.
 # Death by a signal is never the expected outcome: a crash fails the test.
 
@@ -168,6 +169,34 @@ must_fail() {
 		return 1
 	fi
 	_tap 0 "fails with $_want: $*"
+}
+
+# jf FIELD...: fields of the JSON object on line $jl of $OUT, joined by '|':
+# strings as they are, other values as JSON.  "a.0.b" walks objects and
+# arrays, "a.#" is a length, "#lines" the number of lines of $OUT.
+jl=1
+jf() {
+	python3 -c '
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+try:
+    o = json.loads(lines[int(sys.argv[2]) - 1])
+except (IndexError, ValueError) as e:
+    o = {}
+out = []
+for f in sys.argv[3:]:
+    v = o
+    try:
+        if f == "#lines":
+            v = len(lines)
+        else:
+            for k in f.split("."):
+                v = len(v) if k == "#" else \
+                    v[int(k)] if isinstance(v, list) else v[k]
+    except (KeyError, IndexError, TypeError, ValueError):
+        v = "<no %s>" % f
+    out.append(v if isinstance(v, str) else json.dumps(v))
+print("|".join(out))' "$OUT" "$jl" "$@"
 }
 
 done_testing() {
