@@ -453,6 +453,21 @@ our_raw(const char *name, char type, const char *link, int64_t mtime)
 	written += 512;
 }
 
+/* The end of a tar made so far: zeros to the class of a letter of level
+ * (xc_letter_padded). */
+static void
+pad_class(int level)
+{
+	static const uint8_t zero[CHUNK];
+	uint64_t left;
+
+	for (left = xc_letter_padded(written, level) - written; left > 0;) {
+		size_t k = left < CHUNK ? (size_t)left : CHUNK;
+		put(1, zero, k);
+		left -= k;
+	}
+}
+
 /* The options of craft tar and latar. */
 static void
 spec_options(int argc, char **argv, int *level, int64_t *mtime)
@@ -497,7 +512,6 @@ cmd_tar(int argc, char **argv)
 	size_t cap = 0, nrecs = 0;
 	int64_t mtime = 0;
 	int level = 0;
-	uint64_t left;
 
 	spec_options(argc, argv, &level, &mtime);
 	while (spec_next(&line, &cap, &type, &name, &rest)) {
@@ -556,11 +570,7 @@ cmd_tar(int argc, char **argv)
 	free(recs);
 	put(1, zero, 1024);
 	written += 1024;
-	for (left = xc_letter_padded(written, level) - written; left > 0;) {
-		size_t k = left < CHUNK ? (size_t)left : CHUNK;
-		put(1, zero, k);
-		left -= k;
-	}
+	pad_class(level);
 	return 0;
 }
 
@@ -623,7 +633,6 @@ tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
 static int
 cmd_latar(int argc, char **argv)
 {
-	static const uint8_t zero[CHUNK];
 	struct archive *a;
 	struct archive_entry *e;
 	locale_t loc, old;
@@ -632,7 +641,6 @@ cmd_latar(int argc, char **argv)
 	size_t cap = 0, got;
 	int64_t mtime = 0;
 	int level = 0, fd;
-	uint64_t left;
 
 	spec_options(argc, argv, &level, &mtime);
 	/* As lib/letter.c did: names are UTF-8 through a per-thread locale. */
@@ -672,11 +680,7 @@ cmd_latar(int argc, char **argv)
 	archive_write_free(a);
 	uselocale(old);
 	freelocale(loc);
-	for (left = xc_letter_padded(written, level) - written; left > 0;) {
-		size_t k = left < CHUNK ? (size_t)left : CHUNK;
-		put(1, zero, k);
-		left -= k;
-	}
+	pad_class(level);
 	return 0;
 }
 
