@@ -4,7 +4,10 @@
  * libxc implements the age v1 file format (c2sp.org/age) that every xc
  * envelope is made of: header parsing and writing, X25519 and scrypt
  * recipients, the STREAM payload and the ASCII armor.  Later layers (cards,
- * letters, spools) build on it.
+ * letters, spools) build on it.  The library is built as four static
+ * archives, each calling only those below it (Makefile, README "Layout"):
+ * age (the age format and the envelope), id (JSON, cards, keyring,
+ * minisign), letter (tar subset, sealing, opening), net (spool).
  *
  * Rules: the library never prints, never exits and never aborts on input.
  * Functions return 0 or a negative XC_E* code; xc_errdetail() names what went
@@ -157,6 +160,13 @@ int xc_header_write(xc_wr w, const xc_header *h);
 int xc_header_marshal(const xc_header *h, uint8_t **out, size_t *outlen);
 int xc_header_mac(uint8_t mac[XC_MAC_BYTES], const uint8_t *filekey,
     const uint8_t *raw, size_t rawlen);
+
+/* A block of XC_SECURE_BLOCK bytes of sodium_malloc'd memory, recycled:
+ * after the first few, taking one costs no system call.  Released blocks
+ * are wiped. */
+#define XC_SECURE_BLOCK 64
+uint8_t *xc_secure_block(void);
+void xc_secure_release(uint8_t *p);
 
 /* Keys. */
 #define XC_AGE_PUBLIC_MAX 128
@@ -550,43 +560,19 @@ int xc_minisign_keyid_of(uint8_t id[8], const char *sig, size_t len);
 int xc_minisign_verify(const char *sig, size_t len, const uint8_t ik[32],
     xc_rd in, char *trusted, size_t tcap);
 
-/* A bounded byte pipe between two threads (lib/pipe.c).  xc_pipe_write and
- * xc_pipe_read fit xc_wr and xc_rd; after xc_pipe_close_write(p, err) the
- * reader gets end of input (err == 0) or err; after xc_pipe_close_read the
- * writer gets XC_EWRITE. */
-typedef struct xc_pipe xc_pipe;
-int xc_pipe_new(xc_pipe **p, size_t cap);
-void xc_pipe_free(xc_pipe *p);
-int xc_pipe_write(void *p, const uint8_t *buf, size_t len);
-int xc_pipe_read(void *p, uint8_t *buf, size_t len, size_t *got);
-void xc_pipe_close_write(xc_pipe *p, int err);
-void xc_pipe_close_read(xc_pipe *p);
-
 /*
- * Envelopes and letters (lib/letter.c; the formats are xc-envelope(5) and
- * xc-letter(5)).
+ * Envelopes (lib/envelope.c; the format is xc-envelope(5)).
  *
  * An envelope is an age v1 file with one X25519 stanza per recipient and
  * one "xc-route" stanza: "-> xc-route 1 EXPIRY" over a body of one 8-byte
  * mailbox tag per recipient.  A tag is the first tag_bits bits of
- * BLAKE2b("xc-mailbox-tag-v1" || recipient key), then random bits.
- *
- * The letter inside is a tar archive: "xc-letter" (a frame line with the
- * sender's identity key and Ed25519 signature, then the JSON header), then
- * one entry per part, then zero bytes up to a Padme size.
+ * BLAKE2b("xc-mailbox-tag-v1" || recipient key), then random bits.  The
+ * route's EXPIRY is the letter's rounded up to XC_ROUTE_EXPIRY_GRAIN, so
+ * that it does not tell when the letter was sealed.
  */
 #define XC_TAG_LEN 8
-#define XC_ID_HEX 32			/* message ids: 128 random bits, hex */
 #define XC_MAX_RECIPIENTS 64
-#define XC_MAX_LETTER_HEADER (1024 * 1024)	/* the xc-letter entry */
-#define XC_MAX_LETTER_DEPTH 4		/* JSON nesting in the header */
-#define XC_MAX_PARTS 1024
-#define XC_MAX_NAME 255			/* bytes of a part's name */
-#define XC_MAX_PART ((uint64_t)4 << 30)	/* one part, stored or expanded */
-#define XC_MAX_TOTAL ((uint64_t)16 << 30)	/* all parts, expanded */
-#define XC_MAX_RATIO 200		/* expanded/stored, parts over 1 MiB */
-#define XC_MAX_BODY (16 * 1024 * 1024)	/* the message text, held in memory */
-#define XC_BODY_NAME "message.txt"
+#define XC_ROUTE_EXPIRY_GRAIN 3600	/* seconds: the route's expiry */
 
 typedef struct {
 	int64_t expires;		/* 0: none */
@@ -596,17 +582,81 @@ typedef struct {
 /* The route stanza of a parsed header: XC_EHEADER when there is none, more
  * than one, or it is malformed (not an xc envelope). */
 int xc_route_get(const xc_header *h, xc_route *r);
+/* The route stanza's expiry for a letter that expires at expires. */
+int64_t xc_route_expiry(int64_t expires);
 void xc_mailbox_tag(uint8_t tag[XC_TAG_LEN], const uint8_t pk[32], int bits);
 int xc_mailbox_match(const uint8_t tag[XC_TAG_LEN], const uint8_t pk[32],
     int bits);
+/* The hash a letter signs over the recipient stanzas (all but xc-route, in
+ * header order): re-wrapping a letter for other keys changes it. */
+int xc_stanza_hash(uint8_t out[32], const xc_header *h);
+
+/* An envelope being written: xc_envelope_begin writes the header (to the
+ * X25519 keys pks, with tags of bits[i] bits, the route expiry as given)
+ * and the nonce; the payload then goes to w under key (xc_stream_encrypt),
+ * and xc_envelope_finish closes the armor.  stanzas is the stanza hash. */
+typedef struct {
+	xc_wr w;
+	uint8_t *key;			/* payload key (secure) */
+	uint8_t stanzas[32];
+	void *priv;
+} xc_envelope;
+int xc_envelope_begin(xc_envelope *e, xc_wr out, const uint8_t (*pks)[32],
+    const int *bits, size_t n, int64_t expires, int armor);
+int xc_envelope_finish(xc_envelope *e);
+void xc_envelope_free(xc_envelope *e);
+/* An envelope around any plaintext (a letter made elsewhere: tests, tools). */
+int xc_envelope_seal(xc_rd in, xc_wr out, const uint8_t (*pks)[32],
+    const int *bits, size_t n, int64_t expires, int armor);
+
+/*
+ * Letters (lib/letter*.c; the format is xc-letter(5)).
+ *
+ * A letter is a tar archive of regular files only, in one canonical form
+ * (lib/tar.c): the parts ("message.txt", the text, then the attachments),
+ * then "xc-letter", the signed header (a frame line with the sender's
+ * identity key and Ed25519 signature, then JSON that lists every part's
+ * name, sizes and SHA-256), then the end of the archive, then zero bytes
+ * up to the size class of the letter's level.
+ */
+#define XC_ID_HEX 32			/* message ids: 128 random bits, hex */
+#define XC_MAX_LETTER_HEADER (1024 * 1024)	/* the xc-letter entry */
+#define XC_MAX_LETTER_DEPTH 4		/* JSON nesting in the header */
+#define XC_MAX_PARTS 1024
+#define XC_MAX_NAME 255			/* bytes of a part's name */
+#define XC_MAX_PART ((uint64_t)4 << 30)	/* one part, stored or expanded */
+#define XC_MAX_TOTAL ((uint64_t)16 << 30)	/* all parts, expanded */
+#define XC_MAX_RATIO 200		/* expanded/stored, parts over 1 MiB */
+#define XC_MAX_BODY (16 * 1024 * 1024)	/* the message text, held in memory */
+#define XC_MAX_TIME (((int64_t)1 << 33) - 1)	/* dates: 11 octal digits */
+#define XC_MIN_PADDED (16 * 1024)	/* level >= 2: the smallest class */
+#define XC_BODY_NAME "message.txt"
+#define XC_TRAILER_NAME "xc-letter"
+
+/* The canonical tar subset (lib/tar.c).  xc_tar_header writes the header
+ * of a regular-file entry: one ustar block, or a pax entry with one path
+ * record and then the ustar block; it returns 512 or 1536.
+ * xc_tar_parse recognises one (see lib/tar.c). */
+#define XC_TAR_BLOCK 512
+#define XC_TAR_HDR_MAX (3 * XC_TAR_BLOCK)
+#define XC_TAR_PAD(n) ((XC_TAR_BLOCK - (uint64_t)(n) % XC_TAR_BLOCK) % \
+    XC_TAR_BLOCK)
+size_t xc_tar_header(uint8_t out[XC_TAR_HDR_MAX], const char *name,
+    uint64_t size, int64_t mtime);
+int xc_tar_parse(const uint8_t *hdr, size_t have, char name[XC_MAX_NAME + 1],
+    uint64_t *size, int64_t *mtime, int *end);
+
 /* The smallest Padme size >= len (Nikitin et al., PETS 2019). */
 uint64_t xc_padme(uint64_t len);
+/* The length of a letter whose archive is archive bytes long: the archive
+ * itself at level 0 and 1; at least XC_MIN_PADDED, else Padme, from 2. */
+uint64_t xc_letter_padded(uint64_t archive, int level);
 /* 0 if name is a safe base name for a part: 1-255 bytes of UTF-8 without
  * control characters, '/', '\\' or a leading '.' or '-'. */
 int xc_part_name_ok(const char *name);
 
-/* A part to seal: the body (mem) or an attachment (fd, a regular file,
- * read twice: once to hash, once to write). */
+/* A part to seal: the body (mem) or an attachment (fd: a file, a pipe, a
+ * terminal; read once, from where it is, to its end). */
 typedef struct {
 	char name[XC_MAX_NAME + 1];
 	int body;
@@ -618,7 +668,7 @@ typedef struct {
 	uint64_t size, stored;
 	int zlib;
 	uint8_t hash[32];		/* SHA-256 of the stored bytes */
-	int64_t stamp[3];		/* size, mtime, ctime (ns) at pass one */
+	void *priv;
 } xc_part;
 
 typedef struct {
@@ -635,16 +685,19 @@ typedef struct {
 	size_t nparts;
 	char id[XC_ID_HEX + 1];		/* set: the new message id */
 } xc_seal_opts;
-/* Seals a letter: the recipients' current keys at o->date, the route
- * stanza, the signed header, the parts, the padding. */
+/* Seals a letter in one pass over its inputs: the recipients' current keys
+ * at o->date, the route stanza, the parts, the signed header, the end and
+ * the padding.  Parts whose size is not known in advance (pipes) and parts
+ * worth compressing are staged first, encrypted under a throw-away key, in
+ * an unlinked file of $TMPDIR. */
 int xc_letter_seal(xc_seal_opts *o, xc_wr out);
-/* An envelope around any plaintext (a letter made elsewhere: tests, tools)
- * to the X25519 keys pks, with tags of bits[i] bits. */
-int xc_envelope_seal(xc_rd in, xc_wr out, const uint8_t (*pks)[32],
-    const int *bits, size_t n, int64_t expires, int armor);
 
 /* An opened letter.  Attachments wait in temporary files in dirfd until
- * xc_letter_commit; xc_letter_free removes what was not committed. */
+ * xc_letter_commit; xc_letter_free removes what was not committed.  With
+ * dirfd -1 every part is kept in memory instead (mem, smem; at most
+ * XC_MAX_BODY bytes each, XC_MAX_IN_MEMORY in all), and the letter can be
+ * serialised again. */
+#define XC_MAX_IN_MEMORY ((uint64_t)64 << 20)
 typedef struct {
 	char name[XC_MAX_NAME + 1];
 	int body;
@@ -652,7 +705,11 @@ typedef struct {
 	uint64_t size, stored;
 	int zlib;
 	uint8_t hash[32];
+	uint64_t offset;		/* of the stored bytes in the letter */
+	uint8_t *mem, *smem;		/* dirfd -1: decoded and stored bytes */
 	char tmp[40];			/* temporary name in dirfd, or "" */
+	char ztmp[40];			/* stored zlib bytes, until inflated */
+	uint64_t tmpino;		/* inode of the staged file */
 	char saved[XC_MAX_NAME + 16];	/* final name after commit */
 } xc_lpart;
 
@@ -674,15 +731,17 @@ typedef struct {
 	size_t nto;
 	uint8_t envhash[32];		/* signed hash of the recipient stanzas */
 	int rewrapped;			/* stanzas differ from the signed ones */
-	int padded;			/* the letter's length is a Padme size */
+	int padded;			/* padded to its level's size class */
 	uint64_t length;		/* bytes of letter, padding included */
+	uint8_t *trailer;		/* the signed xc-letter entry */
+	size_t trailerlen;
 	uint8_t key[32];		/* recipient key that opened it */
 	xc_route route;
 	xc_lpart *parts;
 	size_t nparts;
 	uint8_t *body;			/* the text, NUL-terminated */
 	size_t bodylen;
-	int dirfd;			/* -1: attachments checked, not kept */
+	int dirfd;			/* -1: parts kept in memory */
 	void *rd;			/* while reading */
 } xc_letter;
 
@@ -700,6 +759,9 @@ int xc_letter_addressed(const xc_letter *L, const char *handle,
  * file (a ".N" before the extension instead); fsyncs them and dirfd. */
 int xc_letter_commit(xc_letter *L);
 void xc_letter_free(xc_letter *L);
+/* Writes the bytes a writer makes of L's signed header and parts (L read
+ * with dirfd -1): the letter itself, byte for byte (xc-letter(5)). */
+int xc_letter_serialize(const xc_letter *L, xc_wr out);
 
 /*
  * Files in directories that others may write, or that must not lead
