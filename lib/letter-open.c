@@ -55,19 +55,18 @@ struct rdr {
 static int
 tmp_create(int dirfd, char name[40], int *fd)
 {
-	char hex[17];
-	uint8_t rnd[8];
+	char made[XC_TMP_NAME_MAX];
+	int rc;
 
-	randombytes_buf(rnd, sizeof rnd);
-	sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
-	snprintf(name, 40, ".xc-%s.part", hex);
-	*fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (*fd < 0) {
+	/* Registered with the file layer, so that a signal handler (and
+	 * xc_tmp_cleanup) removes it; ".xc-HEX.part", as xc-open sweeps. */
+	if ((rc = xc_tmp_create(dirfd, ".xc-", ".part", 0600, made, fd)) < 0) {
 		name[0] = '\0';
+		*fd = -1;
 		return xc_fail(XC_EWRITE,
 		    "cannot create a file in the output directory");
 	}
+	memcpy(name, made, strlen(made) + 1);	/* 25 bytes */
 	return 0;
 }
 
@@ -119,9 +118,9 @@ staged_free(struct rdr *r)
 	for (i = 0; i < r->n; i++) {
 		xc_lpart *p = &r->parts[i];
 		if (p->tmp[0] && r->L->dirfd >= 0)
-			unlinkat(r->L->dirfd, p->tmp, 0);
+			xc_tmp_remove(r->L->dirfd, p->tmp);
 		if (p->ztmp[0] && r->L->dirfd >= 0)
-			unlinkat(r->L->dirfd, p->ztmp, 0);
+			xc_tmp_remove(r->L->dirfd, p->ztmp);
 		if (p->smem) {
 			sodium_memzero(p->smem, (size_t)p->size);
 			free(p->smem);
@@ -572,7 +571,7 @@ decode(xc_letter *L, xc_lpart *p)
 	if ((rc = tmp_create(L->dirfd, p->tmp, &ofd)) == 0)
 		rc = inflate_part(p, NULL, zfd, NULL, ofd);
 	close(zfd);
-	unlinkat(L->dirfd, p->ztmp, 0);
+	xc_tmp_remove(L->dirfd, p->ztmp);
 	p->ztmp[0] = '\0';
 	return ofd >= 0 ? tmp_done(ofd, rc) : rc;
 }

@@ -769,7 +769,7 @@ xc_letter_commit(xc_letter *L)
 		xc_lpart *p = &L->parts[i];
 		if (p->tmp[0] == '\0')
 			continue;
-		unlinkat(L->dirfd, p->tmp, 0);
+		xc_tmp_remove(L->dirfd, p->tmp);
 		p->tmp[0] = '\0';
 	}
 	return 0;
@@ -784,9 +784,9 @@ xc_letter_free(xc_letter *L)
 	for (i = 0; i < L->nparts; i++) {
 		xc_lpart *p = &L->parts[i];
 		if (p->tmp[0] && L->dirfd >= 0)
-			unlinkat(L->dirfd, p->tmp, 0);
+			xc_tmp_remove(L->dirfd, p->tmp);
 		if (p->ztmp[0] && L->dirfd >= 0)
-			unlinkat(L->dirfd, p->ztmp, 0);
+			xc_tmp_remove(L->dirfd, p->ztmp);
 		if (p->smem && p->smem != p->mem) {
 			sodium_memzero(p->smem, (size_t)p->stored);
 			free(p->smem);

@@ -27,7 +27,7 @@ fi
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 249
+plan 251
 
 bail() {
 	echo "Bail out! $*"

@@ -218,9 +218,16 @@ else
 	printf 'second\n' > two.txt
 	xc-seal --home alice -r @bob -A one.txt -A two.txt -o two.age msg.txt ||
 	    bail "xc-seal"
+	# Which linkat calls save the attachments: temporary files are
+	# linked into place too (O_TMPFILE, through /proc/self/fd).
+	rm -rf o2 && mkdir o2
+	strace -f -qq -e trace=linkat -o links.trace xc-open --home bob -d o2 two.age \
+	    > /dev/null 2>&1
+	grep -n 'linkat(' links.trace | grep -v '/proc/self/fd' | cut -d: -f1 > saves
 	for n in 1 2; do
+		at=$(sed -n "${n}p" saves)
 		rm -rf o2 && mkdir o2
-		must_fail 4 strace -f -qq -o /dev/null -e inject=linkat:error=EIO:when=$n \
+		must_fail 4 strace -f -qq -o /dev/null -e inject=linkat:error=EIO:when=${at:-0} \
 		    xc-open --home bob -d o2 two.age
 		is "$(ls -A o2 | tr '\n' /)" "" "link of attachment $n fails (EIO): nothing saved, no .part left"
 	done
