@@ -102,7 +102,9 @@ for i in range(rounds):
         partial += 1
     t = temps()
     if rc in (-signal.SIGINT, -signal.SIGTERM) and t:
-        leftover += len(t)
+        # not what an earlier SIGKILL left, if this run died before its
+        # sweep (counted below, once a run gets going)
+        leftover += len(set(t) - set(debris))
     if rc == -signal.SIGKILL:
         debris = t
     reset()
