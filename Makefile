@@ -37,7 +37,7 @@ LIBOBJ = lib/age.o lib/armor.o lib/b64.o lib/bech32.o lib/card.o lib/err.o \
 	lib/letter.o lib/minisign.o lib/pipe.o lib/spool.o lib/stream.o \
 	lib/dirio.o lib/store.o
 # The network (issue 13): proof-of-work, connections, the NNTP client.
-NETOBJ = lib/pow.o lib/net.o lib/nntp.o
+NETOBJ = lib/pow.o lib/net.o lib/nntp.o lib/servers.o lib/config.o
 LIBOBJ += $(NETOBJ)
 UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 	t/unit/test-age.o t/unit/test-json.o t/unit/test-card.o \
