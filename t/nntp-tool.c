@@ -10,8 +10,11 @@
  *   nntp-tool post-article URL ID FILE       a ready-made (crafted) article
  *   nntp-tool list URL GROUP CURSOR          "NUM ID TAG..." then "next N"
  *   nntp-tool fetch URL DIR ID...            DIR/ID.age, "ID ok|status"
- *   nntp-tool watch URL GROUP N SECONDS      "ID MS" (CLOCK_REALTIME) as each
- *                                            of N new envelopes appears
+ *   nntp-tool watch URL GROUP[,GROUP...] N SECONDS
+ *                                            "ID MS" (CLOCK_REALTIME) as each
+ *                                            of N new envelopes appears in
+ *                                            the groups; a lost connection
+ *                                            (a node restarted) is made again
  *
  * -t MS sets the inactivity timeout, -r MS the response deadline, -m the
  * largest response.  Exit 0, 1 when something was refused or missing, 5
@@ -350,30 +353,48 @@ main(int argc, char **argv)
 		rc = f.code;
 	} else if (strcmp(cmd, "watch") == 0 && argc == 5) {
 		struct watchctx w;
-		uint64_t cursor = 0, next, cnt, low, high;
+		char *groups[64], *g;
+		uint64_t cursor[64], next, cnt, low, high;
+		size_t ng = 0, j;
 		int64_t end = xc_monotonic_ms() + 1000 * atoll(argv[4]);
 		w.want = strtoull(argv[3], NULL, 10);
 		w.n = 0;
+		for (g = strtok(argv[2], ","); g && ng < 64; g = strtok(NULL, ","))
+			groups[ng++] = g;
 		if ((w.seen = calloc(w.want + 1, sizeof *w.seen)) == NULL)
 			return 4;
 		if ((rc = connect_url(argv[1], &n)) != 0)
 			return rc;
 		/* Only what arrives from now on. */
-		if ((rc = xc_nntp_group(n, argv[2], &cnt, &low, &high)) < 0)
-			return die_net(rc, argv[2]);
-		cursor = high;
+		for (j = 0; j < ng; j++) {
+			if ((rc = xc_nntp_group(n, groups[j], &cnt, &low,
+			    &high)) < 0)
+				return die_net(rc, groups[j]);
+			cursor[j] = high;
+		}
 		printf("ready\n");
 		while (w.n < w.want && xc_monotonic_ms() < end) {
-			if ((rc = xc_nntp_list(n, argv[2], cursor, watch_over,
-			    &w, &next, NULL)) < 0) {
-				rc = die_net(rc, argv[2]);
-				xc_nntp_close(n);
-				return rc;
+			for (j = 0; j < ng && n; j++) {
+				if (xc_nntp_list(n, groups[j], cursor[j],
+				    watch_over, &w, &next, NULL) < 0) {
+					xc_nntp_close(n);
+					n = NULL;
+					break;
+				}
+				cursor[j] = next;
 			}
-			cursor = next;
 			if (w.n < w.want) {
 				struct timespec ts = { 0, 2000000 };
 				nanosleep(&ts, NULL);
+			}
+			/* A node that went away: again until it is back. */
+			if (n == NULL) {
+				xc_url u;
+				struct timespec ts = { 0, 200000000 };
+				nanosleep(&ts, NULL);
+				if (xc_url_parse(&u, argv[1]) == 0 &&
+				    xc_nntp_connect(&n, &u, &opts) < 0)
+					n = NULL;
 			}
 		}
 		rc = w.n == w.want ? 0 : 1;
