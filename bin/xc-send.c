@@ -220,13 +220,17 @@ gone(const struct ctx *c, const char *name)
 	    errno == ENOENT;
 }
 
-/* Proof-of-work progress, on a terminal only (net.progress is set then). */
+/* Proof-of-work progress, on a terminal only (net.progress is set then),
+ * and only for work expected to take a while (2^19 trials, about a
+ * third of a second here: an envelope without expiry). */
 static int
 pow_progress(void *arg, const char *id, uint64_t tried, uint64_t expected)
 {
 	struct ctx *c = arg;
 	uint64_t pct = expected ? tried / (expected / 100 + 1) : 0;
 
+	if (expected < ((uint64_t)1 << 19))
+		return 0;
 	fprintf(stderr, "\rxc-send: proof-of-work for %.16s...: %2u%%", id,
 	    (unsigned)(pct > 99 ? 99 : pct));
 	c->progress_shown = 1;

@@ -973,7 +973,8 @@ uint64_t xc_pow_target(uint64_t size, int64_t ttl, const xc_pow_params *p);
 int xc_pow_check(uint64_t nonce, const uint8_t id[32], uint64_t size,
     int64_t expires, int64_t now, const xc_pow_params *p);
 /* Finds a nonce good from now until expiry; progress (may be NULL) is
- * called every 65536 trials and stops the search by returning non-zero. */
+ * called before the search (tried 0) and every 65536 trials, with the
+ * number of trials expected, and stops the search by returning non-zero. */
 int xc_pow_solve(uint64_t *nonce, const uint8_t id[32], uint64_t size,
     int64_t expires, int64_t now, const xc_pow_params *p,
     int (*progress)(void *arg, uint64_t tried, uint64_t expected), void *arg);
