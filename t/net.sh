@@ -7,7 +7,8 @@
 # not run as root or without inn2.
 #
 # net_need; node_new NAME ADDR:PORT; node_dir NAME; post URL FILE...;
-# seal_envs N DIR (N envelopes to @bob, 2 h expiry); NNTP_TOOL.
+# seal_envs N DIR (N envelopes to @bob, 2 h expiry); NNTP_TOOL;
+# hostile_start MODE / hostile_stop (t/hostile-nntp.py on 127.0.0.1).
 
 NNTP_TOOL=${XC_NNTP_TOOL:-$root/t/nntp-tool}
 _nodes=
@@ -211,4 +212,18 @@ node_has() {
 inbox_ids() {
 	ls "$1/inbox/new" "$1/inbox/cur" 2>/dev/null | grep -E '^[0-9a-f]{64}-' |
 	    cut -c1-64 | sort
+}
+
+# hostile_start MODE: t/hostile-nntp.py serving MODE on 127.0.0.1, one
+# connection; sets hostile_url.  hostile_stop ends it.
+hostile_start() {
+	rm -f port
+	python3 "$root/t/hostile-nntp.py" "$1" port &
+	_hostile_pid=$!
+	while ! [ -s port ]; do sleep 0.05; done
+	hostile_url=nntp://127.0.0.1:$(cat port)
+}
+hostile_stop() {
+	kill "$_hostile_pid" 2>/dev/null
+	wait "$_hostile_pid" 2>/dev/null
 }
