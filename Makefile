@@ -160,13 +160,18 @@ vectors: lib/libxc.a
 	./t/vectors/card/generate t/vectors/card
 	rm -f t/vectors/card/generate
 
-bench: all t/craft
+bench: all t/craft t/nntp-tool
 	sh t/bench.sh
 	sh t/bench-letters.sh
 	sh t/bench-delivery.sh
+	sh t/bench-nntp.sh
 
 demo: all
 	sh t/demo.sh
+
+# The exchange across three xc nodes on loopback (needs root and inn2).
+demo-network: all
+	sh t/demo-network.sh
 
 lint:
 	mandoc -Tlint -W warning $(MANS)
@@ -230,4 +235,4 @@ clean:
 		t/vectors/card/generate
 	rm -rf $(SANDIR)
 
-.PHONY: all check check-sanitize fuzz fuzz-seeds vectors bench demo lint install uninstall clean
+.PHONY: all check check-sanitize fuzz fuzz-seeds vectors bench demo demo-network lint install uninstall clean

@@ -3,6 +3,14 @@
  * NNTP client the way xc-send and xc-fetch will use it:
  *
  *   nntp-tool article [-n NOW] ENVELOPE      the article (proof-of-work made)
+ *   nntp-tool articles [-n NOW] DIR ENVELOPE...
+ *                                            DIR/ID.art for each, "ID" lines
+ *   nntp-tool variants ENVELOPE N DIR        DIR/vNNNNNN.age: N copies whose
+ *                                            last 16 bytes (the payload's
+ *                                            tag) are random: distinct ids,
+ *                                            the same size and header, good
+ *                                            to any node and to xc-fetch
+ *                                            (never to xc-open)
  *   nntp-tool pow [-n NOW] ENVELOPE          "NONCE TRIALS-EXPECTED MS"
  *   nntp-tool pow-vector ID SIZE EXPIRES NONCE NOW
  *                                            "INITIAL TRIAL TARGET ok|short"
@@ -211,8 +219,8 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: nntp-tool [-t MS] [-r MS] [-m BYTES] "
-	    "[-n NOW] article|pow|pow-vector|post|post-article|list|fetch|"
-	    "watch ...\n");
+	    "[-n NOW] article|articles|variants|pow|pow-vector|post|"
+	    "post-article|list|fetch|watch ...\n");
 	return 2;
 }
 
@@ -246,6 +254,49 @@ main(int argc, char **argv)
 		fwrite(art, 1, len, stdout);
 		free(art);
 		return fflush(stdout) == 0 ? 0 : 4;
+	}
+	if (strcmp(cmd, "articles") == 0 && argc >= 3) {
+		for (i = 2; i < argc; i++) {
+			uint8_t *art;
+			size_t len;
+			char id[XC_ENVID_HEX + 1], p[4096];
+			FILE *o;
+			if ((rc = make_article(argv[i], &art, &len, id, NULL)) != 0)
+				return rc;
+			snprintf(p, sizeof p, "%s/%s.art", argv[1], id);
+			if ((o = fopen(p, "wb")) == NULL ||
+			    fwrite(art, 1, len, o) != len || fclose(o) != 0) {
+				fprintf(stderr, "nntp-tool: error: cannot write "
+				    "'%s'\n", p);
+				return 4;
+			}
+			free(art);
+			printf("%s\n", id);
+		}
+		return 0;
+	}
+	if (strcmp(cmd, "variants") == 0 && argc == 4) {
+		uint8_t *env;
+		size_t len;
+		unsigned long k, count = strtoul(argv[2], NULL, 10);
+		if (slurp(argv[1], &env, &len) < 0)
+			return 4;
+		if (len < 16)
+			return usage();
+		for (k = 0; k < count; k++) {
+			char p[4096];
+			FILE *o;
+			randombytes_buf(env + len - 16, 16);
+			snprintf(p, sizeof p, "%s/v%06lu.age", argv[3], k);
+			if ((o = fopen(p, "wb")) == NULL ||
+			    fwrite(env, 1, len, o) != len || fclose(o) != 0) {
+				fprintf(stderr, "nntp-tool: error: cannot write "
+				    "'%s'\n", p);
+				return 4;
+			}
+		}
+		free(env);
+		return 0;
 	}
 	if (strcmp(cmd, "pow") == 0 && argc == 2) {
 		uint8_t *env, bin[32];
