@@ -45,7 +45,7 @@ UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
 	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign \
 	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter t/fuzz/fuzz-nntp \
-	t/fuzz/fuzz-spool
+	t/fuzz/fuzz-spool t/fuzz/fuzz-config
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
 	man/xc-send.1 man/xc-fetch.1 man/xc-card.5 man/xc-envelope.5 \
 	man/xc-letter.5 man/xc-spool.5 man/xc-nntp.5 man/xc-node.8
@@ -143,6 +143,7 @@ t/fuzz/fuzz-letter-header: t/fuzz/fuzz-letter-header.c
 t/fuzz/fuzz-letter: t/fuzz/fuzz-letter.c
 t/fuzz/fuzz-spool: t/fuzz/fuzz-spool.c
 t/fuzz/fuzz-nntp: t/fuzz/fuzz-nntp.c
+t/fuzz/fuzz-config: t/fuzz/fuzz-config.c
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SODIUM_LIBS) $(JSON_LIBS) $(ARCHIVE_LIBS) $(NETTLE_LIBS) -lz -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), a few

@@ -143,10 +143,15 @@ xc_config_parse(xc_config *cf, const char *text, size_t len, size_t *line)
 	const char *l = text, *end = text + len;
 	int rc;
 
+	const char *nul = memchr(text, '\0', len);
+
 	memset(cf, 0, sizeof *cf);
 	*line = 0;
-	if (memchr(text, '\0', len) != NULL)
-		return xc_fail(XC_EINVAL, "a NUL byte in the config");
+	if (nul != NULL) {
+		for (*line = 1; l < nul; l++)
+			*line += *l == '\n';
+		return xc_fail(XC_EINVAL, "a NUL byte");
+	}
 	while (l < end) {
 		const char *nl = memchr(l, '\n', (size_t)(end - l));
 		size_t n = nl ? (size_t)(nl - l) : (size_t)(end - l), s = 0;
