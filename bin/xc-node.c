@@ -499,7 +499,7 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	    "peer\nME:!*,xc.*::\n"
 	    "innfeed!:!*:Tc,Wnm*:" XC_INN_BIN "/innfeed\n", 0)) ||
 	    /* innfeed: up to 2000 articles per peer wait in memory (its
-	     * default, 10, spilled a third of a burst of 110/s to disk:
+	     * default, 10, spilled part of a burst of 110/s to disk:
 	     * p99 of propagation 9 s in t/1050, 136 ms with 2000); what
 	     * spills over, the scheduler sends (see the top of this
 	     * file).  A peer
