@@ -7,7 +7,7 @@
 # restart while 200 more are posted; and one node stopped for 30 s while
 # 200 more are posted and brought back: every envelope reaches every node
 # afterwards with no new traffic (times printed), and the recipients get
-# the new ones, once.
+# the new ones, once.  No node keeps a client's address or a handle.
 
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +15,7 @@
 . "$root/t/net.sh"
 net_need
 need_delivery
-plan 21
+plan 22
 
 N=${XC_T1050_ENVELOPES:-2000}
 K=200
@@ -114,4 +114,8 @@ for r in bob carol dave; do
 	    "0|$(sort all.$r | md5sum)|$(($(wc -l < b/ids.$r) + $(wc -l < c/ids.$r)))" \
 	    "$r has every one of his once, and this run printed only the new ones"
 done
+# The clients came from 127.0.0.1; no node kept it, nor a handle.
+is "$(grep -rlIE '127\.0\.0\.1|@(alice|bob|carol|dave)|"(alice|bob|carol|dave)"' \
+    "$(node_dir m1)" "$(node_dir m2)" "$(node_dir m3)" 2>/dev/null)" "" \
+    "the nodes' spools, overview, history and logs hold no client address and no handle"
 done_testing
