@@ -122,6 +122,7 @@ struct ctx {
 	xc_store cursors;	/* per server and group (xc_net) */
 	uint64_t max_size;
 	int batch;		/* inbox copies synced in batches (servers) */
+	uint8_t (*tagof)[XC_TAG_LEN];	/* each key's tag bits, for wanted() */
 };
 
 /* How long an id is remembered: until the envelope expires; one without
@@ -300,12 +301,18 @@ wanted(void *arg, const char *id, const xc_route *r)
 	xc_store_entry *se;
 	uint8_t key[32];
 	size_t i, j;
-	int mine = 0;
+	int mine = 0, b;
 
+	/* Every overview line comes here: the tag bits of each key are
+	 * hashed once per run (c->tagof), not once per line. */
 	for (i = 0; i < r->ntags && !mine; i++)
-		for (j = 0; j < c->nkeys && !mine; j++)
-			mine = xc_mailbox_match(r->tags[i], c->keys[j].pk,
-			    c->keys[j].tag_bits);
+		for (j = 0; j < c->nkeys && !mine; j++) {
+			for (b = 0; b < c->keys[j].tag_bits; b++)
+				if ((r->tags[i][b / 8] ^ c->tagof[j][b / 8]) &
+				    (0x80 >> (b % 8)))
+					break;
+			mine = b == c->keys[j].tag_bits;
+		}
 	if (!mine || xc_store_key_hex(key, id) != 0)
 		return 0;
 	if ((se = xc_store_get(&c->seen, key)) != NULL) {
@@ -798,6 +805,13 @@ main(int argc, char **argv)
 		    (int64_t)h[2] << 8 | h[3]);
 	}
 	c.record_mine_only = me != NULL;
+	if (c.net.nsrv && (c.tagof = calloc(c.nkeys + 1, XC_TAG_LEN)) == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	for (i = 0; c.tagof && i < c.nkeys; i++)
+		xc_mailbox_tag(c.tagof[i], c.keys[i].pk, c.keys[i].tag_bits);
 	cli_path(p, sizeof p, "%s/state/seen", c.home);
 	if ((rc = xc_store_load(&c.seen, c.statefd, "seen", 32, 1, c.now)) < 0) {
 		code = failed("keyring state", p, rc);
@@ -929,6 +943,7 @@ out:
 	free(c.in);
 	sodium_free(c.fk);
 	free(c.keys);
+	free(c.tagof);
 	xc_maildir_close(&c.ib);
 	xc_spool_close(&c.spool);
 	if (c.statefd >= 0)

@@ -313,16 +313,12 @@ on_body(void *arg, size_t i, int status, const uint8_t *env, size_t len)
 	struct batch *B = arg;
 	xc_net *net = B->s->net;
 	struct got *g = &B->g[B->n];
-	char id[XC_ENVID_HEX + 1];
 	xc_route r;
 	int rc;
 
 	if (status == XC_ENOTFOUND)
 		return 0;		/* expired or cancelled meanwhile */
-	/* Not the envelope its id names, or not an envelope at all (its
-	 * hash was checked against the id by xc_nntp_fetch). */
-	if (status != 0 || xc_nntp_envelope(env, len, id, &r) != 0 ||
-	    strcmp(id, B->w[i].id) != 0) {
+	if (status != 0) {		/* not the envelope its id names */
 		net->junk++;
 		return 0;
 	}
@@ -332,6 +328,14 @@ on_body(void *arg, size_t i, int status, const uint8_t *env, size_t len)
 	}
 	if ((rc = memfile(env, len, &g->fd)) < 0)
 		return rc;
+	/* Its bytes hash to the id (xc_nntp_fetch checked): the header says
+	 * whether it is an envelope at all, and its expiry. */
+	if (xc_envelope_check(g->fd, max_size(net), NULL, &r, NULL) != 0 ||
+	    lseek(g->fd, 0, SEEK_SET) != 0) {
+		close(g->fd);
+		net->junk++;
+		return 0;
+	}
 	xc_envelope_name(g->name, B->w[i].id, r.expires);
 	g->size = len;
 	g->num = B->w[i].num;

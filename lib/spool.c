@@ -208,8 +208,33 @@ xc_envelope_matches(int fd, uint64_t max, const char *name, xc_route *route)
 
 /* ---- files that appear whole ---- */
 
-/* xc_copy_to_dir, with the fsync left to the caller when sync is 0
- * (xc_maildir_stage syncs a batch at once). */
+/* A file without a name in dirfd (O_TMPFILE), to be linked by its
+ * descriptor: nothing to remove if the process dies.  -1 where the file
+ * system or the kernel cannot, or there is no /proc to link it with. */
+static int
+anon_tmp(int dirfd, unsigned mode)
+{
+#ifdef O_TMPFILE
+	int fd;
+
+	if (access("/proc/self/fd", X_OK) != 0 ||
+	    (fd = openat(dirfd, ".", O_RDWR | O_TMPFILE | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	if (fchmod(fd, (mode_t)mode) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+#else
+	(void)dirfd;
+	(void)mode;
+	return -1;
+#endif
+}
+
+/* xc_copy_to_dir; with sync 0 (xc_maildir_stage: a batch is synced at
+ * once) the copy is not synced and, where it can be, has no name (tmp is
+ * then ""). */
 static int
 copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
     const char *id, char tmp[XC_TMP_NAME_MAX], int *fdp,
@@ -225,7 +250,9 @@ copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
 	if ((buf = malloc(COPY_BUF)) == NULL)
 		return xc_fail(XC_ENOMEM, "out of memory");
 	crypto_generichash_init(&hs, NULL, 0, 32);
-	if ((rc = xc_maildir_tmp(dirfd, tmp, mode, &fd)) < 0) {
+	tmp[0] = '\0';
+	if ((sync || (fd = anon_tmp(dirfd, mode)) < 0) &&
+	    (rc = xc_maildir_tmp(dirfd, tmp, mode, &fd)) < 0) {
 		free(buf);
 		return rc;
 	}
@@ -256,7 +283,8 @@ copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
 		rc = xc_fail(XC_EWRITE, "cannot sync a file");
 	free(buf);
 	if (rc < 0) {
-		xc_tmp_remove(dirfd, tmp);
+		if (tmp[0])
+			xc_tmp_remove(dirfd, tmp);
 		close(fd);
 		return rc;
 	}
@@ -912,7 +940,8 @@ unstage(xc_maildir *m)
 	if (st == NULL)
 		return;
 	for (i = 0; i < st->n; i++) {
-		xc_tmp_remove(m->tmp, st->v[i].tmp);
+		if (st->v[i].tmp[0])
+			xc_tmp_remove(m->tmp, st->v[i].tmp);
 		close(st->v[i].fd);
 	}
 	free(st);
@@ -985,8 +1014,9 @@ xc_maildir_commit(xc_maildir *m)
 	/* Only durable files get a name in new/; a name already there is
 	 * the same envelope (names are ids). */
 	for (i = 0; i < st->n && rc == 0; i++)
-		if (linkat(m->tmp, st->v[i].tmp, m->new, st->v[i].name, 0) !=
-		    0 && errno != EEXIST)
+		if ((st->v[i].tmp[0] ? linkat(m->tmp, st->v[i].tmp, m->new,
+		    st->v[i].name, 0) : xc_link_fd(st->v[i].fd, -1, NULL, m->new,
+		    st->v[i].name)) != 0 && errno != EEXIST)
 			rc = xc_fail(XC_EWRITE, "cannot link a file into place");
 	if (i > 0 && xc_dir_sync(m->new) < 0 && rc == 0)
 		rc = xc_fail(XC_EWRITE, "cannot sync new/");

@@ -937,7 +937,8 @@ void xc_maildir_close(xc_maildir *m);
 int xc_maildir_deliver(xc_maildir *m, int fd, uint64_t max, const char *name,
     const char *id);
 /* The same in batches (xc-fetch from servers): xc_maildir_stage copies
- * fd into tmp/, not yet synced, and queues it (XC_EEXIST as above);
+ * fd into tmp/, not yet synced and where it can be without a name
+ * (O_TMPFILE), and queues it (XC_EEXIST as above);
  * xc_maildir_commit syncs the batch at once (syncfs(2) where there is
  * one), links each file into new/ (a name already there is kept), syncs
  * new/ and removes the copies.  Nothing gets a name in new/ before its
