@@ -99,15 +99,20 @@ for line in open(sys.argv[1]):
     call, args, ret = m.group(1), m.group(2), int(m.group(3))
     names = re.findall(r'"([^"]*)"', args)
     if call == 'openat' and ret >= 0:
-        fds[ret] = ('anon' if 'O_TMPFILE' in args else
+        at = args.split(',')[0].strip()
+        # a file made without a name in inbox/tmp is an inbox copy
+        fds[ret] = (('tmp' if at.isdigit() and fds.get(int(at)) == 'tmpdir'
+                     else 'anon')
+                    if 'O_TMPFILE' in args else
+                    'tmpdir' if names[0] == 'tmp' else
                     {'new': 'new', 'seen': 'seen'}.get(names[0], names[0]))
     elif call == 'close':
         fds.pop(int(args.split(',')[0]), None)
+    elif call == 'linkat' and re.match(r'[0-9a-f]{64}-\d+\.age$', names[-1]):
+        label('link-new')
     elif call == 'linkat' and names[0].startswith('/proc/self/fd/'):
         fd = int(names[0].rsplit('/', 1)[1])
         fds[fd] = 'tmp' if names[1].endswith('.tmp') else 'state'
-    elif call == 'linkat' and re.match(r'[0-9a-f]{64}-\d+\.age$', names[1]):
-        label('link-new')
     elif call == 'syncfs':
         label('syncfs')
     elif call in ('write', 'fsync'):
