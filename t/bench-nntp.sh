@@ -18,11 +18,13 @@
 #     fsync), everything the node holds for the recipient, from scratch
 #     each round; the target: ratio >= 0.5;
 #   propagation over a mesh of three nodes: BENCH_PROPAGATION (200)
-#     envelopes posted to one node, the ms until each is listed by each of
-#     the other two (p50 and p99 per round);
+#     envelopes posted to one node, the ms from its answer until each is
+#     listed by each of the other two (p50 and p99 per round);
 #   proof-of-work at the default difficulty: ms for 1 KiB and 1 MiB of
 #     payload, expiring in 2 h and without expiry (30 days of work; the
-#     1 MiB one takes ~20 s a round: BENCH_POW_LONG=0 leaves it out).
+#     1 MiB one takes ~20 s a round: BENCH_POW_LONG=0 leaves it out); the
+#     time of one search is a geometric draw, so the expected time (trials
+#     expected / trials per second, measured) is printed beside it.
 # Envelopes are variants of one sealed envelope (t/nntp-tool variants: the
 # payload's last 16 bytes random), so each has its own id and the same
 # size, and the node takes each as new.
@@ -236,10 +238,11 @@ while [ "$r" -lt "$reps" ]; do
 	done
 	for i in 1 2 3; do until grep -q ready "watch.$i" 2>/dev/null; do sleep 0.05; done; done
 	# shellcheck disable=SC2046
-	"$tool" post "$UM1" $(ls prop | sed -n "$((r * nprop + 1)),$(((r + 1) * nprop))p" | sed 's|^|prop/|') > /dev/null 2>&1
+	"$tool" post "$UM1" $(ls prop | sed -n "$((r * nprop + 1)),$(((r + 1) * nprop))p" | sed 's|^|prop/|') > /dev/null 2> posted
 	for i in 1 2 3; do wait "$(cat "watch.$i.pid")" || die "propagation: a node missed envelopes"; done
-	awk 'FNR == NR && $1 != "ready" { t[$1] = $2; next }
-	    $1 != "ready" && ($1 in t) { print $2 - t[$1] }' watch.1 watch.2 watch.3 | sort -n > lat
+	# from the entry's answer to the listing by each of the two others
+	awk 'FNR == NR { if ($1 == "posted") t[$2] = $3; next }
+	    ($1 in t) { print $2 - t[$1] }' posted watch.2 watch.3 | sort -n > lat
 	percentile 50 lat >> r.prop.p50
 	percentile 99 lat >> r.prop.p99
 	r=$((r + 1))
@@ -254,6 +257,7 @@ exp=$(($(date +%s) + 7200))
 "$craft" wrap "$key" < p1k > pow.1k.none
 "$craft" wrap --expires "$exp" "$key" < p1m > pow.1m.2h
 "$craft" wrap "$key" < p1m > pow.1m.none
+trials=$("$tool" pow-rate)
 kinds="1k.2h 1k.none 1m.2h"
 [ "$powlong" = 0 ] || kinds="$kinds 1m.none"
 for k in $kinds; do : > "r.pow.$k"; done
@@ -288,7 +292,8 @@ for k in $kinds; do
 	esac
 	case $k in *.2h) life="expiring in 2 h" ;; *) life="no expiry (30 days)" ;; esac
 	printf '%-66s %s\n' "proof-of-work, $what payload ($(wc -c < "$f" | tr -d ' ') B), $life (ms)" \
-	    "$(stats r.pow.$k), $(cat x.pow.$k) trials expected"
+	    "$(stats r.pow.$k), expected $(awk -v x="$(cat x.pow.$k)" -v r="$trials" 'BEGIN { printf "%.0f", x / r * 1000 }') ($(cat x.pow.$k) trials)"
 done
+printf '%-66s %s\n' "proof-of-work trials per second, one core" "$trials"
 fails=$(for f in r.ingest.ratio r.post.ratio r.fetch.ratio; do met $f; done | grep -c MISSED || true)
 [ "$fails" -eq 0 ] || [ "$strict" != 1 ] || exit 1

@@ -12,6 +12,7 @@
  *                                            to any node and to xc-fetch
  *                                            (never to xc-open)
  *   nntp-tool pow [-n NOW] ENVELOPE          "NONCE TRIALS-EXPECTED MS"
+ *   nntp-tool pow-rate                       trials per second, over ~1 s
  *   nntp-tool pow-vector ID SIZE EXPIRES NONCE NOW
  *                                            "INITIAL TRIAL TARGET ok|short"
  *   nntp-tool post URL ENVELOPE...           "ID outcome CODE REASON" each
@@ -219,7 +220,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: nntp-tool [-t MS] [-r MS] [-m BYTES] "
-	    "[-n NOW] article|articles|variants|pow|pow-vector|post|"
+	    "[-n NOW] article|articles|variants|pow|pow-rate|pow-vector|post|"
 	    "post-article|list|fetch|watch ...\n");
 	return 2;
 }
@@ -323,6 +324,17 @@ main(int argc, char **argv)
 		    xc_pow_ttl(r.expires, now()), &xc_pow_default)),
 		    (long long)(xc_monotonic_ms() - t0));
 		free(env);
+		return 0;
+	}
+	if (strcmp(cmd, "pow-rate") == 0 && argc == 1) {
+		uint8_t init[64];
+		uint64_t k, sink = 0;
+		int64_t t0 = xc_monotonic_ms(), t;
+		randombytes_buf(init, sizeof init);
+		for (k = 0; (t = xc_monotonic_ms() - t0) < 1000; k += 4096)
+			for (uint64_t j = 0; j < 4096; j++)
+				sink ^= xc_pow_trial(init, k + j);
+		printf("%.0f\n", (double)k * 1000.0 / (double)t + (double)(sink & 0));
 		return 0;
 	}
 	if (strcmp(cmd, "pow-vector") == 0 && argc == 6) {
