@@ -51,7 +51,8 @@ LINK = $(CC) $(XLDFLAGS) $(LDFLAGS) -o $@
 #   id      JSON, cards, the keyring, contacts, replays, minisign
 #           signatures, the keyed stores of state/: + cJSON
 #   letter  letters (tar subset, seal, open): + Nettle, zlib
-#   net     transports: the spool, the NNTP client, its proof-of-work, and
+#   net     transports: the spool, the NNTP client, its proof-of-work, the
+#           servers of xc-send and xc-fetch and their config file, and
 #           SOCKS5 and TLS under its connections: + libssl
 AGE_OBJ = lib/err.o lib/b64.o lib/bech32.o lib/hkdf.o lib/io.o \
 	lib/header.o lib/keys.o lib/age.o lib/stream.o lib/armor.o \
@@ -59,7 +60,8 @@ AGE_OBJ = lib/err.o lib/b64.o lib/bech32.o lib/hkdf.o lib/io.o \
 ID_OBJ = lib/json.o lib/card.o lib/keyring.o lib/minisign.o lib/contacts.o \
 	lib/replay.o lib/store.o
 LETTER_OBJ = lib/tar.o lib/letter.o lib/letter-seal.o lib/letter-open.o
-NET_OBJ = lib/spool.o lib/pow.o lib/net.o lib/nntp.o lib/socks.o lib/tls.o
+NET_OBJ = lib/spool.o lib/pow.o lib/net.o lib/nntp.o lib/socks.o lib/tls.o \
+	lib/servers.o lib/config.o
 LIBOBJ = $(AGE_OBJ) $(ID_OBJ) $(LETTER_OBJ) $(NET_OBJ)
 LIBS = lib/libxc-age.a lib/libxc-id.a lib/libxc-letter.a lib/libxc-net.a
 
@@ -84,7 +86,7 @@ UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
 	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign \
 	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter-v2 t/fuzz/fuzz-nntp \
-	t/fuzz/fuzz-spool t/fuzz/fuzz-socks
+	t/fuzz/fuzz-spool t/fuzz/fuzz-socks t/fuzz/fuzz-config
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
 	man/xc-send.1 man/xc-fetch.1 man/xc-card.5 man/xc-envelope.5 \
 	man/xc-letter.5 man/xc-spool.5 man/xc-nntp.5 man/xc-node.8
@@ -98,9 +100,9 @@ lib/libxc-net.a: $(NET_OBJ)
 $(LIBS):
 	$(AR) rcs $@ $?
 
-$(LIBOBJ) bin/cli.o: lib/xc.h
+$(LIBOBJ) bin/cli.o bin/cli-net.o: lib/xc.h
 $(LETTER_OBJ): lib/letter.h
-bin/cli.o: bin/cli.h
+bin/cli.o bin/cli-net.o: bin/cli.h
 
 .c.o:
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
@@ -118,12 +120,12 @@ bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc-letter.a lib/libxc-id.a \
 bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc-letter.a lib/libxc-id.a \
     lib/libxc-age.a
 	$(LINK) bin/xc-open.o bin/cli.o $(LINK_LETTER)
-bin/xc-send: bin/xc-send.o bin/cli.o lib/libxc-net.a lib/libxc-id.a \
-    lib/libxc-age.a
-	$(LINK) bin/xc-send.o bin/cli.o $(LINK_NET)
-bin/xc-fetch: bin/xc-fetch.o bin/cli.o lib/libxc-net.a lib/libxc-id.a \
-    lib/libxc-age.a
-	$(LINK) bin/xc-fetch.o bin/cli.o $(LINK_NET)
+bin/xc-send: bin/xc-send.o bin/cli.o bin/cli-net.o lib/libxc-net.a \
+    lib/libxc-id.a lib/libxc-age.a
+	$(LINK) bin/xc-send.o bin/cli.o bin/cli-net.o $(LINK_NET)
+bin/xc-fetch: bin/xc-fetch.o bin/cli.o bin/cli-net.o lib/libxc-net.a \
+    lib/libxc-id.a lib/libxc-age.a
+	$(LINK) bin/xc-fetch.o bin/cli.o bin/cli-net.o $(LINK_NET)
 bin/xc-keygen.o bin/xc-seal.o bin/xc-open.o bin/xc-verify.o bin/xc-send.o \
 bin/xc-fetch.o: bin/cli.h lib/xc.h
 # The operator kit: configures and runs INN2 nodes (xc-node(8)).
@@ -201,6 +203,7 @@ t/fuzz/fuzz-letter-v2: t/fuzz/fuzz-letter-v2.c
 t/fuzz/fuzz-spool: t/fuzz/fuzz-spool.c
 t/fuzz/fuzz-nntp: t/fuzz/fuzz-nntp.c t/fuzz/memconn.h
 t/fuzz/fuzz-socks: t/fuzz/fuzz-socks.c t/fuzz/memconn.h
+t/fuzz/fuzz-config: t/fuzz/fuzz-config.c
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SSL_LIBS) $(SODIUM_LIBS) $(JSON_LIBS) $(NETTLE_LIBS) -lz -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), a few
@@ -223,9 +226,14 @@ bench: all t/craft t/bench t/nntp-tool
 	sh t/bench-letters.sh
 	sh t/bench-delivery.sh
 	sh t/bench-net.sh
+	sh t/bench-nntp.sh
 
 demo: all
 	sh t/demo.sh
+
+# The exchange across three xc nodes on loopback (needs root and inn2).
+demo-network: all
+	sh t/demo-network.sh
 
 lint:
 	mandoc -Tlint -W warning $(MANS)
@@ -289,4 +297,4 @@ clean:
 		t/vectors/card/generate
 	rm -rf $(SANDIR)
 
-.PHONY: all check check-sanitize fuzz fuzz-seeds vectors bench demo lint install uninstall clean
+.PHONY: all check check-sanitize fuzz fuzz-seeds vectors bench demo demo-network lint install uninstall clean

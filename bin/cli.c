@@ -712,48 +712,6 @@ cli_close_stdout(int code)
 	return code;
 }
 
-int
-cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX])
-{
-	const char *env = getenv("XC_SPOOL");
-	char p[XC_PATH_MAX], *buf, *l;
-	size_t len;
-	int n;
-
-	if (opt == NULL && env != NULL && *env != '\0')
-		opt = env;
-	if (opt != NULL) {
-		if (snprintf(out, XC_PATH_MAX, "%s", opt) >= XC_PATH_MAX)
-			goto long_;
-		return 0;
-	}
-	/* $XC_HOME/config: "spool DIR" on a line of its own. */
-	if (snprintf(p, sizeof p, "%s/config", home) < (int)sizeof p &&
-	    xc_read_file(p, 65536, 0, &buf, &len) == 0) {
-		const char *end = buf + len;
-		for (l = buf; l < end;) {
-			const char *nl = memchr(l, '\n', (size_t)(end - l));
-			size_t ll = nl ? (size_t)(nl - l) : (size_t)(end - l);
-			if (ll > 6 && memcmp(l, "spool ", 6) == 0) {
-				n = snprintf(out, XC_PATH_MAX, "%.*s",
-				    (int)(ll - 6), l + 6);
-				sodium_free(buf);
-				if (n >= XC_PATH_MAX)
-					goto long_;
-				return 0;
-			}
-			l += ll + 1;
-		}
-		sodium_free(buf);
-	}
-	if (snprintf(out, XC_PATH_MAX, "%s/spool", home) >= XC_PATH_MAX)
-		goto long_;
-	return 0;
-long_:
-	cli_error("spool path too long");
-	return EX_USAGE_;
-}
-
 void
 cli_path(char *out, size_t cap, const char *fmt, ...)
 {

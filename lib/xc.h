@@ -990,6 +990,7 @@ int xc_spool_collect(xc_spool *s, const xc_entry *e, int64_t now,
  * effective user, made 0700. */
 typedef struct {
 	int fd, tmp, new, cur;
+	void *staged;			/* xc_maildir_stage's batch */
 } xc_maildir;
 int xc_maildir_open(xc_maildir *m, int homefd, const char *name);
 void xc_maildir_close(xc_maildir *m);
@@ -997,6 +998,18 @@ void xc_maildir_close(xc_maildir *m);
  * hash to id.  A name already in new/ is XC_EEXIST. */
 int xc_maildir_deliver(xc_maildir *m, int fd, uint64_t max, const char *name,
     const char *id);
+/* The same in batches (xc-fetch from servers): xc_maildir_stage copies
+ * fd into tmp/, not yet synced and where it can be without a name
+ * (O_TMPFILE), and queues it (XC_EEXIST as above);
+ * xc_maildir_commit syncs the batch at once (syncfs(2) where there is
+ * one), links each file into new/ (a name already there is kept), syncs
+ * new/ and removes the copies.  Nothing gets a name in new/ before its
+ * bytes are durable; a batch is committed when it is full, and what is
+ * staged and not committed when the maildir is closed is removed. */
+#define XC_MAILDIR_BATCH 256
+int xc_maildir_stage(xc_maildir *m, int fd, uint64_t max, const char *name,
+    const char *id);
+int xc_maildir_commit(xc_maildir *m);
 
 /*
  * The network (the mapping is xc-nntp(5)): envelopes travel as Usenet
@@ -1023,7 +1036,8 @@ uint64_t xc_pow_target(uint64_t size, int64_t ttl, const xc_pow_params *p);
 int xc_pow_check(uint64_t nonce, const uint8_t id[32], uint64_t size,
     int64_t expires, int64_t now, const xc_pow_params *p);
 /* Finds a nonce good from now until expiry; progress (may be NULL) is
- * called every 65536 trials and stops the search by returning non-zero. */
+ * called before the search (tried 0) and every 65536 trials, with the
+ * number of trials expected, and stops the search by returning non-zero. */
 int xc_pow_solve(uint64_t *nonce, const uint8_t id[32], uint64_t size,
     int64_t expires, int64_t now, const xc_pow_params *p,
     int (*progress)(void *arg, uint64_t tried, uint64_t expected), void *arg);
@@ -1160,13 +1174,19 @@ const char *xc_nntp_last(const xc_nntp *n);
  * reason (printable ASCII) when it refused.  Returns XC_ENET on a network
  * or protocol failure, when the outcome is unknown. */
 enum { XC_POST_ACCEPTED = 1, XC_POST_DUPLICATE, XC_POST_REFUSED,
-	XC_POST_LATER };
+	XC_POST_LATER, XC_POST_WANTED };
 typedef struct {
 	int outcome;
 	int code;
 	char reason[256];
 } xc_post_result;
 int xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
+    xc_post_result *r);
+/* The same in two steps, so that the article (and its proof-of-work) is
+ * made only for a server that wants it: xc_nntp_ihave offers the id
+ * (XC_POST_WANTED: send it now), xc_nntp_send sends the article. */
+int xc_nntp_ihave(xc_nntp *n, const char *id, xc_post_result *r);
+int xc_nntp_send(xc_nntp *n, const uint8_t *art, size_t len,
     xc_post_result *r);
 
 /* GROUP: XC_ENOTFOUND for a group the server does not carry. */
@@ -1193,5 +1213,95 @@ int xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
 int xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
     int (*got)(void *arg, size_t i, int status, const uint8_t *env,
     size_t len), void *arg);
+
+/*
+ * The configuration of xc-send and xc-fetch (lib/config.c; xc(7),
+ * "Configuration"): lines "KEY VALUE", blank lines and '#' comments.
+ *   spool DIR          the spool (the rest of the line)
+ *   server URL         a server, repeatable (at most XC_MAX_SERVERS)
+ *   quorum N|all       servers that must take an envelope (xc-send)
+ *   timeout SECONDS    the longest wait for a server
+ * Any other key is an error, and so is a key given twice (server apart):
+ * a setting this version does not know, say a proxy, is never silently
+ * ignored.
+ */
+#define XC_MAX_SERVERS 16
+#define XC_URL_MAX 300			/* a server URL, NUL included */
+#define XC_MAX_CONFIG (64 * 1024)	/* bytes of the config file */
+#define XC_QUORUM_ALL (-1)
+#define XC_MAX_TIMEOUT 3600		/* seconds */
+typedef struct {
+	char spool[XC_PATH_MAX];	/* "" when not given */
+	char server[XC_MAX_SERVERS][XC_URL_MAX];	/* canonical URLs */
+	size_t nserver;
+	int quorum;			/* 0: not given; 1..; XC_QUORUM_ALL */
+	int timeout;			/* seconds; 0: not given */
+} xc_config;
+/* The config file of a keyring: HOME/config. */
+int xc_config_path(char out[XC_PATH_MAX], const char *home);
+/* Parses text into cf (zeroed first).  On error *line is the 1-based
+ * line at fault and xc_errdetail() says what is wrong with it. */
+int xc_config_parse(xc_config *cf, const char *text, size_t len,
+    size_t *line);
+/* Reads and parses the config file of home (a missing file is an empty
+ * config); path receives its name. */
+int xc_config_load(xc_config *cf, const char *home, char path[XC_PATH_MAX],
+    size_t *line);
+/* Adds a server by URL, in canonical form (scheme://host:port, the host
+ * in lower case): XC_EINVAL for a bad URL, XC_EEXIST for one given
+ * already, XC_ELIMIT past XC_MAX_SERVERS. */
+int xc_config_add_server(xc_config *cf, const char *url);
+/* "N" (1..XC_MAX_SERVERS) or "all"; -1 when it is neither. */
+int xc_config_quorum(const char *s, int *quorum);
+/* Seconds, 1..XC_MAX_TIMEOUT; -1 otherwise. */
+int xc_config_timeout(const char *s, int *seconds);
+
+/*
+ * The network as a transport (lib/servers.c): one xc_transport per server,
+ * over the NNTP client.  put offers an envelope by IHAVE and makes the
+ * article, with its proof-of-work, only for a server that wants it, once
+ * for all the servers of a run.  list reads a bucket's group from the
+ * cursor kept for (server, group), fetches the bodies of the articles
+ * want() picks from the overview (pipelined, in batches) and hands each
+ * over as an entry named ID-EXPIRY.age after the envelope's own route
+ * stanza, its bytes in a file held in memory; once every entry of the
+ * group was handed over, the new cursor goes into the cursor store, which
+ * the caller saves only after what it took is durable.  A group the
+ * server does not carry is empty.  A server that failed once in a run is
+ * not tried again in it: its calls return XC_ENET with the first error.
+ */
+#define XC_NET_MAX_ENVELOPE ((uint64_t)32 << 20)	/* posted or fetched */
+#define XC_NET_BATCH 256		/* bodies fetched, then handed over */
+#define XC_NET_BATCH_BYTES ((uint64_t)64 << 20)
+#define XC_NET_MAX_WANT 100000		/* articles of a group in one run */
+typedef struct xc_server xc_server;
+typedef struct {
+	xc_net_opts o;			/* timeouts (TLS and proxies: later) */
+	int64_t now;
+	const xc_pow_params *pow;	/* NULL: xc_pow_default */
+	uint64_t max_size;		/* 0: XC_NET_MAX_ENVELOPE */
+	/* posting: proof-of-work progress (may be NULL); non-zero stops */
+	int (*progress)(void *arg, const char *id, uint64_t tried,
+	    uint64_t expected);
+	/* listing: 1 to fetch the envelope id, with the tags r (NULL: all) */
+	int (*want)(void *arg, const char *id, const xc_route *r);
+	void *arg;
+	xc_store *cursors;		/* NULL: every run from the start */
+	size_t junk;			/* articles not the envelopes they claim */
+	size_t oversize;		/* articles larger than max_size */
+	/* private */
+	xc_server *srv[XC_MAX_SERVERS];
+	size_t nsrv;
+	char artid[XC_ENVID_HEX + 1];	/* the article last made */
+	uint8_t *art;
+	size_t artlen;
+} xc_net;
+/* Adds the server at url (canonical, as xc_config keeps it) and makes its
+ * transport in *t; net's settings must be in place. */
+int xc_net_add(xc_net *net, const char *url, xc_transport *t);
+/* Says goodbye to every server and frees what net holds. */
+void xc_net_free(xc_net *net);
+/* The key of the cursor of (server, group) in the cursor store. */
+void xc_net_cursor_key(uint8_t key[32], const char *url, const char *group);
 
 #endif

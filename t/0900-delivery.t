@@ -328,7 +328,7 @@ like "$(cat "$ERR")" "^xc-send: error: cannot open 'nosuch.age'" "a missing oper
 seal m5.age "where is the spool" -r @bob
 id5=$(envid m5.age)
 mkdir L
-printf '# comment\nother thing\nspool %s\n' "$tmp/w/cfgspool" > L/config
+printf '# comment\n\n  spool %s\n' "$tmp/w/cfgspool" > L/config
 # lands WHERE DESC CMD...: CMD puts m5 into spool WHERE and no other.
 lands() {
 	_where=$1 _d=$2

@@ -142,6 +142,14 @@ printf '%s-0.age\n%s-1795625374.age\n%s-0.age:2,S\n' "$id" "$id" "$id" \
 printf '%s 0\n%s 1795625374\n%s 12' "$id" "$id" "$id" >"$out/seed-spool/seen"
 echo "fuzz seeds: 4 spool files"
 
+# Config files of xc-send and xc-fetch (fuzz-config).
+rm -rf "$out/seed-config"
+mkdir -p "$out/seed-config"
+printf '# servers\nserver nntp://127.0.0.1:119\nserver nntp://[::1]:1119/\nquorum all\ntimeout 30\nspool /srv/xc spool\n' \
+    >"$out/seed-config/full"
+printf 'spool /srv/xc\r\n  \n\tserver   nntp://Example.ORG\n' >"$out/seed-config/spaces"
+echo "fuzz seeds: 2 config files"
+
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;
 	for my $f (@files) {
