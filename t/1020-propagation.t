@@ -156,6 +156,10 @@ propagate "nntp://127.0.21.2:11921" "nntp://127.0.21.6:11921" "$first" "$L"
 : > ids.line
 i=$first
 while [ $i -lt $((first + L)) ]; do b2sum -l 256 "envs/e$i.age" | cut -c1-64 >> ids.line; i=$((i + 1)); done
+# The watchers give up after 60 s; on a loaded machine (a sanitizer build,
+# other suites) an innfeed that found its peer not yet up retries later:
+# all must still arrive, within 2 minutes.
+wait_all nntp://127.0.21.6:11921 ids.line 120 > /dev/null
 for n in 1 3 5; do
 	is "$(have nntp://127.0.21.$((n + 1)):11921 ids.line)" "$L" "line: l$n has all $L"
 done
