@@ -74,6 +74,7 @@ int xc_failf(int err, const char *fmt, ...)
 #define XC_MAX_PASSPHRASE 1024
 #define XC_MAX_KEYFILE (1024 * 1024)	/* identity and recipients files */
 #define XC_MAX_ARMOR_WS 4096		/* whitespace allowed around armor */
+#define XC_MAX_ARMOR_TEXT (1024 * 1024)	/* text around armor, text mode */
 
 /* Byte I/O used by every streaming function.  read() stores the number of
  * bytes read in *got; *got == 0 means end of input.  Both return 0 or an
@@ -217,6 +218,8 @@ int xc_armor_wr_close(xc_armor_wr *a);	/* writes the last line and footer */
 void xc_armor_wr_free(xc_armor_wr *a);
 typedef struct xc_armor_rd xc_armor_rd;
 int xc_armor_rd_new(xc_armor_rd **a, xc_in *under, xc_rd *as);
+/* The one armored block in surrounding text (lib/armor.c, text mode). */
+int xc_armor_rd_new_text(xc_armor_rd **a, xc_in *under, xc_rd *as);
 void xc_armor_rd_free(xc_armor_rd *a);
 
 /* Whole files.  Encryption writes armor when armor != 0.  Decryption detects
