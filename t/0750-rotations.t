@@ -258,7 +258,7 @@ ok "the last card of the chain is the current one" sh -c \
 XC_TEST_NOW=$((start + 400 * day)) expect_exit 0 xc-verify chain.txt
 is "$(wc -l < "$OUT" | tr -d ' ')" "$seq1" "xc-verify checks each card of the chain"
 XC_TEST_NOW=$((start + 400 * day)) expect_exit 0 xc-verify --home "$tmp/fresh" --import chain.txt
-like "$(cat "$OUT")" "^@ann: new contact, fingerprint " "--import of a chain pins its last card"
+like "$(cat "$ERR")" "^@ann: new contact, fingerprint " "--import of a chain pins its last card"
 ok "... the current one" cmp -s "$R1/ids/ann/card" "$tmp/fresh/contacts/ann/card"
 sed '3,4d' chain.txt > gap.txt
 XC_TEST_NOW=$((start + 400 * day)) must_fail 1 xc-verify gap.txt
