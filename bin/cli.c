@@ -352,14 +352,65 @@ cli_load_recipients(const char *path, xc_rcpts *r)
 	return load_keyfile(path, 0, parse_rcpts, r);
 }
 
-/* The handle named, or the only identity when none is named. */
+/* The default identity: the handle in $XC_HOME/ids/.default (a name no
+ * handle can have), written by xc-keygen.  0 and h, or -1 if unset. */
+int
+cli_default_identity(const char *home, char h[XC_HANDLE_MAX + 1])
+{
+	char p[XC_PATH_MAX], *buf;
+	size_t len;
+	int rc = -1;
+
+	if (snprintf(p, sizeof p, "%s/ids/.default", home) >= (int)sizeof p ||
+	    xc_read_file(p, 64, 0, &buf, &len) != 0)
+		return -1;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len > 1 && buf[0] == '@')
+		rc = xc_handle_norm(h, buf + 1, len - 1) == 0 ? 0 : -1;
+	sodium_free(buf);
+	return rc;
+}
+
+int
+cli_set_default_identity(const char *home, const char *h)
+{
+	char p[XC_PATH_MAX], text[XC_HANDLE_MAX + 3];
+	int n = snprintf(text, sizeof text, "@%s\n", h);
+
+	if (snprintf(p, sizeof p, "%s/ids/.default", home) >= (int)sizeof p ||
+	    xc_write_file(p, text, (size_t)n, 0600, 0) < 0) {
+		cli_error("cannot write '%s': %s", p, strerror(errno));
+		return EX_SYSTEM;
+	}
+	return 0;
+}
+
+/* "@a, @b and @c": the identities, for messages. */
+static void
+hint_identities(const char (*hs)[XC_HANDLE_MAX + 1], size_t n)
+{
+	char list[512];
+	size_t i, k = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < n && k < sizeof list - 40; i++)
+		k += (size_t)snprintf(list + k, sizeof list - k, "%s@%s",
+		    i == 0 ? "" : i + 1 == n ? " and " : ", ", hs[i]);
+	if (i < n)
+		snprintf(list + k, sizeof list - k, " and %zu more", n - i);
+	cli_hint("the identities here are %s: name one%s, or make one the "
+	    "default: xc-keygen --default @HANDLE", list,
+	    strcmp(prog, "xc-keygen") == 0 ? "" : " with -u @HANDLE");
+}
+
+/* The handle named, else the default identity, else the only one. */
 int
 cli_pick_identity(const char *home, const char *arg, char h[XC_HANDLE_MAX + 1])
 {
-	char dir[XC_PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
+	char (*hs)[XC_HANDLE_MAX + 1], d[XC_HANDLE_MAX + 1];
+	size_t n = 0, i;
+	int code;
 
 	if (arg != NULL) {
 		if (xc_handle_norm(h, arg, strlen(arg)) == 0)
@@ -367,22 +418,40 @@ cli_pick_identity(const char *home, const char *arg, char h[XC_HANDLE_MAX + 1])
 		cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
 		return EX_USAGE_;
 	}
-	if (snprintf(dir, sizeof dir, "%s/ids", home) >= (int)sizeof dir)
-		return EX_USAGE_;
-	if ((d = opendir(dir)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.' && strlen(e->d_name) <=
-			    XC_HANDLE_MAX && n++ == 0)
-				snprintf(h, XC_HANDLE_MAX + 1, "%s", e->d_name);
-		closedir(d);
+	if ((hs = calloc(XC_MAX_IDENTITIES, sizeof *hs)) == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
 	}
-	if (n == 1)
+	(void)xc_identity_list(home, hs, XC_MAX_IDENTITIES, &n);
+	if (cli_default_identity(home, d) == 0) {
+		for (i = 0; i < n; i++)
+			if (strcmp(hs[i], d) == 0) {
+				memcpy(h, d, sizeof d);
+				free(hs);
+				return 0;
+			}
+		cli_error("the default identity @%s is not in this keyring", d);
+		if (n > 0)
+			hint_identities((const char (*)[XC_HANDLE_MAX + 1])hs, n);
+		free(hs);
+		return EX_SYSTEM;
+	}
+	if (n == 1) {
+		memcpy(h, hs[0], XC_HANDLE_MAX + 1);
+		free(hs);
 		return 0;
-	cli_error(n == 0 ? "no identity in this keyring" :
-	    "several identities: name one");
-	if (n == 0)
+	}
+	if (n == 0) {
+		cli_error("no identity in this keyring");
 		cli_hint("make one with: xc-keygen @HANDLE");
-	return n == 0 ? EX_SYSTEM : EX_USAGE_;
+		code = EX_SYSTEM;
+	} else {
+		cli_error("several identities and no default: name one");
+		hint_identities((const char (*)[XC_HANDLE_MAX + 1])hs, n);
+		code = EX_USAGE_;
+	}
+	free(hs);
+	return code;
 }
 
 int

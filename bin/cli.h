@@ -65,10 +65,15 @@ void cli_slurp_free(char *buf, size_t len);
 int cli_load_identities(const char *path, int secret, xc_ids *ids);
 int cli_load_recipients(const char *path, xc_rcpts *r);
 
-/* The own identity named by arg (a handle), or the only one in home when
- * arg is NULL; writes its canonical handle.  Returns an exit code. */
+/* The own identity named by arg (a handle), or when arg is NULL the
+ * default identity, or the only one in home; writes its canonical handle.
+ * An error lists the identities there are.  Returns an exit code. */
 int cli_pick_identity(const char *home, const char *arg,
     char h[XC_HANDLE_MAX + 1]);
+/* The default identity ($XC_HOME/ids/.default): 0 and its handle in h, or
+ * -1 when none is set.  Setting it returns an exit code. */
+int cli_default_identity(const char *home, char h[XC_HANDLE_MAX + 1]);
+int cli_set_default_identity(const char *home, const char *h);
 
 /* Passphrases: the first line of a file, or the terminal with echo off. */
 int cli_passphrase_file(const char *path, char **pw, size_t *len);

@@ -183,8 +183,9 @@ xc-keygen --home "$tmp/two" @two > /dev/null 2>&1 || exit 1
 XC_TEST_NOW=+$((31 * day)) expect_exit 0 xc-keygen --home "$tmp/two" --rotate --older-than 30
 is "$(grep -c '^xc-card-v1 ' "$OUT")" 2 "without @HANDLE, every identity that is due"
 must_fail 2 xc-keygen --home "$tmp/two" --rotate --older-than x
+rm "$tmp/two/ids/.default"	# as a keyring made before default identities
 must_fail 2 xc-keygen --home "$tmp/two" --rotate
-like "$(cat "$ERR")" 'several identities: name one' "--rotate without --older-than names one"
+like "$(cat "$ERR")" 'several identities and no default: name one' "--rotate without --older-than names one"
 
 # ---- cards near expiry: a warning, at most once a day per card ----
 W=$tmp/w X=$tmp/x
