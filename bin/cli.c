@@ -842,8 +842,18 @@ int
 cli_own_keys(const char *home, const char *me, const char *pwfile, int tty,
     int64_t now, xc_ids *ids, struct cli_key **keys)
 {
+	return cli_own_keys_pw(home, me, NULL, 0, pwfile, tty, now, ids, keys);
+}
+
+int
+cli_own_keys_pw(const char *home, const char *me, const char *given,
+    size_t givenlen, const char *pwfile, int tty, int64_t now, xc_ids *ids,
+    struct cli_key **keys)
+{
 	char (*hs)[XC_HANDLE_MAX + 1], *pw = NULL;
 	size_t nh = 0, i, n, before, pwlen = 0;
+	const char *usepw;
+	size_t uselen;
 	struct cli_key *k;
 	int code = 0, rc;
 
@@ -872,7 +882,8 @@ cli_own_keys(const char *home, const char *me, const char *pwfile, int tty,
 	for (i = 0; i < nh; i++) {
 		xc_card card;
 		/* One passphrase is asked once and tried on every identity. */
-		if (xc_identity_locked(home, hs[i]) == 1 && pw == NULL) {
+		if (xc_identity_locked(home, hs[i]) == 1 && pw == NULL &&
+		    given == NULL) {
 			if (pwfile == NULL && !tty) {
 				cli_error("@%s: keys are passphrase-protected",
 				    hs[i]);
@@ -886,7 +897,9 @@ cli_own_keys(const char *home, const char *me, const char *pwfile, int tty,
 				goto out;
 		}
 		before = xc_ids_count(ids);
-		if ((rc = xc_identity_keys(home, hs[i], now, pw, pwlen, ids,
+		usepw = pw ? pw : given;
+		uselen = pw ? pwlen : givenlen;
+		if ((rc = xc_identity_keys(home, hs[i], now, usepw, uselen, ids,
 		    &n)) < 0 || (rc = xc_identity_get(home, hs[i], &card)) < 0) {
 			cli_error("@%s: %s", hs[i], rc == XC_ENOTFOUND ?
 			    "no such identity" : xc_errdetail());
@@ -1099,4 +1112,101 @@ cli_card_warn(const char *home, const xc_card *c, int own, const char *name,
 	    snprintf(p, sizeof p, "%s/state/warned/%s", home, hex) <
 	    (int)sizeof p)
 		(void)xc_write_file(p, text, (size_t)n, 0600, 0);
+}
+
+/* ---- progress ---- */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+cli_progress_init(struct cli_progress *p, uint64_t total)
+{
+	memset(p, 0, sizeof *p);
+	p->total = total;
+	p->on = isatty(2);
+	p->next = p->on ? CLI_PROGRESS_STEP : UINT64_MAX;
+	p->start = p->on ? mono_ms() : 0;
+}
+
+void
+cli_progress_tick(struct cli_progress *p)
+{
+	char line[160];
+	int64_t now = mono_ms(), el;
+	double mib = (double)p->done / 1048576, rate;
+	size_t n, w;
+	int k;
+
+	p->next = p->done + CLI_PROGRESS_STEP;
+	el = now - p->start;
+	/* Nothing for work under a second; then at most twice a second. */
+	if (el < 1000 || (p->shown && now - p->last < 500))
+		return;
+	rate = mib * 1000 / (double)el;
+	if (p->total > p->done && p->done > 0) {
+		long left = (long)((double)(p->total - p->done) / 1048576 /
+		    rate + 0.5);
+		k = snprintf(line, sizeof line, "%s: %.1f MiB of %.1f MiB "
+		    "(%d%%), %.1f MiB/s, ", prog, mib,
+		    (double)p->total / 1048576,
+		    (int)((double)p->done * 100 / (double)p->total), rate);
+		if (k > 0 && (size_t)k < sizeof line)
+			snprintf(line + k, sizeof line - (size_t)k, left < 60 ?
+			    "%ld s left" : "%ld min left", left < 60 ? left :
+			    (left + 30) / 60);
+	} else
+		snprintf(line, sizeof line, "%s: %.1f MiB, %.1f MiB/s", prog,
+		    mib, rate);
+	n = strlen(line);
+	w = n;
+	/* Spaces over what a longer line before left. */
+	while (w < p->width && w < sizeof line - 1)
+		line[w++] = ' ';
+	line[w] = '\0';
+	fprintf(stderr, "\r%s", line);
+	fflush(stderr);
+	p->width = n;
+	p->shown = 1;
+	p->last = now;
+}
+
+void
+cli_progress_end(struct cli_progress *p)
+{
+	if (p->shown) {
+		fprintf(stderr, "\r%*s\r", (int)p->width, "");
+		fflush(stderr);
+	}
+	p->shown = 0;
+	p->width = 0;
+	p->next = UINT64_MAX;
+}
+
+int
+cli_counted_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
+{
+	struct cli_counted *c = ctx;
+	int rc = c->under.rd.read(c->under.rd.ctx, buf, len, got);
+
+	if (rc == 0)
+		cli_progress_add(c->p, *got);
+	return rc;
+}
+
+int
+cli_counted_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct cli_counted *c = ctx;
+	int rc = c->under.wr.write(c->under.wr.ctx, buf, len);
+
+	if (rc == 0)
+		cli_progress_add(c->p, len);
+	return rc;
 }
