@@ -105,10 +105,20 @@ queue(struct ctx *c, const char *path)
 		code = cli_report(rc, what);
 		goto out;
 	}
+	/* Nothing at all: in `xc-seal | xc-send`, xc-seal failed and said
+	 * why; one line here, not a parse error. */
+	if (avail == 0) {
+		if (path)
+			cli_error("'%s': empty, not an envelope", path);
+		else
+			cli_error("no input");
+		code = EX_BADINPUT;
+		goto out;
+	}
 	/* Armor is stored as the binary file it encodes: one id per envelope. */
 	if (avail >= 19 && memcmp(p, "age-encryption.org/", 19) == 0)
 		rd = (xc_rd){ in_read, in };
-	else if ((rc = xc_armor_rd_new(&ar, in, &rd)) < 0) {
+	else if ((rc = xc_armor_rd_new_text(&ar, in, &rd)) < 0) {
 		code = rc == XC_EARMOR ? not_envelope(what, rc) :
 		    cli_report(rc, what);
 		goto out;
@@ -281,6 +291,15 @@ main(int argc, char **argv)
 		}
 	if (onlyflush && optind < argc)
 		cli_usage_error(usage, "--flush takes no operands");
+	/* Typed alone, xc-send would wait for an envelope on the terminal. */
+	if (!onlyflush && optind == argc && isatty(0)) {
+		cli_error("no envelope given, and standard input is a "
+		    "terminal");
+		cli_hint("xc-seal ... | xc-send, or xc-send FILE.age...; "
+		    "xc-send - reads an armored envelope pasted here; "
+		    "xc-send --flush delivers the outbox");
+		return EX_USAGE_;
+	}
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;

@@ -271,7 +271,7 @@ env_py drop m3.age X25519 > onestanza.age
 env_py drop m1.age xc-route > noroute.age
 refused 3 R junk.txt "not an xc envelope"
 refused 3 R rand.bin "not an xc envelope"
-refused 3 R empty.bin "not an xc envelope"
+refused 3 R empty.bin "empty, not an envelope"
 refused 3 R plain.age "not an xc envelope: .*xc-route"
 refused 3 R plain.asc "not an xc envelope: .*xc-route"
 refused 3 R headonly.age "not an xc envelope: envelope without a payload"
