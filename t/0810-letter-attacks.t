@@ -149,7 +149,7 @@ fresh() {
 attack() {
 	fresh
 	# shellcheck disable=SC2086
-	must_fail "$1" $timer xc-open --home "$B" -d "$D" --allow-forwarded "$4.age"
+	must_fail "$1" $timer xc-open --home "$B" -D "$D" --allow-forwarded "$4.age"
 	like "$(cat "$ERR")" "^xc-open: error: $4\.age: .*$2" "$3: refused: $2"
 	is "$(released)" "" "$3: nothing released"
 	bounds "$3"
@@ -160,7 +160,7 @@ letter ctl "$(header "$(body),$(file notes.txt notes.txt)")" \
 	"file message.txt body.txt" "file notes.txt notes.txt"
 fresh
 # shellcheck disable=SC2086
-expect_exit 0 $timer xc-open --home "$B" -d "$D" --allow-forwarded ctl.age
+expect_exit 0 $timer xc-open --home "$B" -D "$D" --allow-forwarded ctl.age
 is "$(cat "$OUT")" "hello bob" "control: the text on stdout"
 is "$(cat "$D/notes.txt" 2>/dev/null)" "some notes" "control: the attachment in DIR"
 like "$(cat "$ERR")" "from @carol \(stranger, .*forwarded: re-encrypted" \
@@ -168,12 +168,12 @@ like "$(cat "$ERR")" "from @carol \(stranger, .*forwarded: re-encrypted" \
 bounds "control"
 # The same letter without --allow-forwarded: refused as forwarded only.
 fresh
-must_fail 1 xc-open --home "$B" -d "$D" ctl.age
+must_fail 1 xc-open --home "$B" -D "$D" ctl.age
 like "$(cat "$ERR")" "forwarded letter" "control: forwarded without --allow-forwarded"
 printf '%s' "$(anon "$(body)")" | "$CRAFT" sign - > anon.hdr || exit 1
 wrap anon
 fresh
-expect_exit 0 xc-open --home "$B" -d "$D" --allow-forwarded --allow-anonymous anon.age
+expect_exit 0 xc-open --home "$B" -D "$D" --allow-forwarded --allow-anonymous anon.age
 like "$(cat "$ERR")" "anonymous \(unsigned\)" "control: an unsigned letter opens"
 is "$(cat "$OUT")" "hello bob" "control: unsigned letter's text"
 
@@ -305,7 +305,7 @@ runflips() {
 		_files="$_files $_f" _c=$((_c + 1)) _i=$((_i + 1))
 		[ "$_c" -lt "$batch" ] && [ "$_i" -lt "$_total" ] && continue
 		# shellcheck disable=SC2086
-		xc-open --home "$B" -d "$D" $_fwd $_files > "$OUT" 2> "$ERR"
+		xc-open --home "$B" -D "$D" $_fwd $_files > "$OUT" 2> "$ERR"
 		_rc=$?
 		runs=$((runs + 1))
 		eval "_n$_rc=\$((\${_n$_rc:-0} + 1))"
@@ -344,7 +344,7 @@ runflips() {
 # A real envelope from alice to bob, flipped byte by byte: real xc-open.
 printf 'hi bob, alice here\n' | xc-seal --home "$A" -r @bob -o real.age || exit 1
 fresh
-expect_exit 0 xc-open --home "$B" -d "$D" real.age
+expect_exit 0 xc-open --home "$B" -D "$D" real.age
 is "$(cat "$OUT")" "hi bob, alice here" "real envelope: control opens"
 mkdir envflips && "$CRAFT" flip envflips < real.age > nenv || exit 1
 t0=$(date +%s)
@@ -362,7 +362,7 @@ age -d -i "$B/ids/bob/enc-1.key" -o real.tar real.age || exit 1
 "$CRAFT" wrap "$bobpk" < real.tar > real2.age || exit 1
 fresh
 # The same letter in another envelope is a replay: allowed here.
-expect_exit 0 xc-open --home "$B" -d "$D" --allow-forwarded --allow-replay real2.age
+expect_exit 0 xc-open --home "$B" -D "$D" --allow-forwarded --allow-replay real2.age
 is "$(cat "$OUT")" "hi bob, alice here" "real letter, re-wrapped: control opens"
 mkdir letflips && "$CRAFT" flip letflips "$bobpk" < real.tar > nlet || exit 1
 t0=$(date +%s)

@@ -65,7 +65,7 @@ done
 t1=$(now_ns)
 send_rate=$(rate "$msgs" "$t0" "$t1")
 t0=$(now_ns)
-got=$(xc-fetch --home "$B" --spool "$S" | xc-open --home "$B" --json -d "$work" 2>/dev/null |
+got=$(xc-fetch --home "$B" --spool "$S" | xc-open --home "$B" --json -D "$work" 2>/dev/null |
 	grep -c '"ok":true' || true)
 t1=$(now_ns)
 fetch_rate=$(rate "$msgs" "$t0" "$t1")

@@ -20,7 +20,7 @@
 #
 # The tools as run:
 #   xc   xc-seal --home A -r @bob -A big.bin -o ENV </dev/null
-#        xc-open --home B -d OUTDIR ENV            (OUTDIR emptied between runs)
+#        xc-open --home B -D OUTDIR ENV            (OUTDIR emptied between runs)
 #        two identities @alice (home A) and @bob (home B); bob's card imported
 #        into alice's keyring; level 2 (default: padded, signed, sealed sender)
 #   age  age -r RECIPIENT -o CT big.bin;  age -d -i KEY -o OUT CT
@@ -105,7 +105,7 @@ cmd_xc_seal() {
 }
 cmd_xc_open() {
 	printf '%s --home %s' "$(q "$XC_BIN/xc-open")" "$(q "$home_b")"
-	[ $# -lt 2 ] || printf ' -d %s' "$(q "$2")"
+	[ $# -lt 2 ] || printf ' -D %s' "$(q "$2")"
 	printf ' %s' "$(q "$1")"
 }
 out_xc() { printf '%s/%s' "$1" "${big##*/}"; }
@@ -354,7 +354,7 @@ for t in $avail; do
 		eval "$("cmd_${t}_seal" "$small" "$work/small.$t")" </dev/null 2>/dev/null
 		seal=$("cmd_${t}_seal" "$small" "$work/small-seal.$t")
 	fi
-	# xc-open writes the text to stdout; -d for the same command as above
+	# xc-open writes the text to stdout; -D for the same command as above
 	if [ "$t" = xc ]; then
 		open=$(cmd_xc_open "$work/small.$t" "$small_out")
 	else

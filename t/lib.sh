@@ -229,6 +229,16 @@ need_delivery() {
 envid() {
 	b2sum -l 256 "$1" | cut -c1-64
 }
+# armor FILE: FILE in age's ASCII armor, on stdout (not by xc: a reference).
+armor() {
+	python3 -c '
+import base64, sys
+b = base64.b64encode(open(sys.argv[1], "rb").read()).decode()
+print("-----BEGIN AGE ENCRYPTED FILE-----")
+for i in range(0, len(b), 64):
+    print(b[i:i + 64])
+print("-----END AGE ENCRYPTED FILE-----")' "$1"
+}
 # listing DIR: DIR's entries (dot files too), sorted, each followed by '/'.
 listing() {
 	# shellcheck disable=SC2012 # names are compared, not parsed
