@@ -781,48 +781,6 @@ cli_close_stdout(int code)
 	return code;
 }
 
-int
-cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX])
-{
-	const char *env = getenv("XC_SPOOL");
-	char p[XC_PATH_MAX], *buf, *l;
-	size_t len;
-	int n;
-
-	if (opt == NULL && env != NULL && *env != '\0')
-		opt = env;
-	if (opt != NULL) {
-		if (snprintf(out, XC_PATH_MAX, "%s", opt) >= XC_PATH_MAX)
-			goto long_;
-		return 0;
-	}
-	/* $XC_HOME/config: "spool DIR" on a line of its own. */
-	if (snprintf(p, sizeof p, "%s/config", home) < (int)sizeof p &&
-	    xc_read_file(p, 65536, 0, &buf, &len) == 0) {
-		const char *end = buf + len;
-		for (l = buf; l < end;) {
-			const char *nl = memchr(l, '\n', (size_t)(end - l));
-			size_t ll = nl ? (size_t)(nl - l) : (size_t)(end - l);
-			if (ll > 6 && memcmp(l, "spool ", 6) == 0) {
-				n = snprintf(out, XC_PATH_MAX, "%.*s",
-				    (int)(ll - 6), l + 6);
-				sodium_free(buf);
-				if (n >= XC_PATH_MAX)
-					goto long_;
-				return 0;
-			}
-			l += ll + 1;
-		}
-		sodium_free(buf);
-	}
-	if (snprintf(out, XC_PATH_MAX, "%s/spool", home) >= XC_PATH_MAX)
-		goto long_;
-	return 0;
-long_:
-	cli_error("spool path too long");
-	return EX_USAGE_;
-}
-
 void
 cli_path(char *out, size_t cap, const char *fmt, ...)
 {
@@ -1209,4 +1167,85 @@ cli_counted_write(void *ctx, const uint8_t *buf, size_t len)
 	if (rc == 0)
 		cli_progress_add(c->p, len);
 	return rc;
+}
+
+/* ---- the config: which spool and servers ---- */
+
+int
+cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX])
+{
+	static xc_config cf;	/* large; used once per process */
+	int code;
+
+	if ((code = cli_transports(home, opt, &cf, out)) != 0)
+		return code;
+	if (out[0] == '\0' &&
+	    snprintf(out, XC_PATH_MAX, "%s/spool", home) >= XC_PATH_MAX) {
+		cli_error("spool path too long");
+		return EX_USAGE_;
+	}
+	return 0;
+}
+
+/* Copies a spool path, or says it is too long. */
+static int
+spool_path(char out[XC_PATH_MAX], const char *dir)
+{
+	if (snprintf(out, XC_PATH_MAX, "%s", dir) >= XC_PATH_MAX) {
+		cli_error("spool path too long");
+		return EX_USAGE_;
+	}
+	return 0;
+}
+
+int
+cli_transports(const char *home, const char *spoolopt, xc_config *cf,
+    char spool[XC_PATH_MAX])
+{
+	static xc_config file;	/* large; used once per process */
+	const char *env = getenv("XC_SPOOL");
+	char path[XC_PATH_MAX];
+	size_t line, i;
+	int rc, saved;
+
+	spool[0] = '\0';
+	if ((rc = xc_config_load(&file, home, path, &line)) < 0) {
+		saved = errno;
+		if (line)
+			cli_error("config '%s' line %zu: %s", path, line,
+			    xc_errdetail());
+		else
+			cli_error("config '%s': %s%s%s", path, xc_errdetail(),
+			    rc == XC_EREAD ? ": " : "",
+			    rc == XC_EREAD ? strerror(saved) : "");
+		return rc == XC_EINVAL ? EX_USAGE_ : EX_SYSTEM;
+	}
+	/* The command line names the transports, or the environment and
+	 * the config do; the default spool only when nothing names any. */
+	if (spoolopt != NULL || cf->nserver > 0) {
+		if (spoolopt != NULL && (rc = spool_path(spool, spoolopt)) != 0)
+			return rc;
+	} else {
+		rc = 0;
+		if (env != NULL && *env != '\0')
+			rc = spool_path(spool, env);
+		else if (file.spool[0])
+			rc = spool_path(spool, file.spool);
+		if (rc != 0)
+			return rc;
+		for (i = 0; i < file.nserver; i++)
+			memcpy(cf->server[i], file.server[i], XC_URL_MAX);
+		cf->nserver = file.nserver;
+		if (spool[0] == '\0' && cf->nserver == 0 &&
+		    snprintf(spool, XC_PATH_MAX, "%s/spool", home) >=
+		    XC_PATH_MAX) {
+			cli_error("spool path too long");
+			return EX_USAGE_;
+		}
+	}
+	if (cf->quorum == 0)
+		cf->quorum = file.quorum;
+	if (cf->timeout == 0)
+		cf->timeout = file.timeout;
+	return 0;
 }

@@ -122,6 +122,33 @@ int cli_own_keys_pw(const char *home, const char *me, const char *given,
  * else $XC_HOME/spool.  Returns an exit code. */
 int cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX]);
 
+/* The transports of xc-send and xc-fetch (xc(7), "Transports").  On
+ * entry cf holds what the command line gave (--server, --quorum,
+ * --timeout) and spoolopt is --spool or NULL.  With --spool or --server,
+ * exactly those transports; otherwise the spool of $XC_SPOOL or of the
+ * config, and the config's servers; with no spool and no server named
+ * anywhere, the spool $XC_HOME/spool.  The config fills the quorum and
+ * timeout the command line did not give.  spool is "" when no spool is
+ * used.  Returns an exit code, having reported (2 for a bad config). */
+int cli_transports(const char *home, const char *spoolopt, xc_config *cf,
+    char spool[XC_PATH_MAX]);
+
+/* The network options of xc-send and xc-fetch, parsed in one place (TLS
+ * pins and proxies join here): CLI_NET_LONGOPTS go into a getopt_long
+ * table; cli_net_option takes one into cf (1), or says ch is not one
+ * (0); a bad value is a usage error (exit 2).  cli_net_setup makes the
+ * transport of each server of cf in t[] (after cli_transports), with the
+ * timeout: that long without a byte, four times that for a response.
+ * Returns an exit code, having reported. */
+#define CLI_DEFAULT_TIMEOUT 30		/* seconds */
+enum { CLI_OPT_SERVER = 0x4000, CLI_OPT_QUORUM, CLI_OPT_TIMEOUT };
+#define CLI_NET_LONGOPTS \
+	{"server", required_argument, NULL, CLI_OPT_SERVER}, \
+	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT}
+int cli_net_option(int ch, const char *arg, xc_config *cf,
+    const char *usage);
+int cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t);
+
 /* snprintf for paths under $XC_HOME and the spool: one too long for
  * XC_PATH_MAX is reported and exits 4 (nothing is half-made by then). */
 void cli_path(char *out, size_t cap, const char *fmt, ...)

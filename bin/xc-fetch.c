@@ -15,6 +15,15 @@
  * bytes were checked against it; what was looked at and not fetched is
  * remembered by the copy's identity (state/skipped), never by the id its
  * name claims, so junk cannot hide a real envelope; caps bound a run.
+ *
+ * Servers (xc-nntp(5)) are transports like the spool, read after it, one
+ * after another: only the articles whose tags are mine and whose ids are
+ * neither seen nor in the inbox are downloaded, so an envelope that came
+ * from the spool or an earlier server is not fetched again.  Each server
+ * has a cursor per group (state/cursors), saved only after the seen ids
+ * are: a run that fails or dies lists the same articles again.  A server
+ * that fails is named, the others are still read, and the exit status is
+ * 5.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,29 +44,39 @@
 #define MAX_BYTES ((uint64_t)4 << 30)	/* bytes read from the spool per run */
 
 static const char usage[] =
-    "usage: xc-fetch [--home DIR] [--spool DIR] [-u @ME] [--json] [--unread]"
-    "\n                [--no-wait] [--max-files N] [--max-bytes N]"
-    " [--passphrase-file FILE]\n"
+    "usage: xc-fetch [--home DIR] [--spool DIR] [--server URL]... "
+    "[--timeout SECONDS]\n"
+    "                [-u @ME] [--json] [--unread] [--no-wait] "
+    "[--max-files N]\n"
+    "                [--max-bytes N] [--passphrase-file FILE]\n"
     "       xc-fetch [--home DIR] [--spool DIR] --gc\n";
 
 static void
 help(void)
 {
 	printf("%s", usage);
-	printf("\nCopy new envelopes for my keys from the spool into the inbox "
-	    "and print their\npaths, one per line (xc-fetch | xc-open).  A "
-	    "letter stays unread in inbox/new\nuntil xc-open has opened it.\n"
+	printf("\nCopy new envelopes for my keys from the spool and the "
+	    "servers into the inbox\nand print their paths, one per line "
+	    "(xc-fetch | xc-open).  A letter stays\nunread in inbox/new "
+	    "until xc-open has opened it.\n"
 	    "\n"
 	    "      --spool DIR   the spool (default $XC_SPOOL, \"spool DIR\" in "
 	    "$XC_HOME/config,\n"
-	    "                    or $XC_HOME/spool)\n"
+	    "                    or $XC_HOME/spool when no server is "
+	    "configured)\n"
+	    "      --server URL  fetch from this server, nntp://host[:port] "
+	    "(repeatable;\n"
+	    "                    default: the \"server URL\" lines of "
+	    "$XC_HOME/config)\n"
+	    "      --timeout SECONDS  the longest wait for a server "
+	    "(default 30)\n"
 	    "  -u, --as @ME      fetch for this identity only\n"
 	    "      --json        one JSON object per envelope\n"
 	    "      --unread      print every unread letter, not only new ones\n"
 	    "      --no-wait     exit 6 at once if another xc-fetch runs\n"
-	    "      --max-files N look at no more than N spool files in this run "
+	    "      --max-files N look at no more than N envelopes in this run "
 	    "(default %d)\n"
-	    "      --max-bytes N read no more than N bytes of the spool in this "
+	    "      --max-bytes N read no more than N bytes of envelopes in this "
 	    "run\n                    (default %llu)\n"
 	    "      --gc          remove expired envelopes from the whole spool\n"
 	    "      --passphrase-file FILE\n"
@@ -67,8 +86,9 @@ help(void)
 	    "  -h, --help        print this help and exit\n"
 	    "  -V, --version     print the version and exit\n"
 	    "\nExit status: 0 ok, 1 wrong passphrase, 2 usage, 3 malformed "
-	    "spool, 4 system\nerror, 6 busy (--no-wait).  See xc-fetch(1), "
-	    "xc-spool(5), xc(7).\n", MAX_FILES, (unsigned long long)MAX_BYTES);
+	    "spool, 4 system\nerror, 5 a server failed, 6 busy (--no-wait).  "
+	    "See xc-fetch(1), xc-spool(5),\nxc-nntp(5), xc(7).\n", MAX_FILES,
+	    (unsigned long long)MAX_BYTES);
 }
 
 /* The inbox as found: an id's letter is in new/ or cur/. */
@@ -94,6 +114,15 @@ struct ctx {
 	xc_gc_stats gc;		/* collection while listing */
 	xc_in *in;		/* one reader and file key for every file */
 	uint8_t *fk;
+	/* The transports: the spool (when spooldir is not "") and the
+	 * servers; t is the one being read, max_size its largest envelope. */
+	xc_config cf;
+	xc_net net;
+	xc_transport srv[XC_MAX_SERVERS];
+	xc_store cursors;	/* per server and group (xc_net) */
+	uint64_t max_size;
+	int batch;		/* inbox copies synced in batches (servers) */
+	uint8_t (*tagof)[XC_TAG_LEN];	/* each key's tag bits, for wanted() */
 };
 
 /* How long an id is remembered: until the envelope expires; one without
@@ -187,7 +216,7 @@ consider(void *arg, const xc_entry *e)
 		return skip(c, ident, 0);
 	}
 	memset(&h, 0, sizeof h);
-	if (size > c->spool.max_size) {
+	if (size > c->max_size) {
 		if (!c->oversize++)
 			cli_warn("%s: larger than this spool's max-size: left "
 			    "in the spool", e->name);
@@ -219,7 +248,8 @@ consider(void *arg, const xc_entry *e)
 		goto out;
 	}
 	c->bytes += size;
-	rc = xc_maildir_deliver(&c->ib, fd, c->spool.max_size, e->name, id);
+	rc = c->batch ? xc_maildir_stage(&c->ib, fd, c->max_size, e->name, id) :
+	    xc_maildir_deliver(&c->ib, fd, c->max_size, e->name, id);
 	if (rc == XC_EPAYLOAD) {
 		/* Not what its name says: a copy still being written in place
 		 * (looked at again once it changes), or junk. */
@@ -259,6 +289,37 @@ buckets(const struct ctx *c, uint8_t want[256])
 			}
 		}
 	return n;
+}
+
+/* Which articles a server should send: those with one of my tags whose
+ * ids are neither seen nor in the inbox (from the spool, or an earlier
+ * server: one download per envelope whatever the number of servers). */
+static int
+wanted(void *arg, const char *id, const xc_route *r)
+{
+	struct ctx *c = arg;
+	xc_store_entry *se;
+	uint8_t key[32];
+	size_t i, j;
+	int mine = 0, b;
+
+	/* Every overview line comes here: the tag bits of each key are
+	 * hashed once per run (c->tagof), not once per line. */
+	for (i = 0; i < r->ntags && !mine; i++)
+		for (j = 0; j < c->nkeys && !mine; j++) {
+			for (b = 0; b < c->keys[j].tag_bits; b++)
+				if ((r->tags[i][b / 8] ^ c->tagof[j][b / 8]) &
+				    (0x80 >> (b % 8)))
+					break;
+			mine = b == c->keys[j].tag_bits;
+		}
+	if (!mine || xc_store_key_hex(key, id) != 0)
+		return 0;
+	if ((se = xc_store_get(&c->seen, key)) != NULL) {
+		se->mark = 1;
+		return 0;
+	}
+	return xc_store_get(&c->found, key) == NULL;
 }
 
 /* ---- the inbox ---- */
@@ -577,6 +638,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"home", required_argument, NULL, OPT_HOME},
 		{"spool", required_argument, NULL, OPT_SPOOL},
+		CLI_NET_LONGOPTS,
 		{"as", required_argument, NULL, 'u'},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"unread", no_argument, NULL, OPT_UNREAD},
@@ -596,8 +658,9 @@ main(int argc, char **argv)
 	uint8_t want[256];
 	uint64_t v;
 	int ch, code = 0, rc, json = 0, nowait = 0, gc = 0, lockfd = -1, b;
-	int unread = 0, limits = 0;
-	size_t i;
+	int unread = 0, limits = 0, spool_ok = 0, netopts = 0, hand_rc;
+	xc_transport spool_t;
+	size_t i, k;
 
 	prog = "xc-fetch";
 	cli_harden();
@@ -633,11 +696,14 @@ main(int argc, char **argv)
 			printf("xc-fetch %s\n", XC_VERSION);
 			return cli_close_stdout(0);
 		default:
-			cli_bad_option(usage, argv, ch);
+			if (!cli_net_option(ch, optarg, &c.cf, usage))
+				cli_bad_option(usage, argv, ch);
+			netopts = 1;
 		}
 	if (optind < argc)
 		cli_usage_error(usage, "no operands expected");
-	if (gc && (me || json || pwfile || unread || nowait || limits))
+	if (gc && (me || json || pwfile || unread || nowait || limits ||
+	    netopts))
 		cli_usage_error(usage, "--gc takes only --home and --spool");
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
@@ -648,21 +714,43 @@ main(int argc, char **argv)
 		cli_error("%s", xc_errdetail());
 		return EX_SYSTEM;
 	}
-	if ((code = cli_spool_dir(c.home, spoolopt, c.spooldir)) != 0)
+	if ((code = cli_transports(c.home, spoolopt, &c.cf, c.spooldir)) != 0)
 		return code;
-	if ((rc = xc_spool_open(&c.spool, c.spooldir, 0)) < 0) {
+	c.spool.fd = c.spool.tmpfd = -1;
+	if (gc && !c.spooldir[0]) {
+		cli_error("no spool to collect: servers expire their own "
+		    "articles");
+		cli_hint("give --spool DIR");
+		return EX_USAGE_;
+	}
+	if (c.spooldir[0] && (rc = xc_spool_open(&c.spool, c.spooldir, 0)) <
+	    0) {
 		code = failed("spool", c.spooldir, rc);
 		if (rc == XC_ENOTFOUND)
 			cli_hint("xc-send creates it; or give --spool DIR");
 		/* A marker that is a link or a FIFO: a malformed spool. */
-		return rc == XC_EINSECURE ? EX_BADINPUT : code;
-	}
+		if (rc == XC_EINSECURE)
+			code = EX_BADINPUT;
+		/* With servers, they are read all the same. */
+		if (c.cf.nserver == 0 || gc)
+			return code;
+	} else if (c.spooldir[0])
+		spool_ok = 1;
 	if (gc) {
 		code = gc_run(&c);
 		xc_spool_close(&c.spool);
 		return cli_close_stdout(code);
 	}
-	xc_spool_transport(&c.spool, &c.t);
+	if (spool_ok)
+		xc_spool_transport(&c.spool, &spool_t);
+	c.net.now = c.now;
+	c.net.want = wanted;
+	c.net.arg = &c;
+	c.net.cursors = &c.cursors;
+	if ((rc = cli_net_setup(&c.cf, &c.net, c.srv)) != 0) {
+		code = rc;
+		goto out;
+	}
 	cli_path(c.inbox, sizeof c.inbox, "%s/inbox", c.home);
 	if ((rc = xc_mkdirs(c.home)) < 0 ||
 	    (c.homefd = open(c.home, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -717,6 +805,13 @@ main(int argc, char **argv)
 		    (int64_t)h[2] << 8 | h[3]);
 	}
 	c.record_mine_only = me != NULL;
+	if (c.net.nsrv && (c.tagof = calloc(c.nkeys + 1, XC_TAG_LEN)) == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	for (i = 0; c.tagof && i < c.nkeys; i++)
+		xc_mailbox_tag(c.tagof[i], c.keys[i].pk, c.keys[i].tag_bits);
 	cli_path(p, sizeof p, "%s/state/seen", c.home);
 	if ((rc = xc_store_load(&c.seen, c.statefd, "seen", 32, 1, c.now)) < 0) {
 		code = failed("keyring state", p, rc);
@@ -725,6 +820,12 @@ main(int argc, char **argv)
 	cli_path(p, sizeof p, "%s/state/skipped", c.home);
 	if ((rc = xc_store_load(&c.skipped, c.statefd, "skipped", 16, 0,
 	    c.now)) < 0) {
+		code = failed("keyring state", p, rc);
+		goto out;
+	}
+	cli_path(p, sizeof p, "%s/state/cursors", c.home);
+	if (c.net.nsrv && (rc = xc_store_load(&c.cursors, c.statefd,
+	    "cursors", 32, 0, c.now)) < 0) {
 		code = failed("keyring state", p, rc);
 		goto out;
 	}
@@ -739,28 +840,64 @@ main(int argc, char **argv)
 		}
 	}
 	buckets(&c, want);
-	for (b = 0; b < 256 && !c.capped; b++) {
-		char name[8];
-		if (!want[b])
-			continue;
-		snprintf(name, sizeof name, "%02x", b);
-		rc = c.t.list(c.t.ctx, name, consider, &c);
-		if (rc == XC_EINSECURE) {
-			cli_error("%s '%s': %s", c.t.name, c.spooldir,
-			    xc_errdetail());
-			c.unsafe++;
-			c.partial = 1;
-			continue;
+	/* The spool, then each server. */
+	for (k = spool_ok ? 0 : 1; k <= c.net.nsrv && !c.capped; k++) {
+		const char *where = k ? c.cf.server[k - 1] : c.spooldir;
+		c.t = k ? c.srv[k - 1] : spool_t;
+		c.max_size = k ? XC_NET_MAX_ENVELOPE : c.spool.max_size;
+		/* Servers hand over hundreds of envelopes a second: their
+		 * inbox copies are synced a batch at a time. */
+		c.batch = k > 0;
+		for (b = 0; b < 256 && !c.capped; b++) {
+			char name[8];
+			if (!want[b])
+				continue;
+			snprintf(name, sizeof name, "%02x", b);
+			rc = c.t.list(c.t.ctx, name, consider, &c);
+			if (rc == XC_EINSECURE) {
+				cli_error("%s '%s': %s", c.t.name, where,
+				    xc_errdetail());
+				c.unsafe++;
+				c.partial = 1;
+				continue;
+			}
+			if (rc == XC_ENET) {
+				/* This server is done for; the others are
+				 * still read. */
+				cli_error("%s '%s': %s", c.t.name, where,
+				    xc_errdetail());
+				c.partial = 1;
+				if (!code)
+					code = EX_NETWORK;
+				break;
+			}
+			if (rc < 0) {
+				/* The inbox's own failures name the inbox,
+				 * and end the run. */
+				int inbox = rc == XC_EWRITE || rc == XC_EEXIST;
+				rc = inbox ? failed("inbox", c.inbox, rc) :
+				    failed(c.t.name, where, rc);
+				if (!code)
+					code = rc;
+				c.partial = 1;
+				if (inbox)
+					k = c.net.nsrv;
+				break;
+			}
 		}
-		if (rc < 0) {
-			/* The inbox's own failures name the inbox. */
-			code = rc == XC_EWRITE || rc == XC_EEXIST ?
-			    failed("inbox", c.inbox, rc) :
-			    failed(c.t.name, c.spooldir, rc);
+		if ((rc = xc_maildir_commit(&c.ib)) < 0) {
+			rc = failed("inbox", c.inbox, rc);
+			if (!code)
+				code = rc;
 			c.partial = 1;
 			break;
 		}
 	}
+	if (c.net.junk || c.net.oversize)
+		cli_warn("left alone %zu article(s) that are not the envelopes "
+		    "their ids name and %zu larger than %llu bytes",
+		    c.net.junk, c.net.oversize,
+		    (unsigned long long)XC_NET_MAX_ENVELOPE);
 	if (c.capped)
 		cli_warn("stopped after %zu file(s) and %llu bytes of the "
 		    "spool (--max-files, --max-bytes): the next run goes on",
@@ -776,11 +913,20 @@ main(int argc, char **argv)
 	expire(&c);
 	/* Every inbox copy is durable (each link was followed by an fsync of
 	 * inbox/new): now printed, then recorded. */
-	rc = hand_over(&c, json, unread);
+	rc = hand_rc = hand_over(&c, json, unread);
 	if (rc && !code)
 		code = rc;
 	if ((rc = xc_store_save(&c.seen)) < 0) {
 		cli_path(p, sizeof p, "%s/state/seen", c.home);
+		rc = failed("keyring state", p, rc);
+		if (!code)
+			code = rc;
+	} else if (hand_rc == 0 && c.net.nsrv && !c.record_mine_only &&
+	    (rc = xc_store_save(&c.cursors)) < 0) {
+		/* Last: every envelope the cursors pass is in the inbox and
+		 * its id recorded.  (With -u others' envelopes are not, and
+		 * the cursors stay.) */
+		cli_path(p, sizeof p, "%s/state/cursors", c.home);
 		rc = failed("keyring state", p, rc);
 		if (!code)
 			code = rc;
@@ -791,10 +937,13 @@ out:
 	xc_store_free(&c.seen);
 	xc_store_free(&c.skipped);
 	xc_store_free(&c.found);
+	xc_store_free(&c.cursors);
+	xc_net_free(&c.net);
 	xc_ids_free(c.ids);
 	free(c.in);
 	sodium_free(c.fk);
 	free(c.keys);
+	free(c.tagof);
 	xc_maildir_close(&c.ib);
 	xc_spool_close(&c.spool);
 	if (c.statefd >= 0)

@@ -176,8 +176,8 @@ gaps(const xc_letter *L, const char *state, const char *out[10])
 		out[n++] = "sender is a stranger (key not a contact)";
 	else if (strcmp(state, "contact") == 0)
 		out[n++] = "sender not verified in person";
-	out[n++] = L->padded ? "size class (Padme: at most 12% more)" :
-	    "letter size (not padded)";
+	out[n++] = L->padded ? "size class (16 KiB, or Padme: at most 12% "
+	    "more)" : "letter size (not padded)";
 	out[n++] = "forward secrecy only as fine as key rotation";
 	if (L->expires == 0)
 		out[n++] = "not disappearing (no expiry)";

@@ -4,7 +4,8 @@
  * name, or an own identity for a note to self).  Also raw mode (plain age v1
  * to X25519 recipients or a passphrase, binary or armored) and --sign (a
  * detached signature of a file in minisign's format, made with an identity
- * key).
+ * key).  Every input of a letter, the text and the attachments, is read
+ * once and may be a pipe.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -52,7 +53,8 @@ help(void)
 	    "repeatable\n"
 	    "  -R, --recipients-file CARD a card file, imported on first use "
 	    "(TOFU)\n"
-	    "  -A, --attach FILE          attach a file (repeatable)\n"
+	    "  -A, --attach FILE          attach a file, a pipe or - (stdin); "
+	    "repeatable\n"
 	    "  -u, --as @ME               the identity that signs\n"
 	    "      --anonymous            an unsigned letter\n"
 	    "      --ttl DURATION         disappearing message: 90s, 15m, 2h, "
@@ -374,6 +376,38 @@ check:
 	return 0;
 }
 
+/* Opens an attachment: "-" is stdin, and so is any path that names the
+ * same open file (/dev/stdin); anything readable but a directory is
+ * taken (a pipe, a process substitution's /dev/fd/N, a terminal).
+ * Returns an exit code. */
+static int
+open_attachment(const char *path, xc_part *pt, int *stdin_used)
+{
+	struct stat sb, in;
+
+	if (strcmp(path, "-") == 0)
+		pt->fd = 0;
+	else if ((pt->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		cli_error("cannot open '%s': %s", path, strerror(errno));
+		return EX_SYSTEM;
+	}
+	if (fstat(pt->fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {
+		cli_error("'%s' is a directory", path);
+		cli_hint("attach files (or pipes); tar a directory first");
+		return EX_USAGE_;
+	}
+	if (pt->fd == 0 || (fstat(0, &in) == 0 && in.st_dev == sb.st_dev &&
+	    in.st_ino == sb.st_ino)) {
+		if (*stdin_used) {
+			cli_error("standard input attached twice");
+			return EX_USAGE_;
+		}
+		*stdin_used = 1;
+	}
+	part_name(pt->name, strcmp(path, "-") == 0 ? "stdin" : path);
+	return 0;
+}
+
 /* ---- replies ---- */
 
 /* The letter --reply-to names: a path, or the id of an envelope in the
@@ -613,7 +647,7 @@ letter(const struct letter_args *la)
 	uint8_t *seed = NULL, *body = NULL;
 	size_t bodylen = 0, cardlen = 0, pwlen = 0, i, nto = 0, np = 0;
 	int64_t now = cli_now(), ttl = 0;
-	int code = 0, rc, infd = -1, allverified = 1;
+	int code = 0, rc, infd = -1, allverified = 1, stdin_used = 0;
 	xc_card *to = NULL;
 	xc_part *parts = NULL;
 	xc_seal_opts o;
@@ -823,9 +857,23 @@ letter(const struct letter_args *la)
 			goto out;
 		}
 	}
-	/* The text: MESSAGE_FILE or stdin; none from a terminal when only
-	 * files are sent. */
-	if (la->inpath == NULL && la->nfiles > 0 && isatty(0))
+	/* The attachments: files, pipes, process substitutions, "-" or
+	 * /dev/stdin, each opened here and read once, to its end. */
+	for (i = 0; i < la->nfiles; i++) {
+		xc_part *pt = &parts[i + 1];
+		if ((code = open_attachment(la->files[i], pt, &stdin_used)) != 0)
+			goto out;
+		if (strcmp(pt->name, XC_BODY_NAME) == 0 ||
+		    strcmp(pt->name, XC_TRAILER_NAME) == 0)
+			snprintf(pt->name, sizeof pt->name, "%s",
+			    pt->name[0] == 'm' ? "message.1.txt" :
+			    "xc-letter.1");
+		unique_name(parts, i + 1);
+	}
+	np = la->nfiles + 1;
+	/* The text: MESSAGE_FILE or stdin; none when stdin is an attachment,
+	 * or a terminal and only files are sent. */
+	if (la->inpath == NULL && la->nfiles > 0 && (stdin_used || isatty(0)))
 		body = calloc(1, 1);
 	else {
 		if ((code = cli_open_in(la->inpath, &infd)) != 0)
@@ -843,28 +891,6 @@ letter(const struct letter_args *la)
 	parts[0].body = 1;
 	parts[0].mem = body;
 	parts[0].memlen = bodylen;
-	np = 1;
-	for (i = 0; i < la->nfiles; i++) {
-		struct stat sb;
-		xc_part *pt = &parts[np];
-		if ((pt->fd = open(la->files[i], O_RDONLY | O_CLOEXEC)) < 0) {
-			cli_error("cannot open '%s': %s", la->files[i],
-			    strerror(errno));
-			code = EX_SYSTEM;
-			goto out;
-		}
-		np++;
-		if (fstat(pt->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-			cli_error("'%s' is not a regular file", la->files[i]);
-			cli_hint("attach files; pipe other data as the text");
-			code = EX_USAGE_;
-			goto out;
-		}
-		part_name(pt->name, la->files[i]);
-		if (strcmp(pt->name, XC_BODY_NAME) == 0)
-			snprintf(pt->name, sizeof pt->name, "message.1.txt");
-		unique_name(parts, np - 1);
-	}
 	memset(&o, 0, sizeof o);
 	o.seed = seed;
 	o.card = card;
@@ -939,8 +965,8 @@ out:
 		sodium_memzero(body, bodylen);
 		free(body);
 	}
-	for (i = 0; parts && i < np; i++)
-		if (parts[i].fd >= 0)
+	for (i = 0; parts && i <= la->nfiles; i++)
+		if (parts[i].fd > 0)
 			close(parts[i].fd);
 	free(parts);
 	free(to);

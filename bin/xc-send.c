@@ -1,8 +1,11 @@
 /*
- * xc-send - hand envelopes to the transport: first into the outbox (so that
- * nothing accepted is lost), then into the spool, then out of the outbox.
- * Whatever could not be delivered stays in the outbox; every later run (or
- * --flush) retries it.
+ * xc-send - hand envelopes to the transports: first into the outbox (so
+ * that nothing accepted is lost), then into the spool and to the servers,
+ * then out of the outbox.  An envelope leaves the outbox once the spool
+ * (when one is used) holds it and at least the quorum of servers (when
+ * there are servers) took it; whatever was not delivered stays in the
+ * outbox, and every later run (or --flush) retries it.  See xc(7),
+ * "Transports", for how the spool and servers are chosen.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,27 +22,40 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: xc-send [--home DIR] [--spool DIR] [ENVELOPE...]\n"
-    "       xc-send [--home DIR] [--spool DIR] --flush\n";
+    "usage: xc-send [--home DIR] [--spool DIR] [--server URL]... "
+    "[--quorum N|all]\n"
+    "               [--timeout SECONDS] [ENVELOPE...]\n"
+    "       xc-send [--home DIR] [--spool DIR] [--server URL]... "
+    "[--quorum N|all]\n"
+    "               [--timeout SECONDS] --flush\n";
 
 static void
 help(void)
 {
 	printf("%s", usage);
 	printf("\nQueue each ENVELOPE (or the one on standard input) in the "
-	    "outbox, deliver the\noutbox into the spool and print each new "
-	    "envelope's id.\n"
+	    "outbox, deliver the\noutbox into the spool and to the servers, "
+	    "and print each new envelope's id.\n"
 	    "\n"
 	    "      --spool DIR   the spool (default $XC_SPOOL, \"spool DIR\" in "
 	    "$XC_HOME/config,\n"
-	    "                    or $XC_HOME/spool)\n"
+	    "                    or $XC_HOME/spool when no server is "
+	    "configured)\n"
+	    "      --server URL  post to this server, nntp://host[:port] "
+	    "(repeatable; default:\n"
+	    "                    the \"server URL\" lines of $XC_HOME/config)\n"
+	    "      --quorum N|all  servers that must take an envelope "
+	    "(default 1)\n"
+	    "      --timeout SECONDS  the longest wait for a server "
+	    "(default 30)\n"
 	    "      --flush       only deliver what waits in the outbox\n"
 	    "      --home DIR    the keyring (default $XC_HOME)\n"
 	    "  -h, --help        print this help and exit\n"
 	    "  -V, --version     print the version and exit\n"
 	    "\nExit status: 0 all delivered, 2 usage, 3 not an xc envelope or "
 	    "too large,\n4 system error (nothing queued), 5 queued but not "
-	    "delivered (retried later).\nSee xc-send(1), xc-spool(5), xc(7).\n");
+	    "delivered (retried later).\nSee xc-send(1), xc-spool(5), "
+	    "xc-nntp(5), xc(7).\n");
 }
 
 static int
@@ -54,6 +70,14 @@ struct ctx {
 	xc_spool spool;
 	xc_transport t;
 	uint64_t max_size;	/* the spool's, or the default without one */
+	const char *too_large;	/* what max_size is, for messages */
+	/* The servers (none: the spool only) and how many must take each
+	 * envelope; the spool is used when spooldir is not "". */
+	xc_config cf;
+	xc_net net;
+	xc_transport srv[XC_MAX_SERVERS];
+	int quorum, reported[XC_MAX_SERVERS], progress_shown;
+	int64_t now;
 };
 
 /* Input that is neither an envelope nor armor: named, exit 3. */
@@ -127,8 +151,8 @@ queue(struct ctx *c, const char *path)
 	    cid);
 	if (rc < 0) {
 		if (rc == XC_ELIMIT) {
-			cli_error("'%s': envelope larger than the spool's "
-			    "max-size (%llu bytes)", what,
+			cli_error("'%s': envelope larger than %s (%llu bytes)",
+			    what, c->too_large,
 			    (unsigned long long)c->max_size);
 			code = EX_BADINPUT;
 		} else if (rc == XC_EARMOR)
@@ -195,15 +219,81 @@ is_envelope(void *arg, const char *name)
 	return xc_envelope_parse_name(name, id, &exp) == 0;
 }
 
+/* Gone from the outbox: another xc-send delivered it (it unlinks only
+ * after delivering). */
+static int
+gone(const struct ctx *c, const char *name)
+{
+	struct stat sb;
+
+	return fstatat(c->ob.new, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 &&
+	    errno == ENOENT;
+}
+
+/* Proof-of-work progress, on a terminal only (net.progress is set then),
+ * and only for work expected to take a while (2^19 trials, about a
+ * third of a second here: an envelope without expiry). */
+static int
+pow_progress(void *arg, const char *id, uint64_t tried, uint64_t expected)
+{
+	struct ctx *c = arg;
+	uint64_t pct = expected ? tried / (expected / 100 + 1) : 0;
+
+	if (expected < ((uint64_t)1 << 19))
+		return 0;
+	fprintf(stderr, "\rxc-send: proof-of-work for %.16s...: %2u%%", id,
+	    (unsigned)(pct > 99 ? 99 : pct));
+	c->progress_shown = 1;
+	return 0;
+}
+
+/* Posts the envelope in fd to every server; the number that took it. */
+static int
+post(struct ctx *c, int fd, const char *name, const xc_route *r)
+{
+	int rc[XC_MAX_SERVERS], saved;
+	size_t i;
+	int took = 0;
+
+	for (i = 0; i < c->net.nsrv; i++) {
+		if ((rc[i] = c->srv[i].put(c->srv[i].ctx, fd, name, r)) == 0)
+			took++;
+		if (c->progress_shown) {
+			fprintf(stderr, "\r%60s\r", "");
+			c->progress_shown = 0;
+		}
+	}
+	if (took < c->quorum && gone(c, name))
+		return took;
+	/* Each server's first failure is said once per run: an error when
+	 * this envelope stays in the outbox, a warning when the quorum took
+	 * it all the same. */
+	for (i = 0; i < c->net.nsrv; i++) {
+		if (rc[i] == 0 || c->reported[i])
+			continue;
+		c->reported[i] = 1;
+		saved = errno;
+		if (took < c->quorum)
+			cli_error("cannot deliver %.64s to server '%s': %s%s%s",
+			    name, c->cf.server[i], xc_errdetail(),
+			    rc[i] == XC_EREAD ? ": " : "",
+			    rc[i] == XC_EREAD ? strerror(saved) : "");
+		else
+			cli_warn("server '%s': %s (%.64s went to %d of %zu "
+			    "servers)", c->cf.server[i], xc_errdetail(), name,
+			    took, c->net.nsrv);
+	}
+	return took;
+}
+
 /* Delivers every envelope in the outbox; what fails stays there. */
 static int
 flush(struct ctx *c)
 {
-	struct stat sb;
 	xc_route r;
 	char **names;
 	size_t i, n;
-	int code = 0, rc, fd, failed = 0;
+	int code = 0, rc, fd, failed = 0, expired = 0, ok, saved, checked;
 
 	if ((rc = xc_dir_list(c->ob.new, is_envelope, NULL, &names, &n)) < 0)
 		return outbox_error(c, rc);
@@ -216,24 +306,55 @@ flush(struct ctx *c)
 			    name, xc_errdetail());
 			continue;
 		}
-		rc = xc_envelope_check(fd, (uint64_t)1 << 40, NULL, &r, NULL);
-		if (rc == 0)
-			rc = c->t.put(c->t.ctx, fd, name, &r);
-		close(fd);
-		/* Gone from the outbox: another xc-send delivered it (it
-		 * unlinks only after its put succeeded). */
-		if (rc < 0 && fstatat(c->ob.new, name, &sb,
-		    AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
-			continue;
-		if (rc < 0) {
-			int saved = errno;
-			if (!failed++)
+		ok = 1;
+		checked = xc_envelope_check(fd, (uint64_t)1 << 40, NULL, &r,
+		    NULL) == 0;
+		rc = 0;
+		if (!checked) {
+			/* Not written by xc-send: never sent, left there. */
+			if (!failed)
+				cli_error("outbox '%s': %.64s: %s: not sent",
+				    c->outbox, name, xc_errdetail());
+			ok = 0;
+		} else if (c->spooldir[0] &&
+		    (rc = c->t.put(c->t.ctx, fd, name, &r)) < 0) {
+			if (gone(c, name)) {
+				close(fd);
+				continue;
+			}
+			saved = errno;
+			if (!failed)
 				cli_error("cannot deliver %.64s to the %s '%s': "
 				    "%s%s%s", name, c->t.name, c->spooldir,
 				    xc_errdetail(),
 				    rc == XC_EWRITE || rc == XC_EREAD ? ": " : "",
 				    rc == XC_EWRITE || rc == XC_EREAD ?
 				    strerror(saved) : "");
+			ok = 0;
+		}
+		/* An envelope that has expired is not offered to servers
+		 * (every node refuses it); without a spool to take it, no
+		 * run could deliver it: it is removed. */
+		if (!checked || !c->net.nsrv)
+			;
+		else if (r.expires && r.expires <= c->now) {
+			if (ok && !c->spooldir[0]) {
+				if (!expired++)
+					cli_warn("%.64s expired in the outbox "
+					    "before any server took it: removed",
+					    name);
+				code = EX_NETWORK;
+			}
+		} else if (post(c, fd, name, &r) < c->quorum) {
+			if (gone(c, name)) {
+				close(fd);
+				continue;
+			}
+			ok = 0;
+		}
+		close(fd);
+		if (!ok) {
+			failed++;
 			code = EX_NETWORK;
 			continue;
 		}
@@ -247,6 +368,9 @@ flush(struct ctx *c)
 	if (c->spool.replaced)
 		cli_warn("spool '%s': replaced %zu file(s) that did not match "
 		    "their names", c->spooldir, c->spool.replaced);
+	if (expired > 1)
+		cli_warn("%d envelope(s) expired in the outbox before any "
+		    "server took them: removed", expired);
 	if (failed)
 		cli_hint("%d envelope(s) kept in the outbox; xc-send --flush "
 		    "retries", failed);
@@ -265,6 +389,8 @@ main(int argc, char **argv)
 		{"home", required_argument, NULL, OPT_HOME},
 		{"spool", required_argument, NULL, OPT_SPOOL},
 		{"flush", no_argument, NULL, OPT_FLUSH},
+		CLI_NET_LONGOPTS,
+		{"quorum", required_argument, NULL, CLI_OPT_QUORUM},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0}
@@ -276,6 +402,8 @@ main(int argc, char **argv)
 	prog = "xc-send";
 	cli_harden();
 	cli_start();
+	c.ob.fd = c.ob.tmp = c.ob.new = c.ob.cur = -1;
+	c.spool.fd = c.spool.tmpfd = -1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hV", longopts, NULL)) != -1)
 		switch (ch) {
@@ -287,10 +415,13 @@ main(int argc, char **argv)
 			printf("xc-send %s\n", XC_VERSION);
 			return cli_close_stdout(0);
 		default:
-			cli_bad_option(usage, argv, ch);
+			if (!cli_net_option(ch, optarg, &c.cf, usage))
+				cli_bad_option(usage, argv, ch);
 		}
 	if (onlyflush && optind < argc)
 		cli_usage_error(usage, "--flush takes no operands");
+	if (c.cf.quorum && c.cf.nserver == 0)
+		cli_usage_error(usage, "--quorum needs --server");
 	/* Typed alone, xc-send would wait for an envelope on the terminal. */
 	if (!onlyflush && optind == argc && isatty(0)) {
 		cli_error("no envelope given, and standard input is a "
@@ -308,8 +439,27 @@ main(int argc, char **argv)
 		cli_error("%s", xc_errdetail());
 		return EX_SYSTEM;
 	}
-	if ((code = cli_spool_dir(c.home, spoolopt, c.spooldir)) != 0)
+	if ((code = cli_transports(c.home, spoolopt, &c.cf, c.spooldir)) != 0)
 		return code;
+	/* The quorum: one server unless told otherwise.  The network
+	 * floods what one node took to the others, and a higher default
+	 * would keep every envelope in the outbox (and every run at
+	 * status 5) while one listed server is down (xc-send(1)). */
+	c.quorum = c.cf.quorum == XC_QUORUM_ALL ? (int)c.cf.nserver :
+	    c.cf.quorum ? c.cf.quorum : 1;
+	if (c.cf.nserver && (size_t)c.quorum > c.cf.nserver) {
+		cli_error("a quorum of %d, but %zu server(s)", c.quorum,
+		    c.cf.nserver);
+		return EX_USAGE_;
+	}
+	c.now = cli_now();
+	c.net.now = c.now;
+	if ((code = cli_net_setup(&c.cf, &c.net, c.srv)) != 0)
+		goto out;
+	if (isatty(2)) {
+		c.net.progress = pow_progress;
+		c.net.arg = &c;
+	}
 	/* The outbox first: what is accepted is kept even when the spool is
 	 * missing (an unmounted share) or full; it is delivered later. */
 	cli_path(c.outbox, sizeof c.outbox, "%s/outbox", c.home);
@@ -321,12 +471,20 @@ main(int argc, char **argv)
 	}
 	rc = xc_maildir_open(&c.ob, homefd, "outbox");
 	close(homefd);
-	if (rc < 0)
-		return outbox_error(&c, rc);
+	if (rc < 0) {
+		code = outbox_error(&c, rc);
+		goto out;
+	}
 	/* What killed runs left half-copied (their locks are free). */
 	xc_tmp_sweep(c.ob.tmp, xc_tmp_is_maildir, NULL, NULL);
-	spool_rc = xc_spool_open(&c.spool, c.spooldir, 1);
-	c.max_size = spool_rc == 0 ? c.spool.max_size : XC_SPOOL_MAX_SIZE;
+	spool_rc = c.spooldir[0] ? xc_spool_open(&c.spool, c.spooldir, 1) : 0;
+	c.max_size = spool_rc == 0 && c.spooldir[0] ? c.spool.max_size :
+	    XC_SPOOL_MAX_SIZE;
+	c.too_large = "the spool's max-size";
+	if (c.cf.nserver && c.max_size > XC_NET_MAX_ENVELOPE) {
+		c.max_size = XC_NET_MAX_ENVELOPE;
+		c.too_large = "the network carries";
+	}
 	if (!onlyflush) {
 		if (optind == argc)
 			code = queue(&c, NULL);
@@ -351,15 +509,19 @@ main(int argc, char **argv)
 		    strerror(saved) : "");
 		cli_hint("what was accepted waits in the outbox; xc-send "
 		    "--flush delivers it");
-		xc_maildir_close(&c.ob);
-		return cli_close_stdout(code ? code : EX_NETWORK);
+		code = code ? code : EX_NETWORK;
+		goto out;
 	}
-	xc_spool_transport(&c.spool, &c.t);
+	if (c.spooldir[0])
+		xc_spool_transport(&c.spool, &c.t);
 	/* Deliver what is queued even when an operand was refused. */
 	rc = flush(&c);
 	if (rc && !code)
 		code = rc;
-	xc_spool_close(&c.spool);
+out:
+	xc_net_free(&c.net);
+	if (c.spooldir[0])
+		xc_spool_close(&c.spool);
 	xc_maildir_close(&c.ob);
 	return cli_close_stdout(code);
 }

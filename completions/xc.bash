@@ -342,9 +342,23 @@ _xc_send()
 		_xc_dirs
 		return
 		;;
+	--server)
+		COMPREPLY=($(compgen -W 'nntp://' -- "$cur"))
+		compopt -o nospace 2>/dev/null
+		return
+		;;
+	--quorum)
+		COMPREPLY=($(compgen -W 'all 1 2 3' -- "$cur"))
+		return
+		;;
+	--timeout)
+		# seconds
+		return
+		;;
 	esac
 	if [[ $cur == -* ]]; then
-		_xc_options '--home --spool --flush -h --help -V --version'
+		_xc_options '--home --spool --server --quorum --timeout --flush
+		    -h --help -V --version'
 	elif _xc_given --flush; then
 		# --flush takes no operands.
 		return
@@ -371,8 +385,13 @@ _xc_fetch()
 		_xc_files
 		return
 		;;
-	--max-files | --max-bytes)
-		# a number (K, M or G allowed)
+	--max-files | --max-bytes | --timeout)
+		# a number (K, M or G allowed; seconds)
+		return
+		;;
+	--server)
+		COMPREPLY=($(compgen -W 'nntp://' -- "$cur"))
+		compopt -o nospace 2>/dev/null
 		return
 		;;
 	esac
@@ -380,9 +399,9 @@ _xc_fetch()
 	if _xc_given --gc; then
 		_xc_options '--home --spool'
 	else
-		_xc_options '--home --spool -u --as --json --unread --no-wait
-		    --max-files --max-bytes --gc --passphrase-file -h --help
-		    -V --version'
+		_xc_options '--home --spool --server --timeout -u --as --json
+		    --unread --no-wait --max-files --max-bytes --gc
+		    --passphrase-file -h --help -V --version'
 	fi
 }
 

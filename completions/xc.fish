@@ -98,7 +98,7 @@ complete -c xc-seal -s a -l armor -d 'Write ASCII armor instead of binary'
 complete -c xc-seal -s r -l recipient -x -n 'not __fish_seen_argument -l raw' -a '(__xc_handles contacts ids)' -d 'Seal to a contact or own identity'
 complete -c xc-seal -s r -l recipient -x -n '__fish_seen_argument -l raw' -d 'Encrypt to an age1... recipient'
 complete -c xc-seal -s R -l recipients-file -r -F -d 'Seal to a card file (with --raw: a recipients file)'
-complete -c xc-seal -s A -l attach -r -F -d 'Attach a file'
+complete -c xc-seal -s A -l attach -r -F -d 'Attach a file, a pipe or - (stdin)'
 complete -c xc-seal -s o -l output -r -F -d 'Write the result (or the signature) to a file'
 complete -c xc-seal -l ttl -x -d 'Expire after a duration: 90s, 15m, 2h, 7d, 1w'
 complete -c xc-seal -l reply-to -r -a '(__xc_inbox_ids)' -d 'Answer the letter with this envelope id (inbox) or in this file'
@@ -166,29 +166,35 @@ complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards or a good s
 complete -c xc-verify -s h -l help -d 'Print the usage and exit'
 complete -c xc-verify -s V -l version -d 'Print the version and exit'
 
-# xc-send [--home DIR] [--spool DIR] [ENVELOPE...] |
-#     [--home DIR] [--spool DIR] --flush | -h | -V
+# xc-send [--home DIR] [--spool DIR] [--server URL]... [--quorum N|all]
+#     [--timeout SECONDS] [ENVELOPE...] | [same] --flush | -h | -V
 complete -c xc-send -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring and its outbox in a directory'
 complete -c xc-send -l spool -x -a '(__fish_complete_directories)' -d 'Deliver into this spool, made if missing'
+complete -c xc-send -l server -x -a 'nntp://' -d 'Post to this server (repeatable)'
+complete -c xc-send -l quorum -x -a 'all 1 2 3' -d 'Servers that must take an envelope'
+complete -c xc-send -l timeout -x -d 'The longest wait for a server, in seconds'
 complete -c xc-send -l flush -d 'Only deliver what waits in the outbox'
 complete -c xc-send -n '__fish_seen_argument -l flush' -f
 complete -c xc-send -s h -l help -d 'Print the usage and exit'
 complete -c xc-send -s V -l version -d 'Print the version and exit'
 
-# xc-fetch [--home DIR] [--spool DIR] [-u @ME] [--json] [--unread]
-#     [--no-wait] [--max-files N] [--max-bytes N] [--passphrase-file FILE] |
+# xc-fetch [--home DIR] [--spool DIR] [--server URL]... [--timeout SECONDS]
+#     [-u @ME] [--json] [--unread] [--no-wait] [--max-files N]
+#     [--max-bytes N] [--passphrase-file FILE] |
 #     [--home DIR] [--spool DIR] --gc | -h | -V
 complete -c xc-fetch -f
 complete -c xc-fetch -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring, its inbox and state in a directory'
 complete -c xc-fetch -l spool -x -a '(__fish_complete_directories)' -d 'Fetch from this spool'
+complete -c xc-fetch -l server -x -n 'not __fish_seen_argument -l gc' -a 'nntp://' -d 'Fetch from this server (repeatable)'
+complete -c xc-fetch -l timeout -x -n 'not __fish_seen_argument -l gc' -d 'The longest wait for a server, in seconds'
 complete -c xc-fetch -s u -l as -x -n 'not __fish_seen_argument -l gc' -a '(__xc_handles ids)' -d 'Fetch for this identity only'
 complete -c xc-fetch -l json -n 'not __fish_seen_argument -l gc' -d 'Print one JSON object per envelope'
 complete -c xc-fetch -l unread -n 'not __fish_seen_argument -l gc' -d 'Print every unread letter, not only new ones'
 complete -c xc-fetch -l no-wait -n 'not __fish_seen_argument -l gc' -d 'Exit with status 6 if another xc-fetch runs'
-complete -c xc-fetch -l max-files -x -n 'not __fish_seen_argument -l gc' -d 'Look at no more than N spool files in this run'
-complete -c xc-fetch -l max-bytes -x -n 'not __fish_seen_argument -l gc' -d 'Read no more than N bytes of the spool in this run'
+complete -c xc-fetch -l max-files -x -n 'not __fish_seen_argument -l gc' -d 'Look at no more than N envelopes in this run'
+complete -c xc-fetch -l max-bytes -x -n 'not __fish_seen_argument -l gc' -d 'Read no more than N bytes of envelopes in this run'
 complete -c xc-fetch -l passphrase-file -r -F -n 'not __fish_seen_argument -l gc' -d 'Unlock protected keys with the first line of a file'
-complete -c xc-fetch -l gc -n 'not __fish_seen_argument -s u -l as -l json -l unread -l no-wait -l max-files -l max-bytes -l passphrase-file -l gc' -d 'Remove expired envelopes from the whole spool'
+complete -c xc-fetch -l gc -n 'not __fish_seen_argument -s u -l as -l json -l unread -l no-wait -l max-files -l max-bytes -l passphrase-file -l server -l timeout -l gc' -d 'Remove expired envelopes from the whole spool'
 complete -c xc-fetch -s h -l help -d 'Print the usage and exit'
 complete -c xc-fetch -s V -l version -d 'Print the version and exit'
 

@@ -82,7 +82,7 @@ xc_age_rd_close(xc_age_rd *r)
 	xc_armor_rd_free(r->ar);
 	free(r->ain);
 	free(r->in);
-	sodium_free(r->key);
+	xc_secure_release(r->key);
 	memset(r, 0, sizeof *r);
 }
 
@@ -117,12 +117,12 @@ xc_age_rd_open(xc_age_rd *r, xc_rd src, const xc_ids *ids)
 	}
 	if ((rc = xc_header_parse(r->payload, &r->h)) < 0)
 		goto out;
-	filekey = sodium_malloc(XC_FILE_KEY_BYTES);
-	r->key = sodium_malloc(32);
-	if (filekey == NULL || r->key == NULL) {
+	/* The payload key, then the file key, in one recycled block. */
+	if ((r->key = xc_secure_block()) == NULL) {
 		rc = xc_fail(XC_ENOMEM, "out of memory");
 		goto out;
 	}
+	filekey = r->key + 32;
 	if ((rc = xc_age_unwrap(&r->h, ids, filekey, &r->which)) < 0)
 		goto out;
 	if ((rc = xc_header_mac(mac, filekey, r->h.raw, r->h.rawlen)) < 0)
@@ -139,7 +139,8 @@ xc_age_rd_open(xc_age_rd *r, xc_rd src, const xc_ids *ids)
 	}
 	rc = payload_key(r->key, filekey, nonce);
 out:
-	sodium_free(filekey);
+	if (filekey)
+		sodium_memzero(filekey, XC_FILE_KEY_BYTES);
 	if (rc < 0)
 		xc_age_rd_close(r);
 	return rc;

@@ -291,7 +291,7 @@ int
 xc_header_mac(uint8_t mac[XC_MAC_BYTES], const uint8_t *filekey,
     const uint8_t *raw, size_t rawlen)
 {
-	uint8_t *key = sodium_malloc(32);
+	uint8_t *key = xc_secure_block();
 	int rc;
 
 	if (key == NULL)
@@ -299,7 +299,7 @@ xc_header_mac(uint8_t mac[XC_MAC_BYTES], const uint8_t *filekey,
 	if ((rc = xc_hkdf_sha256(key, 32, filekey, XC_FILE_KEY_BYTES, NULL, 0,
 	    "header", 6)) == 0)
 		crypto_auth_hmacsha256(mac, raw, rawlen, key);
-	sodium_free(key);
+	xc_secure_release(key);
 	return rc;
 }
 

@@ -529,11 +529,8 @@ reason(xc_nntp *n, xc_post_result *r, int code, int outcome)
 }
 
 int
-xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
-    xc_post_result *r)
+xc_nntp_ihave(xc_nntp *n, const char *id, xc_post_result *r)
 {
-	struct mbuf b = { NULL, 0, 0 };
-	size_t i, s;
 	int code, rc;
 
 	memset(r, 0, sizeof *r);
@@ -546,7 +543,8 @@ xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
 		return rc;
 	switch (code) {
 	case 335:
-		break;
+		reason(n, r, code, XC_POST_WANTED);
+		return 0;
 	case 435:
 		reason(n, r, code, XC_POST_DUPLICATE);
 		return 0;
@@ -559,6 +557,16 @@ xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
 	default:
 		return broken(n, "unexpected answer to IHAVE");
 	}
+}
+
+int
+xc_nntp_send(xc_nntp *n, const uint8_t *art, size_t len, xc_post_result *r)
+{
+	struct mbuf b = { NULL, 0, 0 };
+	size_t i, s;
+	int code, rc;
+
+	memset(r, 0, sizeof *r);
 	/* The article, dot-stuffed, and the terminating dot. */
 	for (i = s = 0; i < len; i++)
 		if (art[i] == '\n' && i + 1 < len && art[i + 1] == '.') {
@@ -597,6 +605,18 @@ xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
 out:
 	free(b.p);
 	return rc;
+}
+
+int
+xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
+    xc_post_result *r)
+{
+	int rc;
+
+	if ((rc = xc_nntp_ihave(n, id, r)) < 0 ||
+	    r->outcome != XC_POST_WANTED)
+		return rc;
+	return xc_nntp_send(n, art, len, r);
 }
 
 /* ---- listing ---- */

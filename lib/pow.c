@@ -127,6 +127,9 @@ xc_pow_solve(uint64_t *nonce, const uint8_t id[32], uint64_t size,
 	/* A random start, so that two posters of one envelope (or a crash
 	 * and a retry) do not walk the same nonces in step. */
 	randombytes_buf(&n, sizeof n);
+	/* Once before the search, so that a caller can tell a long one. */
+	if (progress && progress(arg, 0, expected) != 0)
+		return xc_fail(XC_EINVAL, "proof-of-work interrupted");
 	for (uint64_t tried = 1;; tried++, n++) {
 		if (xc_pow_trial(init, n) <= target)
 			break;

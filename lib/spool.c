@@ -25,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 #include <unistd.h>
 
 #include <sodium.h>
@@ -35,72 +38,6 @@ static const char marker_magic[] = "xc-spool-v1\n";
 #define COPY_BUF 65536
 
 /* ---- envelopes ---- */
-
-int
-xc_envelope_name(char out[XC_ENVNAME_MAX], const char *id, int64_t expires)
-{
-	snprintf(out, XC_ENVNAME_MAX, "%s-%lld.age", id, (long long)expires);
-	return 0;
-}
-
-/* "ID-EXPIRY.age" at the start of name; the rest in *rest. */
-static int
-parse_prefix(const char *name, char id[XC_ENVID_HEX + 1], int64_t *expires,
-    const char **rest)
-{
-	const char *p;
-	int64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < XC_ENVID_HEX; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return -1;
-	p = name + XC_ENVID_HEX;
-	if (*p++ != '-' || *p < '0' || *p > '9' || (*p == '0' && p[1] != '.'))
-		return -1;
-	for (i = 0; *p >= '0' && *p <= '9'; p++, i++) {
-		if (i == 18)
-			return -1;	/* no overflow */
-		v = v * 10 + (*p - '0');
-	}
-	if (strncmp(p, ".age", 4) != 0)
-		return -1;
-	memcpy(id, name, XC_ENVID_HEX);
-	id[XC_ENVID_HEX] = '\0';
-	*expires = v;
-	*rest = p + 4;
-	return 0;
-}
-
-int
-xc_envelope_parse_name(const char *name, char id[XC_ENVID_HEX + 1],
-    int64_t *expires)
-{
-	const char *rest;
-
-	return parse_prefix(name, id, expires, &rest) == 0 && *rest == '\0' ?
-	    0 : -1;
-}
-
-int
-xc_maildir_parse_name(const char *name, char id[XC_ENVID_HEX + 1],
-    int64_t *expires, const char **info)
-{
-	const char *rest, *p;
-
-	if (parse_prefix(name, id, expires, &rest) != 0)
-		return -1;
-	if (*rest != '\0') {
-		if (strncmp(rest, ":2,", 3) != 0)
-			return -1;
-		for (p = rest + 3; *p; p++)
-			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
-				return -1;
-	}
-	*info = rest;
-	return 0;
-}
 
 /* Checks that fd holds one xc envelope within max bytes: an age header with
  * X25519 stanzas and one xc-route stanza whose tags are as many as they,
@@ -205,10 +142,37 @@ xc_envelope_matches(int fd, uint64_t max, const char *name, xc_route *route)
 
 /* ---- files that appear whole ---- */
 
-int
-xc_copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
+/* A file without a name in dirfd (O_TMPFILE), to be linked by its
+ * descriptor: nothing to remove if the process dies.  -1 where the file
+ * system or the kernel cannot, or there is no /proc to link it with. */
+static int
+anon_tmp(int dirfd, unsigned mode)
+{
+#ifdef O_TMPFILE
+	int fd;
+
+	if (access("/proc/self/fd", X_OK) != 0 ||
+	    (fd = openat(dirfd, ".", O_RDWR | O_TMPFILE | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	if (fchmod(fd, (mode_t)mode) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+#else
+	(void)dirfd;
+	(void)mode;
+	return -1;
+#endif
+}
+
+/* xc_copy_to_dir; with sync 0 (xc_maildir_stage: a batch is synced at
+ * once) the copy is not synced and, where it can be, has no name (tmp is
+ * then ""). */
+static int
+copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
     const char *id, char tmp[XC_TMP_NAME_MAX], int *fdp,
-    char idout[XC_ENVID_HEX + 1])
+    char idout[XC_ENVID_HEX + 1], int sync)
 {
 	crypto_generichash_state hs;
 	uint8_t *buf, h[32];
@@ -220,7 +184,9 @@ xc_copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
 	if ((buf = malloc(COPY_BUF)) == NULL)
 		return xc_fail(XC_ENOMEM, "out of memory");
 	crypto_generichash_init(&hs, NULL, 0, 32);
-	if ((rc = xc_maildir_tmp(dirfd, tmp, mode, &fd)) < 0) {
+	tmp[0] = '\0';
+	if ((sync || (fd = anon_tmp(dirfd, mode)) < 0) &&
+	    (rc = xc_maildir_tmp(dirfd, tmp, mode, &fd)) < 0) {
 		free(buf);
 		return rc;
 	}
@@ -247,16 +213,25 @@ xc_copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
 		else if (idout)
 			memcpy(idout, hex, sizeof hex);
 	}
-	if (rc == 0 && fsync(fd) != 0)
+	if (rc == 0 && sync && fsync(fd) != 0)
 		rc = xc_fail(XC_EWRITE, "cannot sync a file");
 	free(buf);
 	if (rc < 0) {
-		xc_tmp_remove(dirfd, tmp);
+		if (tmp[0])
+			xc_tmp_remove(dirfd, tmp);
 		close(fd);
 		return rc;
 	}
 	*fdp = fd;
 	return 0;
+}
+
+int
+xc_copy_to_dir(xc_rd src, int dirfd, uint64_t max, unsigned mode,
+    const char *id, char tmp[XC_TMP_NAME_MAX], int *fdp,
+    char idout[XC_ENVID_HEX + 1])
+{
+	return copy_to_dir(src, dirfd, max, mode, id, tmp, fdp, idout, 1);
 }
 
 /* Is name in dirfd the file open as fd? */
@@ -821,6 +796,7 @@ xc_maildir_open(xc_maildir *m, int homefd, const char *name)
 	int rc;
 
 	m->fd = m->tmp = m->new = m->cur = -1;
+	m->staged = NULL;
 	if ((rc = xc_dir_open(homefd, name, XC_DIR_CREATE | XC_DIR_OWNED,
 	    0700, &m->fd)) < 0 ||
 	    (rc = xc_dir_open(m->fd, "tmp", XC_DIR_CREATE | XC_DIR_OWNED,
@@ -839,9 +815,12 @@ xc_maildir_open(xc_maildir *m, int homefd, const char *name)
 	return 0;
 }
 
+static void unstage(xc_maildir *m);
+
 void
 xc_maildir_close(xc_maildir *m)
 {
+	unstage(m);
 	if (m->cur >= 0)
 		close(m->cur);
 	if (m->new >= 0)
@@ -872,5 +851,109 @@ xc_maildir_deliver(xc_maildir *m, int fd, uint64_t max, const char *name,
 		rc = xc_dir_sync(m->new);
 	xc_tmp_remove(m->tmp, tmp);
 	close(tfd);
+	return rc;
+}
+
+/* ---- deliveries in a batch ---- */
+
+struct staged {
+	size_t n;
+	struct {
+		char tmp[XC_TMP_NAME_MAX], name[XC_ENVNAME_MAX];
+		int fd;
+	} v[XC_MAILDIR_BATCH];
+};
+
+/* Removes what is staged and not committed. */
+static void
+unstage(xc_maildir *m)
+{
+	struct staged *st = m->staged;
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->n; i++) {
+		if (st->v[i].tmp[0])
+			xc_tmp_remove(m->tmp, st->v[i].tmp);
+		close(st->v[i].fd);
+	}
+	free(st);
+	m->staged = NULL;
+}
+
+/* Everything written to the file system of dirfd on disk: one syncfs(2)
+ * for a whole batch where there is one, else an fsync per file. */
+static int
+sync_batch(int dirfd, const struct staged *st)
+{
+	size_t i;
+
+#ifdef SYS_syncfs
+	if (syscall(SYS_syncfs, dirfd) == 0)
+		return 0;
+#else
+	(void)dirfd;
+#endif
+	for (i = 0; i < st->n; i++)
+		if (fsync(st->v[i].fd) != 0)
+			return -1;
+	return 0;
+}
+
+int
+xc_maildir_stage(xc_maildir *m, int fd, uint64_t max, const char *name,
+    const char *id)
+{
+	struct staged *st = m->staged;
+	struct stat sb;
+	int rc, tfd;
+
+	if (strlen(name) >= XC_ENVNAME_MAX)
+		return xc_fail(XC_EINVAL, "not an envelope's name");
+	if (fstatat(m->new, name, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return xc_fail(XC_EEXIST, "already in new/");
+	if (st != NULL && st->n == XC_MAILDIR_BATCH) {
+		if ((rc = xc_maildir_commit(m)) < 0)
+			return rc;
+		st = NULL;
+	}
+	if (st == NULL) {
+		if ((st = calloc(1, sizeof *st)) == NULL)
+			return xc_fail(XC_ENOMEM, "out of memory");
+		m->staged = st;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return xc_fail(XC_EREAD, "cannot rewind an envelope");
+	if ((rc = copy_to_dir((xc_rd){ xc_fd_read, &fd }, m->tmp, max, 0600,
+	    id, st->v[st->n].tmp, &tfd, NULL, 0)) < 0)
+		return rc;
+	memcpy(st->v[st->n].name, name, strlen(name) + 1);
+	st->v[st->n].fd = tfd;
+	st->n++;
+	return 0;
+}
+
+int
+xc_maildir_commit(xc_maildir *m)
+{
+	struct staged *st = m->staged;
+	size_t i;
+	int rc = 0;
+
+	if (st == NULL || st->n == 0)
+		return 0;
+	if (sync_batch(m->tmp, st) != 0)
+		rc = xc_fail(XC_EWRITE, "cannot sync the files of a batch");
+	/* Only durable files get a name in new/; a name already there is
+	 * the same envelope (names are ids). */
+	for (i = 0; i < st->n && rc == 0; i++)
+		if ((st->v[i].tmp[0] ? linkat(m->tmp, st->v[i].tmp, m->new,
+		    st->v[i].name, 0) : xc_link_fd(st->v[i].fd, -1, NULL, m->new,
+		    st->v[i].name)) != 0 && errno != EEXIST)
+			rc = xc_fail(XC_EWRITE, "cannot link a file into place");
+	if (i > 0 && xc_dir_sync(m->new) < 0 && rc == 0)
+		rc = xc_fail(XC_EWRITE, "cannot sync new/");
+	unstage(m);
 	return rc;
 }

@@ -4,7 +4,10 @@
  * libxc implements the age v1 file format (c2sp.org/age) that every xc
  * envelope is made of: header parsing and writing, X25519 and scrypt
  * recipients, the STREAM payload and the ASCII armor.  Later layers (cards,
- * letters, spools) build on it.
+ * letters, spools) build on it.  The library is built as four static
+ * archives, each calling only those below it (Makefile, README "Layout"):
+ * age (the age format and the envelope), id (JSON, cards, keyring,
+ * minisign), letter (tar subset, sealing, opening), net (spool).
  *
  * Rules: the library never prints, never exits and never aborts on input.
  * Functions return 0 or a negative XC_E* code; xc_errdetail() names what went
@@ -158,6 +161,13 @@ int xc_header_write(xc_wr w, const xc_header *h);
 int xc_header_marshal(const xc_header *h, uint8_t **out, size_t *outlen);
 int xc_header_mac(uint8_t mac[XC_MAC_BYTES], const uint8_t *filekey,
     const uint8_t *raw, size_t rawlen);
+
+/* A block of XC_SECURE_BLOCK bytes of sodium_malloc'd memory, recycled:
+ * after the first few, taking one costs no system call.  Released blocks
+ * are wiped. */
+#define XC_SECURE_BLOCK 64
+uint8_t *xc_secure_block(void);
+void xc_secure_release(uint8_t *p);
 
 /* Keys. */
 #define XC_AGE_PUBLIC_MAX 128
@@ -556,7 +566,8 @@ int xc_minisign_verify(const char *sig, size_t len, const uint8_t ik[32],
 /* A bounded byte pipe between two threads (lib/pipe.c).  xc_pipe_write and
  * xc_pipe_read fit xc_wr and xc_rd; after xc_pipe_close_write(p, err) the
  * reader gets end of input (err == 0) or err; after xc_pipe_close_read the
- * writer gets XC_EWRITE. */
+ * writer gets XC_EWRITE.  xc-open hashes a large envelope on a second core
+ * through one. */
 typedef struct xc_pipe xc_pipe;
 int xc_pipe_new(xc_pipe **p, size_t cap);
 void xc_pipe_free(xc_pipe *p);
@@ -566,30 +577,18 @@ void xc_pipe_close_write(xc_pipe *p, int err);
 void xc_pipe_close_read(xc_pipe *p);
 
 /*
- * Envelopes and letters (lib/letter.c; the formats are xc-envelope(5) and
- * xc-letter(5)).
+ * Envelopes (lib/envelope.c; the format is xc-envelope(5)).
  *
  * An envelope is an age v1 file with one X25519 stanza per recipient and
  * one "xc-route" stanza: "-> xc-route 1 EXPIRY" over a body of one 8-byte
  * mailbox tag per recipient.  A tag is the first tag_bits bits of
- * BLAKE2b("xc-mailbox-tag-v1" || recipient key), then random bits.
- *
- * The letter inside is a tar archive: "xc-letter" (a frame line with the
- * sender's identity key and Ed25519 signature, then the JSON header), then
- * one entry per part, then zero bytes up to a Padme size.
+ * BLAKE2b("xc-mailbox-tag-v1" || recipient key), then random bits.  The
+ * route's EXPIRY is the letter's rounded up to XC_ROUTE_EXPIRY_GRAIN, so
+ * that it does not tell when the letter was sealed.
  */
 #define XC_TAG_LEN 8
-#define XC_ID_HEX 32			/* message ids: 128 random bits, hex */
 #define XC_MAX_RECIPIENTS 64
-#define XC_MAX_LETTER_HEADER (1024 * 1024)	/* the xc-letter entry */
-#define XC_MAX_LETTER_DEPTH 4		/* JSON nesting in the header */
-#define XC_MAX_PARTS 1024
-#define XC_MAX_NAME 255			/* bytes of a part's name */
-#define XC_MAX_PART ((uint64_t)4 << 30)	/* one part, stored or expanded */
-#define XC_MAX_TOTAL ((uint64_t)16 << 30)	/* all parts, expanded */
-#define XC_MAX_RATIO 200		/* expanded/stored, parts over 1 MiB */
-#define XC_MAX_BODY (16 * 1024 * 1024)	/* the message text, held in memory */
-#define XC_BODY_NAME "message.txt"
+#define XC_ROUTE_EXPIRY_GRAIN 3600	/* seconds: the route's expiry */
 
 typedef struct {
 	int64_t expires;		/* 0: none */
@@ -599,17 +598,81 @@ typedef struct {
 /* The route stanza of a parsed header: XC_EHEADER when there is none, more
  * than one, or it is malformed (not an xc envelope). */
 int xc_route_get(const xc_header *h, xc_route *r);
+/* The route stanza's expiry for a letter that expires at expires. */
+int64_t xc_route_expiry(int64_t expires);
 void xc_mailbox_tag(uint8_t tag[XC_TAG_LEN], const uint8_t pk[32], int bits);
 int xc_mailbox_match(const uint8_t tag[XC_TAG_LEN], const uint8_t pk[32],
     int bits);
+/* The hash a letter signs over the recipient stanzas (all but xc-route, in
+ * header order): re-wrapping a letter for other keys changes it. */
+int xc_stanza_hash(uint8_t out[32], const xc_header *h);
+
+/* An envelope being written: xc_envelope_begin writes the header (to the
+ * X25519 keys pks, with tags of bits[i] bits, the route expiry as given)
+ * and the nonce; the payload then goes to w under key (xc_stream_encrypt),
+ * and xc_envelope_finish closes the armor.  stanzas is the stanza hash. */
+typedef struct {
+	xc_wr w;
+	uint8_t *key;			/* payload key (secure) */
+	uint8_t stanzas[32];
+	void *priv;
+} xc_envelope;
+int xc_envelope_begin(xc_envelope *e, xc_wr out, const uint8_t (*pks)[32],
+    const int *bits, size_t n, int64_t expires, int armor);
+int xc_envelope_finish(xc_envelope *e);
+void xc_envelope_free(xc_envelope *e);
+/* An envelope around any plaintext (a letter made elsewhere: tests, tools). */
+int xc_envelope_seal(xc_rd in, xc_wr out, const uint8_t (*pks)[32],
+    const int *bits, size_t n, int64_t expires, int armor);
+
+/*
+ * Letters (lib/letter*.c; the format is xc-letter(5)).
+ *
+ * A letter is a tar archive of regular files only, in one canonical form
+ * (lib/tar.c): the parts ("message.txt", the text, then the attachments),
+ * then "xc-letter", the signed header (a frame line with the sender's
+ * identity key and Ed25519 signature, then JSON that lists every part's
+ * name, sizes and SHA-256), then the end of the archive, then zero bytes
+ * up to the size class of the letter's level.
+ */
+#define XC_ID_HEX 32			/* message ids: 128 random bits, hex */
+#define XC_MAX_LETTER_HEADER (1024 * 1024)	/* the xc-letter entry */
+#define XC_MAX_LETTER_DEPTH 4		/* JSON nesting in the header */
+#define XC_MAX_PARTS 1024
+#define XC_MAX_NAME 255			/* bytes of a part's name */
+#define XC_MAX_PART ((uint64_t)4 << 30)	/* one part, stored or expanded */
+#define XC_MAX_TOTAL ((uint64_t)16 << 30)	/* all parts, expanded */
+#define XC_MAX_RATIO 200		/* expanded/stored, parts over 1 MiB */
+#define XC_MAX_BODY (16 * 1024 * 1024)	/* the message text, held in memory */
+#define XC_MAX_TIME (((int64_t)1 << 33) - 1)	/* dates: 11 octal digits */
+#define XC_MIN_PADDED (16 * 1024)	/* level >= 2: the smallest class */
+#define XC_BODY_NAME "message.txt"
+#define XC_TRAILER_NAME "xc-letter"
+
+/* The canonical tar subset (lib/tar.c).  xc_tar_header writes the header
+ * of a regular-file entry: one ustar block, or a pax entry with one path
+ * record and then the ustar block; it returns 512 or 1536.
+ * xc_tar_parse recognises one (see lib/tar.c). */
+#define XC_TAR_BLOCK 512
+#define XC_TAR_HDR_MAX (3 * XC_TAR_BLOCK)
+#define XC_TAR_PAD(n) ((XC_TAR_BLOCK - (uint64_t)(n) % XC_TAR_BLOCK) % \
+    XC_TAR_BLOCK)
+size_t xc_tar_header(uint8_t out[XC_TAR_HDR_MAX], const char *name,
+    uint64_t size, int64_t mtime);
+int xc_tar_parse(const uint8_t *hdr, size_t have, char name[XC_MAX_NAME + 1],
+    uint64_t *size, int64_t *mtime, int *end);
+
 /* The smallest Padme size >= len (Nikitin et al., PETS 2019). */
 uint64_t xc_padme(uint64_t len);
+/* The length of a letter whose archive is archive bytes long: the archive
+ * itself at level 0 and 1; at least XC_MIN_PADDED, else Padme, from 2. */
+uint64_t xc_letter_padded(uint64_t archive, int level);
 /* 0 if name is a safe base name for a part: 1-255 bytes of UTF-8 without
  * control characters, '/', '\\' or a leading '.' or '-'. */
 int xc_part_name_ok(const char *name);
 
-/* A part to seal: the body (mem) or an attachment (fd, a regular file,
- * read twice: once to hash, once to write). */
+/* A part to seal: the body (mem) or an attachment (fd: a file, a pipe, a
+ * terminal; read once, from where it is, to its end). */
 typedef struct {
 	char name[XC_MAX_NAME + 1];
 	int body;
@@ -621,7 +684,7 @@ typedef struct {
 	uint64_t size, stored;
 	int zlib;
 	uint8_t hash[32];		/* SHA-256 of the stored bytes */
-	int64_t stamp[3];		/* size, mtime, ctime (ns) at pass one */
+	void *priv;
 } xc_part;
 
 typedef struct {
@@ -638,16 +701,19 @@ typedef struct {
 	size_t nparts;
 	char id[XC_ID_HEX + 1];		/* set: the new message id */
 } xc_seal_opts;
-/* Seals a letter: the recipients' current keys at o->date, the route
- * stanza, the signed header, the parts, the padding. */
+/* Seals a letter in one pass over its inputs: the recipients' current keys
+ * at o->date, the route stanza, the parts, the signed header, the end and
+ * the padding.  Parts whose size is not known in advance (pipes) and parts
+ * worth compressing are staged first, encrypted under a throw-away key, in
+ * an unlinked file of $TMPDIR. */
 int xc_letter_seal(xc_seal_opts *o, xc_wr out);
-/* An envelope around any plaintext (a letter made elsewhere: tests, tools)
- * to the X25519 keys pks, with tags of bits[i] bits. */
-int xc_envelope_seal(xc_rd in, xc_wr out, const uint8_t (*pks)[32],
-    const int *bits, size_t n, int64_t expires, int armor);
 
 /* An opened letter.  Attachments wait in temporary files in dirfd until
- * xc_letter_commit; xc_letter_free removes what was not committed. */
+ * xc_letter_commit; xc_letter_free removes what was not committed.  With
+ * dirfd -1 every part is kept in memory instead (mem, smem; at most
+ * XC_MAX_BODY bytes each, XC_MAX_IN_MEMORY in all), and the letter can be
+ * serialised again. */
+#define XC_MAX_IN_MEMORY ((uint64_t)64 << 20)
 typedef struct {
 	char name[XC_MAX_NAME + 1];
 	int body;
@@ -655,7 +721,11 @@ typedef struct {
 	uint64_t size, stored;
 	int zlib;
 	uint8_t hash[32];
+	uint64_t offset;		/* of the stored bytes in the letter */
+	uint8_t *mem, *smem;		/* dirfd -1: decoded and stored bytes */
 	char tmp[40];			/* temporary name in dirfd, or "" */
+	char ztmp[40];			/* stored zlib bytes, until inflated */
+	uint64_t tmpino;		/* inode of the staged file */
 	char saved[XC_MAX_NAME + 16];	/* final name after commit */
 } xc_lpart;
 
@@ -677,15 +747,17 @@ typedef struct {
 	size_t nto;
 	uint8_t envhash[32];		/* signed hash of the recipient stanzas */
 	int rewrapped;			/* stanzas differ from the signed ones */
-	int padded;			/* the letter's length is a Padme size */
+	int padded;			/* padded to its level's size class */
 	uint64_t length;		/* bytes of letter, padding included */
+	uint8_t *trailer;		/* the signed xc-letter entry */
+	size_t trailerlen;
 	uint8_t key[32];		/* recipient key that opened it */
 	xc_route route;
 	xc_lpart *parts;
 	size_t nparts;
 	uint8_t *body;			/* the text, NUL-terminated */
 	size_t bodylen;
-	int dirfd;			/* -1: attachments checked, not kept */
+	int dirfd;			/* -1: parts kept in memory */
 	void *rd;			/* while reading */
 } xc_letter;
 
@@ -703,6 +775,9 @@ int xc_letter_addressed(const xc_letter *L, const char *handle,
  * file (a ".N" before the extension instead); fsyncs them and dirfd. */
 int xc_letter_commit(xc_letter *L);
 void xc_letter_free(xc_letter *L);
+/* Writes the bytes a writer makes of L's signed header and parts (L read
+ * with dirfd -1): the letter itself, byte for byte (xc-letter(5)). */
+int xc_letter_serialize(const xc_letter *L, xc_wr out);
 
 /*
  * Files in directories that others may write, or that must not lead
@@ -931,6 +1006,7 @@ int xc_spool_collect(xc_spool *s, const xc_entry *e, int64_t now,
  * effective user, made 0700. */
 typedef struct {
 	int fd, tmp, new, cur;
+	void *staged;			/* xc_maildir_stage's batch */
 } xc_maildir;
 int xc_maildir_open(xc_maildir *m, int homefd, const char *name);
 void xc_maildir_close(xc_maildir *m);
@@ -938,6 +1014,18 @@ void xc_maildir_close(xc_maildir *m);
  * hash to id.  A name already in new/ is XC_EEXIST. */
 int xc_maildir_deliver(xc_maildir *m, int fd, uint64_t max, const char *name,
     const char *id);
+/* The same in batches (xc-fetch from servers): xc_maildir_stage copies
+ * fd into tmp/, not yet synced and where it can be without a name
+ * (O_TMPFILE), and queues it (XC_EEXIST as above);
+ * xc_maildir_commit syncs the batch at once (syncfs(2) where there is
+ * one), links each file into new/ (a name already there is kept), syncs
+ * new/ and removes the copies.  Nothing gets a name in new/ before its
+ * bytes are durable; a batch is committed when it is full, and what is
+ * staged and not committed when the maildir is closed is removed. */
+#define XC_MAILDIR_BATCH 256
+int xc_maildir_stage(xc_maildir *m, int fd, uint64_t max, const char *name,
+    const char *id);
+int xc_maildir_commit(xc_maildir *m);
 
 /*
  * The network (the mapping is xc-nntp(5)): envelopes travel as Usenet
@@ -964,7 +1052,8 @@ uint64_t xc_pow_target(uint64_t size, int64_t ttl, const xc_pow_params *p);
 int xc_pow_check(uint64_t nonce, const uint8_t id[32], uint64_t size,
     int64_t expires, int64_t now, const xc_pow_params *p);
 /* Finds a nonce good from now until expiry; progress (may be NULL) is
- * called every 65536 trials and stops the search by returning non-zero. */
+ * called before the search (tried 0) and every 65536 trials, with the
+ * number of trials expected, and stops the search by returning non-zero. */
 int xc_pow_solve(uint64_t *nonce, const uint8_t id[32], uint64_t size,
     int64_t expires, int64_t now, const xc_pow_params *p,
     int (*progress)(void *arg, uint64_t tried, uint64_t expected), void *arg);
@@ -1101,13 +1190,19 @@ const char *xc_nntp_last(const xc_nntp *n);
  * reason (printable ASCII) when it refused.  Returns XC_ENET on a network
  * or protocol failure, when the outcome is unknown. */
 enum { XC_POST_ACCEPTED = 1, XC_POST_DUPLICATE, XC_POST_REFUSED,
-	XC_POST_LATER };
+	XC_POST_LATER, XC_POST_WANTED };
 typedef struct {
 	int outcome;
 	int code;
 	char reason[256];
 } xc_post_result;
 int xc_nntp_post(xc_nntp *n, const char *id, const uint8_t *art, size_t len,
+    xc_post_result *r);
+/* The same in two steps, so that the article (and its proof-of-work) is
+ * made only for a server that wants it: xc_nntp_ihave offers the id
+ * (XC_POST_WANTED: send it now), xc_nntp_send sends the article. */
+int xc_nntp_ihave(xc_nntp *n, const char *id, xc_post_result *r);
+int xc_nntp_send(xc_nntp *n, const uint8_t *art, size_t len,
     xc_post_result *r);
 
 /* GROUP: XC_ENOTFOUND for a group the server does not carry. */
@@ -1134,5 +1229,95 @@ int xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
 int xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
     int (*got)(void *arg, size_t i, int status, const uint8_t *env,
     size_t len), void *arg);
+
+/*
+ * The configuration of xc-send and xc-fetch (lib/config.c; xc(7),
+ * "Configuration"): lines "KEY VALUE", blank lines and '#' comments.
+ *   spool DIR          the spool (the rest of the line)
+ *   server URL         a server, repeatable (at most XC_MAX_SERVERS)
+ *   quorum N|all       servers that must take an envelope (xc-send)
+ *   timeout SECONDS    the longest wait for a server
+ * Any other key is an error, and so is a key given twice (server apart):
+ * a setting this version does not know, say a proxy, is never silently
+ * ignored.
+ */
+#define XC_MAX_SERVERS 16
+#define XC_URL_MAX 300			/* a server URL, NUL included */
+#define XC_MAX_CONFIG (64 * 1024)	/* bytes of the config file */
+#define XC_QUORUM_ALL (-1)
+#define XC_MAX_TIMEOUT 3600		/* seconds */
+typedef struct {
+	char spool[XC_PATH_MAX];	/* "" when not given */
+	char server[XC_MAX_SERVERS][XC_URL_MAX];	/* canonical URLs */
+	size_t nserver;
+	int quorum;			/* 0: not given; 1..; XC_QUORUM_ALL */
+	int timeout;			/* seconds; 0: not given */
+} xc_config;
+/* The config file of a keyring: HOME/config. */
+int xc_config_path(char out[XC_PATH_MAX], const char *home);
+/* Parses text into cf (zeroed first).  On error *line is the 1-based
+ * line at fault and xc_errdetail() says what is wrong with it. */
+int xc_config_parse(xc_config *cf, const char *text, size_t len,
+    size_t *line);
+/* Reads and parses the config file of home (a missing file is an empty
+ * config); path receives its name. */
+int xc_config_load(xc_config *cf, const char *home, char path[XC_PATH_MAX],
+    size_t *line);
+/* Adds a server by URL, in canonical form (scheme://host:port, the host
+ * in lower case): XC_EINVAL for a bad URL, XC_EEXIST for one given
+ * already, XC_ELIMIT past XC_MAX_SERVERS. */
+int xc_config_add_server(xc_config *cf, const char *url);
+/* "N" (1..XC_MAX_SERVERS) or "all"; -1 when it is neither. */
+int xc_config_quorum(const char *s, int *quorum);
+/* Seconds, 1..XC_MAX_TIMEOUT; -1 otherwise. */
+int xc_config_timeout(const char *s, int *seconds);
+
+/*
+ * The network as a transport (lib/servers.c): one xc_transport per server,
+ * over the NNTP client.  put offers an envelope by IHAVE and makes the
+ * article, with its proof-of-work, only for a server that wants it, once
+ * for all the servers of a run.  list reads a bucket's group from the
+ * cursor kept for (server, group), fetches the bodies of the articles
+ * want() picks from the overview (pipelined, in batches) and hands each
+ * over as an entry named ID-EXPIRY.age after the envelope's own route
+ * stanza, its bytes in a file held in memory; once every entry of the
+ * group was handed over, the new cursor goes into the cursor store, which
+ * the caller saves only after what it took is durable.  A group the
+ * server does not carry is empty.  A server that failed once in a run is
+ * not tried again in it: its calls return XC_ENET with the first error.
+ */
+#define XC_NET_MAX_ENVELOPE ((uint64_t)32 << 20)	/* posted or fetched */
+#define XC_NET_BATCH 256		/* bodies fetched, then handed over */
+#define XC_NET_BATCH_BYTES ((uint64_t)64 << 20)
+#define XC_NET_MAX_WANT 100000		/* articles of a group in one run */
+typedef struct xc_server xc_server;
+typedef struct {
+	xc_net_opts o;			/* timeouts (TLS and proxies: later) */
+	int64_t now;
+	const xc_pow_params *pow;	/* NULL: xc_pow_default */
+	uint64_t max_size;		/* 0: XC_NET_MAX_ENVELOPE */
+	/* posting: proof-of-work progress (may be NULL); non-zero stops */
+	int (*progress)(void *arg, const char *id, uint64_t tried,
+	    uint64_t expected);
+	/* listing: 1 to fetch the envelope id, with the tags r (NULL: all) */
+	int (*want)(void *arg, const char *id, const xc_route *r);
+	void *arg;
+	xc_store *cursors;		/* NULL: every run from the start */
+	size_t junk;			/* articles not the envelopes they claim */
+	size_t oversize;		/* articles larger than max_size */
+	/* private */
+	xc_server *srv[XC_MAX_SERVERS];
+	size_t nsrv;
+	char artid[XC_ENVID_HEX + 1];	/* the article last made */
+	uint8_t *art;
+	size_t artlen;
+} xc_net;
+/* Adds the server at url (canonical, as xc_config keeps it) and makes its
+ * transport in *t; net's settings must be in place. */
+int xc_net_add(xc_net *net, const char *url, xc_transport *t);
+/* Says goodbye to every server and frees what net holds. */
+void xc_net_free(xc_net *net);
+/* The key of the cursor of (server, group) in the cursor store. */
+void xc_net_cursor_key(uint8_t key[32], const char *url, const char *group);
 
 #endif

@@ -161,14 +161,14 @@ done
 is "$(listing c1)" "$want" "carol: exactly the attachments were saved"
 
 # The real age opens the envelope with either key file; the letter is a
-# tar: "xc-letter", "message.txt", then the attachments in order.
+# tar: "message.txt", the attachments in order, then "xc-letter".
 expect_exit 0 age -d -i "$bobkey" -o m1.tar m1.age
 expect_exit 0 age -d -i "$carolkey" -o m1c.tar m1.age
 ok "bob's and carol's age give the same letter" cmp m1.tar m1c.tar
 # shellcheck disable=SC2086 # $files is a list of plain names
 is "$(tar --quoting-style=literal -tf - < m1.tar 2>&1)" "$(printf '%s\n' \
-    xc-letter message.txt $files "$u8" "$long" "$long8")" \
-    "tar tf lists xc-letter, message.txt and the attachments in order"
+    message.txt $files "$u8" "$long" "$long8" xc-letter)" \
+    "tar tf lists message.txt, the attachments in order and xc-letter"
 ok "message.txt in the tar is the text" sh -c 'tar -xOf m1.tar message.txt | cmp -s - msg.txt'
 tar -xOf m1.tar xc-letter | sed -n 2p > m1.json
 is "$(python3 -c '

@@ -35,6 +35,12 @@ as() {
 	    env HOME="$_h" XC_HOME="$_h" XC_SPOOL="$tmp/w/S" PATH="$PATH" \
 	    X="$tmp/w/X" sh -c "umask 022; cd '$_h' && $*"
 }
+# A private directory above the tree (mode 0700) keeps other uids from the
+# tools: say so instead of failing on it.
+if ! as $UA 'command -v xc-keygen > /dev/null && test -x "$(command -v xc-keygen)"' 2> /dev/null; then
+	skip 13 "another uid cannot reach the tools (a directory above them is private)"
+	done_testing
+fi
 as $UA 'xc-keygen @ua > $X/ua.card 2> /dev/null' || bail "xc-keygen @ua"
 as $UB 'xc-keygen @ub > $X/ub.card 2> /dev/null' || bail "xc-keygen @ub"
 as $UA 'xc-verify -q --import $X/ub.card > /dev/null' || bail "import"

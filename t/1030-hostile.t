@@ -19,11 +19,8 @@ plan 31
 hostile() {
 	_mode=$1
 	shift
-	rm -f port
-	python3 "$root/t/hostile-nntp.py" "$_mode" port &
-	_srv=$!
-	while ! [ -s port ]; do sleep 0.05; done
-	_url=nntp://127.0.0.1:$(cat port)
+	hostile_start "$_mode"
+	_url=$hostile_url
 	_t0=$(date +%s%N)
 	case $1 in
 	list) set -- list "$_url" xc.b.00 0 ;;
@@ -34,8 +31,7 @@ hostile() {
 	like "$(cat "$ERR")" '^nntp-tool: error: ' "$_mode: an error line"
 	secs=$((($(date +%s%N) - _t0) / 1000000))
 	rss=$(tail -n 1 rss)
-	kill "$_srv" 2>/dev/null
-	wait "$_srv" 2>/dev/null
+	hostile_stop
 	ok "$_mode: ended in $secs ms (bound 4000), max RSS $rss KiB (bound 16384)" \
 	    test "$secs" -lt 4000 -a "$rss" -lt 16384
 }

@@ -11,7 +11,8 @@
 #   envelopes (BENCH_SPOOL_SIZES), 1% of them mine, made in one process by
 #   t/craft; the first fetch (reads the headers in my bucket, fetches my
 #   envelopes) and a steady fetch (nothing new: what a cron job pays every
-#   five minutes).  The target: fetch cost grows with my bucket, not with
+#   five minutes), the median of 7.  The message rates are medians of 7
+#   rounds of BENCH_MESSAGES/7 letters each, sending and fetching in turn.  The target: fetch cost grows with my bucket, not with
 #   the whole spool (the steady fetch of 100k within 4x that of 1k).
 #
 # Environment: XC_BIN (default <root>/bin), XC_CRAFT (default <root>/t/craft),
@@ -54,26 +55,43 @@ echo "$me: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -sr), $(nproc) cpu," \
 	"$(df -PT "$work" | awk 'NR == 2 { print $2 }') in $work"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# ---- messages per second ----
-i=0
-t0=$(now_ns)
-while [ "$i" -lt "$msgs" ]; do
-	printf 'disk %d%% on db1\n' "$i" | xc-seal --home "$A" -r @bob |
-		xc-send --home "$A" --spool "$S" > /dev/null
-	i=$((i + 1))
+# ---- messages per second: 7 rounds of msgs/7, send and fetch in turn ----
+# rates: "median (min - max)" of the numbers on stdin.
+rates() {
+	sort -g | awk '{ v[NR] = $1 }
+		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%.1f (%.1f - %.1f)", m, v[1], v[NR] }'
+}
+per=$(( (msgs + 6) / 7 ))
+: > "$work/send.rates"
+: > "$work/fetch.rates"
+r=0
+while [ "$r" -lt 7 ]; do
+	i=0
+	t0=$(now_ns)
+	while [ "$i" -lt "$per" ]; do
+		printf 'disk %d%% on db1\n' "$i" | xc-seal --home "$A" -r @bob |
+			xc-send --home "$A" --spool "$S" > /dev/null
+		i=$((i + 1))
+	done
+	t1=$(now_ns)
+	rate "$per" "$t0" "$t1" >> "$work/send.rates"
+	echo >> "$work/send.rates"
+	t0=$(now_ns)
+	got=$(xc-fetch --home "$B" --spool "$S" | xc-open --home "$B" --json -D "$work" 2>/dev/null |
+		grep -c '"ok":true' || true)
+	t1=$(now_ns)
+	[ "$got" -eq "$per" ] || die "bob opened $got of $per letters"
+	rate "$per" "$t0" "$t1" >> "$work/fetch.rates"
+	echo >> "$work/fetch.rates"
+	r=$((r + 1))
 done
-t1=$(now_ns)
-send_rate=$(rate "$msgs" "$t0" "$t1")
-t0=$(now_ns)
-got=$(xc-fetch --home "$B" --spool "$S" | xc-open --home "$B" --json -D "$work" 2>/dev/null |
-	grep -c '"ok":true' || true)
-t1=$(now_ns)
-fetch_rate=$(rate "$msgs" "$t0" "$t1")
-[ "$got" -eq "$msgs" ] || die "bob opened $got of $msgs letters"
+send_rate=$(rates < "$work/send.rates")
+fetch_rate=$(rates < "$work/fetch.rates")
 
-printf '\n%-44s %10s\n' "metric" "value"
-printf '%-44s %10s\n' "xc-seal | xc-send, $msgs letters (msg/s)" "$send_rate"
-printf '%-44s %10s\n' "xc-fetch | xc-open --json, $msgs (msg/s)" "$fetch_rate"
+printf '\n%-44s %s\n' "metric (7 rounds: median (min - max))" "value"
+printf '%-44s %s\n' "xc-seal | xc-send, $per letters (msg/s)" "$send_rate"
+printf '%-44s %s\n' "xc-fetch | xc-open --json, $per (msg/s)" "$fetch_rate"
 
 # ---- fetch time against spool size ----
 key=$(grep -o 'age1[a-z0-9]*' "$B/ids/bob/card" | head -n 1)
@@ -88,17 +106,16 @@ for n in $sizes; do
 	mine=$(xc-fetch --home "$h" --spool "$s" | wc -l)
 	t1=$(now_ns)
 	first=$(ms "$t0" "$t1")
-	# steady: best of 5
-	best=
-	for _ in 1 2 3 4 5; do
+	# steady: the median of 7 (never the best)
+	: > "$work/steady"
+	for _ in 1 2 3 4 5 6 7; do
 		t0=$(now_ns)
 		xc-fetch --home "$h" --spool "$s" > /dev/null
 		t1=$(now_ns)
-		v=$(ms "$t0" "$t1")
-		if [ -z "$best" ] || awk -v a="$v" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$v
-		fi
+		ms "$t0" "$t1" >> "$work/steady"
+		echo >> "$work/steady"
 	done
+	best=$(sort -g "$work/steady" | sed -n 4p)
 	[ -n "$first_steady" ] || first_steady=$best
 	last_steady=$best
 	printf '%-10s %8s %10s %14s %14s\n' "$n" "$mine" "$bucket" "$first" "$best"

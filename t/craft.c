@@ -1,7 +1,8 @@
 /*
  * craft.c - makes letters the way an attacker would: any tar, any header,
  * signed with a real identity, in a real envelope.  A test tool for
- * t/0810-letter-attacks.t, linked against lib/libxc.a; never installed.
+ * the letter tests (t/08*.t), linked against libxc and libarchive; never
+ * installed.
  *
  *   craft wrap [-a] [--expires T] AGE1... < plaintext > envelope
  *       xc_envelope_seal to those X25519 keys (12-bit mailbox tags).
@@ -12,25 +13,36 @@
  *       the identity's seed (HOME holds an identity without passphrase),
  *       or not at all ("- -") with "-".
  *   craft hash < data
- *       a part's "hash" as lib/letter.c computes it: unpadded base64 of
- *       SHA-256 (libsodium's, not the library's nettle).
+ *       a part's "hash" as lib/letter.c computes it (SHA-256 of the
+ *       SHA-256 of each 64 KiB, xc-letter(5)), in unpadded base64; with
+ *       libsodium's SHA-256, not the library's Nettle.
  *   craft tar [--pad] [--mtime T] < spec > tar
- *       a tar written as lib/letter.c writes one (libarchive, ustar with
- *       pax records, no blocking, UTF-8 names, owners 0), one entry per
- *       spec line: "file NAME PATH", "symlink NAME TARGET", "hardlink NAME
- *       TARGET", "chardev NAME", "fifo NAME", "dir NAME", "empty COUNT"
- *       (regular files e0 ... eCOUNT-1), and "pax KEY=VALUE": a pax
- *       record (libarchive never writes most of them) in an 'x' entry
- *       of its own before the next entry, formatted as libarchive
- *       formats one.  NAME has no spaces; PATH, TARGET and KEY=VALUE run
- *       to the end of the line.  --pad appends zero bytes up to
- *       xc_padme() of the length.
+ *       a tar as lib/tar.c writes one (canonical headers, the end of the
+ *       archive), one entry per spec line: "file NAME PATH", and what xc
+ *       never writes: "symlink NAME TARGET", "hardlink NAME TARGET",
+ *       "chardev NAME", "fifo NAME", "dir NAME", "type NAME C" (any type
+ *       flag C), "empty COUNT" (regular files e0 ... eCOUNT-1), and "pax
+ *       KEY=VALUE": a pax record in an 'x' entry of its own before the
+ *       next entry.  NAME has no spaces; PATH, TARGET and KEY=VALUE run
+ *       to the end of the line.  --pad appends zero bytes up to the size
+ *       class of a level 2 letter (xc_letter_padded).
+ *   craft latar [--pad] [--mtime T] < spec > tar
+ *       the same, written by libarchive ("pax restricted", UTF-8 names):
+ *       an implementation independent of lib/tar.c, whose bytes the tests
+ *       compare with craft tar's for "file" lines.
+ *   craft list < tar
+ *       each entry as libarchive reads it: "NAME TAB f|? TAB SIZE TAB
+ *       MTIME TAB SHA-256 (base64)".
+ *   craft mutate IDENTITY ENVELOPE DIR [STEP]
+ *       the letter inside ENVELOPE with one byte changed, encrypted again
+ *       under the same file key, as a co-recipient could (see the
+ *       function).
  *   craft zlib [BYTES] < data > stream
  *       an RFC 1950 stream (level 6) of stdin, or of BYTES zero bytes.
- *   craft flip DIR [AGE1...] < file
- *       for every offset i, DIR/NNNNNN (i, six digits): the file with byte
- *       i XORed with 1 << (i % 8); wrapped as by "craft wrap" when keys are
- *       given.  Prints the number of files.
+ *   craft flip [--step N] DIR [AGE1...] < file
+ *       for every offset i (every Nth, and the last), DIR/NNNNNN (i, six
+ *       digits): the file with byte i XORed with 1 << (i % 8); wrapped as
+ *       by "craft wrap" when keys are given.  Prints the number of files.
  *
  * Exit 0 on success, 2 on misuse, 1 on any other failure (with a message).
  */
@@ -59,9 +71,13 @@ static const char usage[] =
     "       craft sign HOME HANDLE < json | craft sign - < json\n"
     "       craft hash < data\n"
     "       craft tar [--pad] [--mtime T] < spec\n"
+    "       craft latar [--pad] [--mtime T] < spec\n"
+    "       craft list < tar\n"
+    "       craft mutate IDENTITY ENVELOPE DIR [STEP]\n"
     "       craft zlib [BYTES] < data\n"
-    "       craft flip DIR [AGE1...] < file\n"
-    "       craft spool N DIR AGE1 EVERY\n";
+    "       craft flip [--step N] DIR [AGE1...] < file\n"
+    "       craft spool N DIR AGE1 EVERY [BITS]\n"
+    "       craft retag HOME HANDLE BITS\n";
 
 static void die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
@@ -207,9 +223,9 @@ cmd_wrap(int argc, char **argv)
 
 /* ---- spool: a populated spool for benchmarks ---- */
 
-/* craft spool N DIR AGE1 EVERY: N envelopes of 1 KiB of random bytes in
- * the spool DIR, one in EVERY to AGE1 (tag bits 12), the others to fresh
- * random keys.  In one process: making 100,000 with xc-seal would take
+/* craft spool N DIR AGE1 EVERY [BITS]: N envelopes of 1 KiB of random
+ * bytes in the spool DIR, one in EVERY to AGE1, the others to fresh random
+ * keys, all with tags of BITS bits (default 12).  In one process: making 100,000 with xc-seal would take
  * minutes of process start-up. */
 static int
 cmd_spool(int argc, char **argv)
@@ -217,16 +233,18 @@ cmd_spool(int argc, char **argv)
 	char tmp[] = "/tmp/craft-spool.XXXXXX", id[XC_ENVID_HEX + 1];
 	char name[XC_ENVNAME_MAX];
 	uint8_t pk[1][32], payload[1024];
-	int bits[1], fd, mine, every;
+	int bits[1], fd, mine, every, tbits = 12;
 	long i, n;
 	uint64_t size;
 	xc_spool sp;
 	xc_route r;
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		misuse();
 	n = (long)number(argv[0]);
 	every = (int)number(argv[3]);
+	if (argc == 5 && (tbits = (int)number(argv[4])) > XC_MAX_TAG_BITS)
+		misuse();
 	if (xc_spool_open(&sp, argv[1], 1) < 0)
 		die("%s: %s", argv[1], xc_errdetail());
 	if ((fd = mkstemp(tmp)) < 0)
@@ -239,8 +257,8 @@ cmd_spool(int argc, char **argv)
 			uint8_t *sk = sodium_malloc(32);
 			xc_x25519_keygen(pk[0], sk);
 			sodium_free(sk);
-			bits[0] = 12;
 		}
+		bits[0] = tbits;
 		randombytes_buf(payload, sizeof payload);
 		if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
 		    xc_envelope_seal((xc_rd){ xc_mem_read, &(xc_memrd){
@@ -262,7 +280,7 @@ cmd_spool(int argc, char **argv)
 static int
 cmd_sign(int argc, char **argv)
 {
-	static const char magic[] = "xc-letter-v1";
+	static const char magic[] = "xc-letter-v2";
 	uint8_t *json, *seed = NULL, *sk, *msg, pk[32], sig[64];
 	char ik64[48], sig64[96];
 	size_t len;
@@ -274,7 +292,7 @@ cmd_sign(int argc, char **argv)
 	if (len > 0 && json[len - 1] == '\n')
 		len--;
 	if (argc == 1) {
-		put(1, "xc-letter-v1 - -\n", 17);
+		put(1, "xc-letter-v2 - -\n", 17);
 		put(1, json, len);
 		put(1, "\n", 1);
 		free(json);
@@ -311,88 +329,48 @@ cmd_sign(int argc, char **argv)
 static int
 cmd_hash(int argc, char **argv)
 {
-	crypto_hash_sha256_state st;
+	static const char label[] = "xc-leaves-v2";
+	crypto_hash_sha256_state root, leaf;
 	uint8_t buf[CHUNK], h[32];
 	char b64[48];
-	size_t got;
+	size_t got, k, have = 0;
 	int in = 0;
 
 	if (argc != 0)
 		misuse();
-	crypto_hash_sha256_init(&st);
+	/* Leaves of 64 KiB (CHUNK), each hashed, the digests hashed. */
+	crypto_hash_sha256_init(&root);
+	crypto_hash_sha256_update(&root, (const uint8_t *)label, sizeof label);
+	crypto_hash_sha256_init(&leaf);
 	for (;;) {
 		if (xc_fd_read(&in, buf, sizeof buf, &got) < 0)
 			die("cannot read: %s", strerror(errno));
 		if (got == 0)
 			break;
-		crypto_hash_sha256_update(&st, buf, got);
+		for (k = 0; k < got;) {
+			size_t m = CHUNK - have < got - k ? CHUNK - have : got - k;
+			crypto_hash_sha256_update(&leaf, buf + k, m);
+			have += m;
+			k += m;
+			if (have == CHUNK) {
+				crypto_hash_sha256_final(&leaf, h);
+				crypto_hash_sha256_update(&root, h, 32);
+				crypto_hash_sha256_init(&leaf);
+				have = 0;
+			}
+		}
 	}
-	crypto_hash_sha256_final(&st, h);
+	if (have) {
+		crypto_hash_sha256_final(&leaf, h);
+		crypto_hash_sha256_update(&root, h, 32);
+	}
+	crypto_hash_sha256_final(&root, h);
 	xc_b64_encode(b64, h, 32);
 	printf("%s\n", b64);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* ---- tar ---- */
-
 static uint64_t written;
-
-static la_ssize_t
-tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
-{
-	put(1, buf, n);
-	written += n;
-	return (la_ssize_t)n;
-}
-
-static void
-entry(struct archive *a, const char *name, unsigned type, uint64_t size,
-    const char *link, int64_t mtime)
-{
-	struct archive_entry *e = archive_entry_new();
-
-	if (e == NULL)
-		die("out of memory");
-	archive_entry_copy_pathname(e, name);
-	archive_entry_set_filetype(e, type);
-	archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-	archive_entry_set_size(e, (la_int64_t)size);
-	archive_entry_set_mtime(e, mtime, 0);
-	if (type == AE_IFLNK)
-		archive_entry_copy_symlink(e, link);
-	else if (link)
-		archive_entry_copy_hardlink(e, link);
-	if (type == AE_IFCHR) {
-		archive_entry_set_rdevmajor(e, 1);
-		archive_entry_set_rdevminor(e, 3);
-	}
-	if (archive_write_header(a, e) != ARCHIVE_OK)
-		die("cannot write a tar header: %s", archive_error_string(a));
-	archive_entry_free(e);
-}
-
-static void
-file_entry(struct archive *a, const char *name, const char *path,
-    int64_t mtime)
-{
-	struct stat st;
-	uint8_t buf[CHUNK];
-	size_t got;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0)
-		die("cannot open '%s'", path);
-	entry(a, name, AE_IFREG, (uint64_t)st.st_size, NULL, mtime);
-	for (;;) {
-		if (xc_fd_read(&fd, buf, sizeof buf, &got) < 0)
-			die("cannot read '%s'", path);
-		if (got == 0)
-			break;
-		if (archive_write_data(a, buf, got) != (la_ssize_t)got)
-			die("cannot write '%s' to the tar", path);
-	}
-	close(fd);
-}
 
 /* n as libarchive writes a numeric field: width-1 octal digits, then
  * term. */
@@ -406,83 +384,137 @@ octal(uint8_t *f, size_t width, uint64_t n, uint8_t term)
 	f[width - 1] = term;
 }
 
-/* The pax records collected so far, as an 'x' entry for name, written
- * raw between libarchive's entries. */
+/* ---- tar, as lib/tar.c writes it, plus what it never writes ---- */
+
+/* A ustar block of any type, fields formatted as lib/tar.c and libarchive
+ * format them; linkname may be NULL. */
 static void
-pax_entry(struct archive *a, const char *name, const char *recs, size_t n)
+raw_block(uint8_t b[512], const char *name, char type, uint64_t size,
+    const char *link, int64_t mtime)
 {
-	static const uint8_t zero[512];
-	uint8_t b[512];
 	uint64_t sum = 0;
 	size_t i;
 
-	if (archive_write_finish_entry(a) != ARCHIVE_OK)
-		die("cannot finish an entry: %s", archive_error_string(a));
-	memset(b, 0, sizeof b);
-	snprintf((char *)b, 100, "PaxHeader/%s", name);
-	octal(b + 100, 7, 0644, ' ');	/* "000644 " NUL */
+	memset(b, 0, 512);
+	memcpy(b, name, strlen(name) < 100 ? strlen(name) : 100);
+	octal(b + 100, 7, type == '5' ? 0755 : 0644, ' ');
 	octal(b + 108, 7, 0, ' ');
 	octal(b + 116, 7, 0, ' ');
-	octal(b + 124, 12, n, ' ');
-	octal(b + 136, 12, 0, ' ');
-	b[156] = 'x';
+	octal(b + 124, 12, size, ' ');
+	octal(b + 136, 12, (uint64_t)mtime, ' ');
+	b[156] = (uint8_t)type;
+	if (link)
+		memcpy(b + 157, link, strlen(link) < 100 ? strlen(link) : 100);
 	memcpy(b + 257, "ustar\0" "00", 8);
-	octal(b + 329, 7, 0, ' ');
-	octal(b + 337, 7, 0, ' ');
+	octal(b + 329, 7, type == '3' ? 1 : 0, ' ');
+	octal(b + 337, 7, type == '3' ? 3 : 0, ' ');
 	memset(b + 148, ' ', 8);
 	for (i = 0; i < 512; i++)
 		sum += b[i];
 	octal(b + 148, 7, sum, 0);
+	b[155] = ' ';
+}
+
+static void
+put_data(const void *p, uint64_t n)
+{
+	static const uint8_t zero[512];
+
+	put(1, p, (size_t)n);
+	put(1, zero, (size_t)XC_TAR_PAD(n));
+	written += n + XC_TAR_PAD(n);
+}
+
+static void
+our_file(const char *name, const char *path, int64_t mtime)
+{
+	uint8_t hdr[XC_TAR_HDR_MAX], *data;
+	size_t len, h;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) < 0)
+		die("cannot open '%s'", path);
+	data = slurp(fd, &len);
+	close(fd);
+	h = xc_tar_header(hdr, name, len, mtime);
+	put(1, hdr, h);
+	written += h;
+	put_data(data, len);
+	free(data);
+}
+
+static void
+our_raw(const char *name, char type, const char *link, int64_t mtime)
+{
+	uint8_t b[512];
+
+	raw_block(b, name, type, 0, link, mtime);
 	put(1, b, 512);
-	put(1, recs, n);
-	put(1, zero, (512 - n % 512) % 512);
-	written += 512 + n + (512 - n % 512) % 512;
+	written += 512;
+}
+
+/* The end of a tar made so far: zeros to the class of a letter of level
+ * (xc_letter_padded). */
+static void
+pad_class(int level)
+{
+	static const uint8_t zero[CHUNK];
+	uint64_t left;
+
+	for (left = xc_letter_padded(written, level) - written; left > 0;) {
+		size_t k = left < CHUNK ? (size_t)left : CHUNK;
+		put(1, zero, k);
+		left -= k;
+	}
+}
+
+/* The options of craft tar and latar. */
+static void
+spec_options(int argc, char **argv, int *level, int64_t *mtime)
+{
+	for (; argc > 0; argc--, argv++)
+		if (strcmp(argv[0], "--pad") == 0)
+			*level = 2;
+		else if (strcmp(argv[0], "--mtime") == 0 && argc > 1) {
+			*mtime = number(argv[1]);
+			argc--, argv++;
+		} else
+			misuse();
+}
+
+/* The next spec line of stdin, cut into TYPE NAME [REST]; 0 at the end. */
+static int
+spec_next(char **line, size_t *cap, char **type, char **name, char **rest)
+{
+	ssize_t n;
+
+	while ((n = getline(line, cap, stdin)) > 0) {
+		if ((*line)[n - 1] == '\n')
+			(*line)[--n] = '\0';
+		if (n == 0 || (*line)[0] == '#')
+			continue;
+		*type = *line;
+		if ((*name = strchr(*type, ' ')) == NULL)
+			die("bad spec line: '%s'", *line);
+		*(*name)++ = '\0';
+		if ((*rest = strchr(*name, ' ')) != NULL)
+			*(*rest)++ = '\0';
+		return 1;
+	}
+	return 0;
 }
 
 static int
 cmd_tar(int argc, char **argv)
 {
-	struct archive *a;
-	locale_t loc, old;
-	char *line = NULL, *type, *name, *rest;
-	size_t cap = 0;
-	ssize_t n;
+	static const uint8_t zero[CHUNK];
+	char *line = NULL, *type, *name, *rest, *recs = NULL;
+	size_t cap = 0, nrecs = 0;
 	int64_t mtime = 0;
-	int pad = 0;
-	FILE *spec = stdin;
-	char *recs = NULL;
-	size_t nrecs = 0;
+	int level = 0;
 
-	for (; argc > 0; argc--, argv++)
-		if (strcmp(argv[0], "--pad") == 0)
-			pad = 1;
-		else if (strcmp(argv[0], "--mtime") == 0 && argc > 1) {
-			mtime = number(argv[1]);
-			argc--, argv++;
-		} else
-			misuse();
-	/* As lib/letter.c: names are UTF-8 through a per-thread locale. */
-	if ((loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == 0)
-		die("no C.UTF-8 locale");
-	old = uselocale(loc);
-	if ((a = archive_write_new()) == NULL ||
-	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_options(a, "hdrcharset=UTF-8") != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
-	    archive_write_open(a, NULL, NULL, tar_write_cb, NULL) !=
-	    ARCHIVE_OK)
-		die("cannot start the tar");
-	while ((n = getline(&line, &cap, spec)) > 0) {
-		if (line[n - 1] == '\n')
-			line[--n] = '\0';
-		if (n == 0 || line[0] == '#')
-			continue;
-		type = line;
-		if ((name = strchr(type, ' ')) == NULL)
-			die("bad spec line: '%s'", line);
-		*name++ = '\0';
-		if ((rest = strchr(name, ' ')) != NULL)
-			*rest++ = '\0';
+	spec_options(argc, argv, &level, &mtime);
+	while (spec_next(&line, &cap, &type, &name, &rest)) {
 		if (strcmp(type, "pax") == 0) {
 			/* "LEN KEY=VALUE\n", LEN counting itself. */
 			size_t body = strlen(name) + (rest ? strlen(rest) + 1 :
@@ -499,47 +531,156 @@ cmd_tar(int argc, char **argv)
 			continue;
 		}
 		if (nrecs) {
-			pax_entry(a, name, recs, nrecs);
+			uint8_t b[512];
+			char pn[120];
+			snprintf(pn, sizeof pn, "PaxHeader/%.90s", name);
+			raw_block(b, pn, 'x', nrecs, NULL, mtime);
+			put(1, b, 512);
+			written += 512;
+			put_data(recs, nrecs);
 			nrecs = 0;
 		}
 		if (strcmp(type, "file") == 0 && rest)
-			file_entry(a, name, rest, mtime);
+			our_file(name, rest, mtime);
 		else if (strcmp(type, "symlink") == 0 && rest)
-			entry(a, name, AE_IFLNK, 0, rest, mtime);
+			our_raw(name, '2', rest, mtime);
 		else if (strcmp(type, "hardlink") == 0 && rest)
-			entry(a, name, AE_IFREG, 0, rest, mtime);
+			our_raw(name, '1', rest, mtime);
 		else if (strcmp(type, "chardev") == 0 && !rest)
-			entry(a, name, AE_IFCHR, 0, NULL, mtime);
+			our_raw(name, '3', NULL, mtime);
 		else if (strcmp(type, "fifo") == 0 && !rest)
-			entry(a, name, AE_IFIFO, 0, NULL, mtime);
+			our_raw(name, '6', NULL, mtime);
 		else if (strcmp(type, "dir") == 0 && !rest)
-			entry(a, name, AE_IFDIR, 0, NULL, mtime);
+			our_raw(name, '5', NULL, mtime);
+		else if (strcmp(type, "type") == 0 && rest && strlen(rest) == 1)
+			our_raw(name, rest[0], NULL, mtime);
 		else if (strcmp(type, "empty") == 0 && !rest) {
 			int64_t i, count = number(name);
+			uint8_t hdr[XC_TAR_HDR_MAX];
 			char e[32];
 			for (i = 0; i < count; i++) {
 				snprintf(e, sizeof e, "e%lld", (long long)i);
-				entry(a, e, AE_IFREG, 0, NULL, mtime);
+				put(1, hdr, xc_tar_header(hdr, e, 0, mtime));
+				written += 512;
 			}
 		} else
 			die("bad spec line: '%s'", type);
 	}
 	free(line);
 	free(recs);
+	put(1, zero, 1024);
+	written += 1024;
+	pad_class(level);
+	return 0;
+}
+
+/* ---- list: a tar read by libarchive (the independent reader) ---- */
+
+static int
+cmd_list(int argc, char **argv)
+{
+	struct archive *a;
+	struct archive_entry *e;
+	locale_t loc, old;
+	uint8_t buf[CHUNK], h[32];
+	char b64[48];
+	int r;
+
+	if (argc != 0)
+		misuse();
+	if ((loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == 0)
+		die("no C.UTF-8 locale");
+	old = uselocale(loc);
+	if ((a = archive_read_new()) == NULL ||
+	    archive_read_support_format_tar(a) != ARCHIVE_OK ||
+	    archive_read_open_fd(a, 0, CHUNK) != ARCHIVE_OK)
+		die("cannot read a tar");
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		crypto_hash_sha256_state st;
+		la_ssize_t n;
+		crypto_hash_sha256_init(&st);
+		while ((n = archive_read_data(a, buf, sizeof buf)) > 0)
+			crypto_hash_sha256_update(&st, buf, (size_t)n);
+		if (n < 0)
+			die("libarchive: %s", archive_error_string(a));
+		crypto_hash_sha256_final(&st, h);
+		xc_b64_encode(b64, h, 32);
+		printf("%s\t%c\t%lld\t%lld\t%s\n", archive_entry_pathname(e),
+		    archive_entry_filetype(e) == AE_IFREG ? 'f' : '?',
+		    (long long)archive_entry_size(e),
+		    (long long)archive_entry_mtime(e), b64);
+	}
+	if (r != ARCHIVE_EOF)
+		die("libarchive: %s", archive_error_string(a));
+	archive_read_free(a);
+	uselocale(old);
+	freelocale(loc);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- tar, by libarchive (the independent writer) ---- */
+
+static la_ssize_t
+tar_write_cb(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	put(1, buf, n);
+	written += n;
+	return (la_ssize_t)n;
+}
+
+/* "file NAME PATH" lines only: what lib/tar.c must write byte for byte
+ * as libarchive does. */
+static int
+cmd_latar(int argc, char **argv)
+{
+	struct archive *a;
+	struct archive_entry *e;
+	locale_t loc, old;
+	char *line = NULL, *type, *name, *rest;
+	uint8_t buf[CHUNK];
+	size_t cap = 0, got;
+	int64_t mtime = 0;
+	int level = 0, fd;
+
+	spec_options(argc, argv, &level, &mtime);
+	/* As lib/letter.c did: names are UTF-8 through a per-thread locale. */
+	if ((loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == 0)
+		die("no C.UTF-8 locale");
+	old = uselocale(loc);
+	if ((a = archive_write_new()) == NULL ||
+	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "hdrcharset=UTF-8") != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+	    archive_write_open(a, NULL, NULL, tar_write_cb, NULL) !=
+	    ARCHIVE_OK)
+		die("cannot start the tar");
+	while (spec_next(&line, &cap, &type, &name, &rest)) {
+		struct stat st;
+		if (strcmp(type, "file") != 0 || rest == NULL)
+			die("latar takes \"file NAME PATH\" lines only");
+		if ((fd = open(rest, O_RDONLY)) < 0 || fstat(fd, &st) != 0 ||
+		    (e = archive_entry_new()) == NULL)
+			die("cannot open '%s'", rest);
+		archive_entry_copy_pathname(e, name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)st.st_size);
+		archive_entry_set_mtime(e, mtime, 0);
+		if (archive_write_header(a, e) != ARCHIVE_OK)
+			die("libarchive: %s", archive_error_string(a));
+		archive_entry_free(e);
+		while (xc_fd_read(&fd, buf, sizeof buf, &got) == 0 && got > 0)
+			if (archive_write_data(a, buf, got) != (la_ssize_t)got)
+				die("libarchive: %s", archive_error_string(a));
+		close(fd);
+	}
+	free(line);
 	if (archive_write_close(a) != ARCHIVE_OK)
 		die("cannot finish the tar: %s", archive_error_string(a));
 	archive_write_free(a);
 	uselocale(old);
 	freelocale(loc);
-	if (pad) {
-		static const uint8_t zero[CHUNK];
-		uint64_t left = xc_padme(written) - written;
-		while (left > 0) {
-			size_t k = left < CHUNK ? (size_t)left : CHUNK;
-			put(1, zero, k);
-			left -= k;
-		}
-	}
+	pad_class(level);
 	return 0;
 }
 
@@ -592,9 +733,15 @@ cmd_flip(int argc, char **argv)
 {
 	uint8_t *buf, (*pks)[32] = NULL;
 	int *bits = NULL, fd;
-	size_t len, i, n;
+	size_t len, i, n, step = 1, nfiles = 0;
 	char path[4096];
 
+	if (argc > 2 && strcmp(argv[0], "--step") == 0) {
+		if ((step = (size_t)number(argv[1])) == 0)
+			misuse();
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 1)
 		misuse();
 	n = (size_t)argc - 1;
@@ -608,7 +755,8 @@ cmd_flip(int argc, char **argv)
 		keys_of(argv + 1, n, pks, bits);
 	}
 	buf = slurp(0, &len);
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; i = i + step < len || i + 1 == len ? i + step :
+	    len - 1) {
 		uint8_t m = (uint8_t)(1u << (i % 8));
 		snprintf(path, sizeof path, "%s/%06zu", argv[0], i);
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
@@ -622,12 +770,144 @@ cmd_flip(int argc, char **argv)
 		buf[i] ^= m;
 		if (close(fd) != 0)
 			die("cannot write '%s'", path);
+		nfiles++;
 	}
-	printf("%zu\n", len);
+	printf("%zu\n", nfiles);
 	free(buf);
 	free(pks);
 	free(bits);
 	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- mutate: what a co-recipient can do ---- */
+
+struct membuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int
+mem_write(void *ctx, const uint8_t *buf, size_t n)
+{
+	struct membuf *m = ctx;
+
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : CHUNK;
+		while (cap < m->len + n)
+			cap *= 2;
+		if ((m->p = realloc(m->p, cap)) == NULL)
+			die("out of memory");
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, buf, n);
+	m->len += n;
+	return 0;
+}
+
+/* craft mutate IDENTITY ENVELOPE DIR [STEP]: the letter inside ENVELOPE
+ * (binary), opened with the age identity file, with byte i XORed with
+ * 1 << (i % 8), for i = 0, STEP, 2 STEP ... and the last byte, each
+ * encrypted again under the same file key: the same header, stanzas, MAC
+ * and nonce, a new payload.  DIR/NNNNNN (i).  Prints the letter's length
+ * and the number of files. */
+static int
+cmd_mutate(int argc, char **argv)
+{
+	struct membuf letter = { NULL, 0, 0 };
+	xc_age_rd r;
+	xc_ids *ids;
+	uint8_t *env, *text;
+	size_t envlen, textlen, prefix, i, step = 1, nfiles = 0, line;
+	char path[4096];
+	int fd, rc;
+
+	if (argc != 3 && argc != 4)
+		misuse();
+	if (argc == 4 && (step = (size_t)number(argv[3])) == 0)
+		misuse();
+	if ((fd = open(argv[0], O_RDONLY)) < 0)
+		die("cannot open '%s'", argv[0]);
+	text = slurp(fd, &textlen);
+	close(fd);
+	if ((ids = xc_ids_new()) == NULL ||
+	    xc_ids_parse(ids, (char *)text, textlen, &line) != 0)
+		die("'%s': %s", argv[0], xc_errdetail());
+	if ((fd = open(argv[1], O_RDONLY)) < 0)
+		die("cannot open '%s'", argv[1]);
+	env = slurp(fd, &envlen);
+	close(fd);
+	xc_memrd m = { env, envlen, 0 };
+	if ((rc = xc_age_rd_open(&r, (xc_rd){ xc_mem_read, &m }, ids)) < 0 ||
+	    (rc = xc_stream_decrypt(r.payload, (xc_wr){ mem_write, &letter },
+	    r.key)) < 0)
+		die("'%s': %s", argv[1], xc_errdetail());
+	/* The header to "---", a space, the MAC in base64, LF; the nonce. */
+	prefix = r.h.rawlen + 1 + 43 + 1 + XC_NONCE_BYTES;
+	if (r.ain != NULL || prefix > envlen)
+		die("'%s': an armored envelope", argv[1]);
+	for (i = 0; i < letter.len; i = i + step < letter.len || i ==
+	    letter.len - 1 ? i + step : letter.len - 1) {
+		uint8_t mask = (uint8_t)(1u << (i % 8));
+		xc_memrd lm = { letter.p, letter.len, 0 };
+		snprintf(path, sizeof path, "%s/%06zu", argv[2], i);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
+			die("cannot create '%s'", path);
+		letter.p[i] ^= mask;
+		put(fd, env, prefix);
+		if (xc_stream_encrypt((xc_rd){ xc_mem_read, &lm },
+		    (xc_wr){ xc_fd_write, &fd }, r.key) < 0)
+			die("cannot encrypt: %s", xc_errdetail());
+		letter.p[i] ^= mask;
+		if (close(fd) != 0)
+			die("cannot write '%s'", path);
+		nfiles++;
+		if (i == letter.len - 1)
+			break;
+	}
+	printf("%zu %zu\n", letter.len, nfiles);
+	xc_age_rd_close(&r);
+	xc_ids_free(ids);
+	free(letter.p);
+	free(env);
+	free(text);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- retag: a card with other mailbox tag bits (benchmarks) ---- */
+
+/* craft retag HOME HANDLE BITS: the identity's current card signed again
+ * with tag_bits BITS (no option of xc-keygen sets them yet). */
+static int
+cmd_retag(int argc, char **argv)
+{
+	char path[4096], *card, *out;
+	size_t len, outlen;
+	uint8_t *seed;
+	xc_card c;
+	FILE *f;
+	int k;
+
+	if (argc != 3)
+		misuse();
+	if (xc_identity_card(argv[0], argv[1], &card, &len) < 0 ||
+	    xc_card_parse(&c, card, len) < 0 ||
+	    xc_identity_seed(argv[0], argv[1], NULL, 0, &seed) < 0)
+		die("%s: %s", argv[1], xc_errdetail());
+	c.tag_bits = (int)number(argv[2]);
+	if (xc_card_sign(&c, seed, &out, &outlen) < 0)
+		die("cannot sign: %s", xc_errdetail());
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, k ? "%s/ids/%s/card-%llu" :
+		    "%s/ids/%s/card", argv[0], argv[1],
+		    (unsigned long long)c.seq);
+		if ((f = fopen(path, "w")) == NULL ||
+		    fwrite(out, 1, outlen, f) != outlen || fclose(f) != 0)
+			die("cannot write '%s'", path);
+	}
+	sodium_free(seed);
+	free(card);
+	free(out);
+	return 0;
 }
 
 int
@@ -639,6 +919,8 @@ main(int argc, char **argv)
 	} cmds[] = {
 		{ "wrap", cmd_wrap }, { "sign", cmd_sign }, { "hash", cmd_hash },
 		{ "tar", cmd_tar }, { "zlib", cmd_zlib }, { "flip", cmd_flip },
+		{ "latar", cmd_latar }, { "list", cmd_list },
+		{ "mutate", cmd_mutate }, { "retag", cmd_retag },
 		{ "spool", cmd_spool },
 	};
 	size_t i;

@@ -9,6 +9,18 @@
 #   silent     accepts and says nothing
 #   bigbody    a 222 BODY answer that never ends (64-column lines)
 #   badover    OVER lines with numbers out of the range asked
+# and for xc-send and xc-fetch (t/1070): after the greeting and MODE
+# READER, the group asked is answered as itself, and the overview lines
+# carry the tag in $HOSTILE_TAG (16 hex digits), so that the client asks
+# for a body:
+#   f-endless  an overview that never ends
+#   f-drip     an overview one byte every 0.5 s
+#   f-badover  an overview line numbered outside the range asked
+#   f-bigbody  a body that never ends
+#   f-junk     a body that is armor, but not the envelope its id names
+#   p-silent   IHAVE answered 335, then silence
+#   p-wrong    IHAVE answered with a line that is no status
+#   p-later    IHAVE answered 436
 import socket, sys, time
 mode, portfile = sys.argv[1], sys.argv[2]
 ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(1)
@@ -63,5 +75,54 @@ try:
         send(b'224 overview\r\n9999\txc1 0011223344556677\tx\td\t<' + b'a' * 64 +
              b'@xc>\t\t10\t1\r\n.\r\n')
         time.sleep(5)
+    elif mode.startswith('f-'):
+        import os
+        tag = os.environ.get('HOSTILE_TAG', '00' * 8).encode()
+        hello()
+        g = f.readline().split()          # GROUP name
+        name = g[1] if len(g) > 1 else b'xc.b.00'
+        send(b'211 1 1 1 ' + name + b'\r\n')
+        f.readline()                      # OVER 1-1
+        ident = b'<' + b'ab' * 32 + b'@xc>'
+        over = b'1\txc1 ' + tag + b'\tx\td\t' + ident + b'\t\t6000\t90\r\n'
+        if mode == 'f-endless':
+            send(b'224 overview\r\n')
+            while time.time() < deadline and send(over * 100):
+                pass
+        elif mode == 'f-drip':
+            for b in b'224 overview\r\n' + over * 1000:
+                if time.time() > deadline or not send(bytes([b])):
+                    break
+                time.sleep(0.5)
+        elif mode == 'f-badover':
+            send(b'224 overview\r\n' + over.replace(b'1\t', b'7\t', 1) + b'.\r\n')
+            time.sleep(5)
+        else:
+            send(b'224 overview\r\n' + over + b'.\r\n')
+            f.readline()                  # BODY
+            if mode == 'f-bigbody':
+                send(b'222 0 ' + ident + b' body\r\n')
+                line = b'A' * 64 + b'\r\n'
+                while time.time() < deadline and send(line * 1000):
+                    pass
+            else:                         # f-junk: well-formed, wrong bytes
+                send(b'222 0 ' + ident + b' body\r\n'
+                     b'-----BEGIN AGE ENCRYPTED FILE-----\r\n'
+                     b'YWdlLWVuY3J5cHRpb24ub3JnL3YxCg==\r\n'
+                     b'-----END AGE ENCRYPTED FILE-----\r\n.\r\n')
+                f.readline()              # QUIT
+                send(b'205 bye\r\n')
+    elif mode.startswith('p-'):
+        hello(); f.readline()             # IHAVE
+        if mode == 'p-silent':
+            send(b'335 send it\r\n')
+            time.sleep(30)
+        elif mode == 'p-wrong':
+            send(b'2x0 what\r\n')
+            time.sleep(5)
+        else:
+            send(b'436 try later\r\n')
+            f.readline()                  # QUIT
+            send(b'205 bye\r\n')
 except (OSError, socket.timeout):
     pass

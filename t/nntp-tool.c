@@ -3,15 +3,27 @@
  * NNTP client the way xc-send and xc-fetch will use it:
  *
  *   nntp-tool article [-n NOW] ENVELOPE      the article (proof-of-work made)
+ *   nntp-tool articles [-n NOW] DIR ENVELOPE...
+ *                                            DIR/ID.art for each, "ID" lines
+ *   nntp-tool variants ENVELOPE N DIR        DIR/vNNNNNN.age: N copies whose
+ *                                            last 16 bytes (the payload's
+ *                                            tag) are random: distinct ids,
+ *                                            the same size and header, good
+ *                                            to any node and to xc-fetch
+ *                                            (never to xc-open)
  *   nntp-tool pow [-n NOW] ENVELOPE          "NONCE TRIALS-EXPECTED MS"
+ *   nntp-tool pow-rate                       trials per second, over ~1 s
  *   nntp-tool pow-vector ID SIZE EXPIRES NONCE NOW
  *                                            "INITIAL TRIAL TARGET ok|short"
  *   nntp-tool post URL ENVELOPE...           "ID outcome CODE REASON" each
  *   nntp-tool post-article URL ID FILE       a ready-made (crafted) article
  *   nntp-tool list URL GROUP CURSOR          "NUM ID TAG..." then "next N"
  *   nntp-tool fetch URL DIR ID...            DIR/ID.age, "ID ok|status"
- *   nntp-tool watch URL GROUP N SECONDS      "ID MS" (CLOCK_REALTIME) as each
- *                                            of N new envelopes appears
+ *   nntp-tool watch URL GROUP[,GROUP...] N SECONDS
+ *                                            "ID MS" (CLOCK_REALTIME) as each
+ *                                            of N new envelopes appears in
+ *                                            the groups; a lost connection
+ *                                            (a node restarted) is made again
  *   nntp-tool connect URL [N]                connects N times (greeting, MODE
  *                                            READER, QUIT): "ok MS"
  *   nntp-tool pin PIN                        the pin in its canonical form
@@ -225,8 +237,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: nntp-tool [-t MS] [-r MS] [-m BYTES] "
 	    "[-n NOW] [-S] [-p PIN] [-x PROXY] [-u PURPOSE]\n"
-	    "       article|pow|pow-vector|post|post-article|list|fetch|"
-	    "watch|connect|pin|fingerprint ...\n");
+	    "       article|articles|variants|pow|pow-rate|pow-vector|post|"
+	    "post-article|list|fetch|watch|connect|pin|fingerprint ...\n");
 	return 2;
 }
 
@@ -311,6 +323,49 @@ main(int argc, char **argv)
 		free(art);
 		return fflush(stdout) == 0 ? 0 : 4;
 	}
+	if (strcmp(cmd, "articles") == 0 && argc >= 3) {
+		for (i = 2; i < argc; i++) {
+			uint8_t *art;
+			size_t len;
+			char id[XC_ENVID_HEX + 1], p[4096];
+			FILE *o;
+			if ((rc = make_article(argv[i], &art, &len, id, NULL)) != 0)
+				return rc;
+			snprintf(p, sizeof p, "%s/%s.art", argv[1], id);
+			if ((o = fopen(p, "wb")) == NULL ||
+			    fwrite(art, 1, len, o) != len || fclose(o) != 0) {
+				fprintf(stderr, "nntp-tool: error: cannot write "
+				    "'%s'\n", p);
+				return 4;
+			}
+			free(art);
+			printf("%s\n", id);
+		}
+		return 0;
+	}
+	if (strcmp(cmd, "variants") == 0 && argc == 4) {
+		uint8_t *env;
+		size_t len;
+		unsigned long k, count = strtoul(argv[2], NULL, 10);
+		if (slurp(argv[1], &env, &len) < 0)
+			return 4;
+		if (len < 16)
+			return usage();
+		for (k = 0; k < count; k++) {
+			char p[4096];
+			FILE *o;
+			randombytes_buf(env + len - 16, 16);
+			snprintf(p, sizeof p, "%s/v%06lu.age", argv[3], k);
+			if ((o = fopen(p, "wb")) == NULL ||
+			    fwrite(env, 1, len, o) != len || fclose(o) != 0) {
+				fprintf(stderr, "nntp-tool: error: cannot write "
+				    "'%s'\n", p);
+				return 4;
+			}
+		}
+		free(env);
+		return 0;
+	}
 	if (strcmp(cmd, "pow") == 0 && argc == 2) {
 		uint8_t *env, bin[32];
 		size_t len;
@@ -336,6 +391,17 @@ main(int argc, char **argv)
 		    xc_pow_ttl(r.expires, now()), &xc_pow_default)),
 		    (long long)(xc_monotonic_ms() - t0));
 		free(env);
+		return 0;
+	}
+	if (strcmp(cmd, "pow-rate") == 0 && argc == 1) {
+		uint8_t init[64];
+		uint64_t k, sink = 0;
+		int64_t t0 = xc_monotonic_ms(), t;
+		randombytes_buf(init, sizeof init);
+		for (k = 0; (t = xc_monotonic_ms() - t0) < 1000; k += 4096)
+			for (uint64_t j = 0; j < 4096; j++)
+				sink ^= xc_pow_trial(init, k + j);
+		printf("%.0f\n", (double)k * 1000.0 / (double)t + (double)(sink & 0));
 		return 0;
 	}
 	if (strcmp(cmd, "pow-vector") == 0 && argc == 6) {
@@ -419,30 +485,48 @@ main(int argc, char **argv)
 		rc = f.code;
 	} else if (strcmp(cmd, "watch") == 0 && argc == 5) {
 		struct watchctx w;
-		uint64_t cursor = 0, next, cnt, low, high;
+		char *groups[64], *g;
+		uint64_t cursor[64], next, cnt, low, high;
+		size_t ng = 0, j;
 		int64_t end = xc_monotonic_ms() + 1000 * atoll(argv[4]);
 		w.want = strtoull(argv[3], NULL, 10);
 		w.n = 0;
+		for (g = strtok(argv[2], ","); g && ng < 64; g = strtok(NULL, ","))
+			groups[ng++] = g;
 		if ((w.seen = calloc(w.want + 1, sizeof *w.seen)) == NULL)
 			return 4;
 		if ((rc = connect_url(argv[1], &n)) != 0)
 			return rc;
 		/* Only what arrives from now on. */
-		if ((rc = xc_nntp_group(n, argv[2], &cnt, &low, &high)) < 0)
-			return die_net(rc, argv[2]);
-		cursor = high;
+		for (j = 0; j < ng; j++) {
+			if ((rc = xc_nntp_group(n, groups[j], &cnt, &low,
+			    &high)) < 0)
+				return die_net(rc, groups[j]);
+			cursor[j] = high;
+		}
 		printf("ready\n");
 		while (w.n < w.want && xc_monotonic_ms() < end) {
-			if ((rc = xc_nntp_list(n, argv[2], cursor, watch_over,
-			    &w, &next, NULL)) < 0) {
-				rc = die_net(rc, argv[2]);
-				xc_nntp_close(n);
-				return rc;
+			for (j = 0; j < ng && n; j++) {
+				if (xc_nntp_list(n, groups[j], cursor[j],
+				    watch_over, &w, &next, NULL) < 0) {
+					xc_nntp_close(n);
+					n = NULL;
+					break;
+				}
+				cursor[j] = next;
 			}
-			cursor = next;
 			if (w.n < w.want) {
 				struct timespec ts = { 0, 2000000 };
 				nanosleep(&ts, NULL);
+			}
+			/* A node that went away: again until it is back. */
+			if (n == NULL) {
+				xc_url u;
+				struct timespec ts = { 0, 200000000 };
+				nanosleep(&ts, NULL);
+				if (xc_url_parse(&u, argv[1]) == 0 &&
+				    xc_nntp_connect(&n, &u, &opts) < 0)
+					n = NULL;
 			}
 		}
 		rc = w.n == w.want ? 0 : 1;

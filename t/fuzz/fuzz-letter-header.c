@@ -3,7 +3,7 @@
  * letter (xc_letter_header: frame line, signature, strict JSON, card,
  * recipients, parts; xc-letter(5)).
  *
- * An input that begins with "xc-letter-v1" is parsed as it is.  Any other
+ * An input that begins with "xc-letter-v2" is parsed as it is.  Any other
  * input is taken as the header's JSON: the target signs it with the card
  * vectors' identity key (seed 32 x 0x01, the key of
  * t/vectors/card/01-first.card, which the seeds carry in their "card"
@@ -26,7 +26,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char magic[] = "xc-letter-v1";
+static const char magic[] = "xc-letter-v2";
 #define LINE1 (sizeof magic + 43 + 1 + 86 + 1)
 
 static uint8_t pk[32], sk[64];

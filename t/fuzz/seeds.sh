@@ -5,7 +5,7 @@
 # small documents written below, and t/fuzz/seed-card/ with the card
 # vectors of t/vectors/card/: each whole card, and its JSON line alone
 # (fuzz-card signs an input that is not a card), t/fuzz/seed-socks/ with
-# SOCKS5 conversations, and t/fuzz/seed-letter/
+# SOCKS5 conversations, and t/fuzz/seed-letter-v2/
 # and seed-letter-header/ with letters made by bin/ (see below).  Run by
 # `make fuzz-seeds`.
 set -eu
@@ -69,14 +69,17 @@ mkdir -p "$out/seed-minisign"
 printf 'untrusted comment: x\nRUQlOv2M+pTm9NzjN+I251MQLf5wWxTm9M06B0mHA1NTrKid/vtWjJOLFCT4x8nQPXlBfqW70hYimjIJLP1Gt+GNDvAww31AHwg=\ntrusted comment: timestamp:1795615629\tfile:f\thashed\txc:@alice\n2QXPLbcaM/t7H7WTz6ZAkK0dRwk7X+HhtVWRy2sDpYjB3b6XjrLwOPA7IFko8WRRrHv7dyx450lAT/VcTjqfAQ==\n' >"$out/seed-minisign/good"
 printf 'untrusted comment: x\nRWQ=\n' >"$out/seed-minisign/short"
 
-# Letters (fuzz-letter, fuzz-letter-header): real ones made by the
+# Letters (fuzz-letter-v2, fuzz-letter-header): real ones made by the
 # programs of bin/ (make them first) and opened with xc-open --raw: a
 # padded letter, one with a zlib attachment and an image, an unpadded one,
-# an anonymous one; their "xc-letter" entries; and for fuzz-letter-header
-# JSON headers it signs itself, carrying the vectors' card 01-first.card
-# (its key is the target's).
-rm -rf "$out/seed-letter" "$out/seed-letter-header"
-mkdir -p "$out/seed-letter" "$out/seed-letter-header"
+# and unsigned ones (--anonymous: a mutation of their header is not
+# stopped by a signature) with zlib parts, long and UTF-8 names, several
+# attachments, an expiry; two zlib parts for the target to wrap ('Z');
+# the "xc-letter" entries; and for fuzz-letter-header JSON headers it
+# signs itself, carrying the vectors' card 01-first.card (its key is the
+# target's).
+rm -rf "$out/seed-letter" "$out/seed-letter-v2" "$out/seed-letter-header"
+mkdir -p "$out/seed-letter-v2" "$out/seed-letter-header"
 lt=$(mktemp -d "${TMPDIR:-/tmp}/xc-seeds.XXXXXX")
 (
 	set -e
@@ -92,15 +95,32 @@ lt=$(mktemp -d "${TMPDIR:-/tmp}/xc-seeds.XXXXXX")
 		-A dot.png -o files.age
 	printf 'sealed only\n' | xc-seal --home a -r @bob --level 1 -o level1.age
 	printf 'who knows\n' | xc-seal --home a -r @bob --anonymous -o anon.age
-	for f in padded files level1 anon; do
+	seq 1 40000 >big.txt
+	head -c 3000 /dev/urandom >r.bin
+	cp r.bin "$(printf 'Zo\303\253 na\303\257ve r\303\251sum\303\251.bin')"
+	cp r.bin nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn.dat
+	seq 1 3000 | xc-seal --home a -r @bob --anonymous -A big.txt \
+		-A dot.png -o anonz.age
+	printf 'names\n' | xc-seal --home a -r @bob --anonymous --level 1 \
+		-A Zo* -A nnnn* -A r.bin -o anonn.age
+	printf 'soon gone\n' | xc-seal --home a -r @bob --anonymous --ttl 1h \
+		-A notes.txt -o anont.age
+	for f in padded files level1 anon anonz anonn anont; do
 		xc-open --raw -i b/ids/bob/enc-1.key -o "$f.tar" "$f.age"
-		cp "$f.tar" "$out/seed-letter/$f"
+		cp "$f.tar" "$out/seed-letter-v2/$f"
 		tar xOf "$f.tar" xc-letter >"$out/seed-letter-header/$f"
 	done
+	# 'Z' and a 3-byte size, then a zlib stream (fuzz-letter-v2 wraps it).
+	python3 -c '
+import sys, zlib
+d = b"a line of a zlib part\n" * 500
+open(sys.argv[1] + "/z-good", "wb").write(b"Z" + len(d).to_bytes(3, "little") + zlib.compress(d))
+open(sys.argv[1] + "/z-short", "wb").write(b"Z" + (len(d) - 1).to_bytes(3, "little") + zlib.compress(d))
+' "$out/seed-letter-v2"
 	# JSON headers under the target's key: 01-first.card's.
 	card=$(sed 's/\\/\\\\/g; s/"/\\"/g' "$root/t/vectors/card/01-first.card" |
 		awk '{printf "%s\\n", $0}')
-	h='{"v":1,"id":"0123456789abcdef0123456789abcdef","date":1764000000,"expires":1764086400,"level":3,"from":"alice","card":"'$card'","to":[{"handle":"bob","fp":"12345 12345 12345 12345 12345 12345"},{"handle":"carol","fp":"12345 12345 12345 12345 12345 12346"}],"stanzas":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","reply_to":"","thread":"ffffffffffffffffffffffffffffffff","parts":['
+	h='{"v":2,"id":"0123456789abcdef0123456789abcdef","date":1764000000,"expires":1764086400,"level":3,"from":"alice","card":"'$card'","to":[{"handle":"bob","fp":"12345 12345 12345 12345 12345 12345"},{"handle":"carol","fp":"12345 12345 12345 12345 12345 12346"}],"stanzas":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","reply_to":"","thread":"ffffffffffffffffffffffffffffffff","parts":['
 	p1='{"name":"message.txt","role":"body","type":"text/plain; charset=utf-8","size":10,"stored":10,"encoding":"none","hash":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'
 	p2='{"name":"Zo\u00eb.png","role":"file","type":"image/png","size":2000000,"stored":10001,"encoding":"zlib","hash":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}'
 	printf '%s' "$h$p1]}" >"$out/seed-letter-header/json-signed"
@@ -109,7 +129,7 @@ lt=$(mktemp -d "${TMPDIR:-/tmp}/xc-seeds.XXXXXX")
 rc=$?
 rm -rf "$lt"
 [ "$rc" -eq 0 ] || { echo "seeds.sh: cannot make letters (run make first)" >&2; exit 1; }
-echo "fuzz seeds: 4 letters, their headers, 2 JSON headers"
+echo "fuzz seeds: 7 letters, 2 zlib parts, 7 headers, 2 JSON headers"
 
 # Spool markers, names and store files (fuzz-spool).
 rm -rf "$out/seed-spool"
@@ -121,6 +141,14 @@ printf '%s-0.age\n%s-1795625374.age\n%s-0.age:2,S\n' "$id" "$id" "$id" \
     >"$out/seed-spool/names"
 printf '%s 0\n%s 1795625374\n%s 12' "$id" "$id" "$id" >"$out/seed-spool/seen"
 echo "fuzz seeds: 4 spool files"
+
+# Config files of xc-send and xc-fetch (fuzz-config).
+rm -rf "$out/seed-config"
+mkdir -p "$out/seed-config"
+printf '# servers\nserver nntp://127.0.0.1:119\nserver nntp://[::1]:1119/\nquorum all\ntimeout 30\nspool /srv/xc spool\n' \
+    >"$out/seed-config/full"
+printf 'spool /srv/xc\r\n  \n\tserver   nntp://Example.ORG\n' >"$out/seed-config/spaces"
+echo "fuzz seeds: 2 config files"
 
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;

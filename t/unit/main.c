@@ -63,6 +63,7 @@ main(void)
 		{"json", test_json},
 		{"card", test_card},
 		{"letter", test_letter},
+		{"canon", test_canon},
 	};
 	size_t i;
 

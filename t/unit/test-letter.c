@@ -47,15 +47,10 @@ padme_ref(uint64_t L)
 	return (L + mask) & ~mask;
 }
 
-struct membuf {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static int
-mem_write(void *ctx, const uint8_t *buf, size_t n)
+int
+unit_mem_write(void *ctx, const uint8_t *buf, size_t n)
 {
-	struct membuf *m = ctx;
+	struct unit_buf *m = ctx;
 
 	if (m->len + n > m->cap) {
 		size_t cap = m->cap ? m->cap : 65536;
@@ -73,8 +68,8 @@ mem_write(void *ctx, const uint8_t *buf, size_t n)
 }
 
 /* A card for handle with a fresh identity seed and X25519 key. */
-static int
-make_card(xc_card *c, const char *handle, uint8_t seed[32], uint8_t *xsk,
+int
+unit_card(xc_card *c, const char *handle, uint8_t seed[32], uint8_t *xsk,
     char **text, size_t *len, int64_t now)
 {
 	uint8_t sk[64];
@@ -164,8 +159,8 @@ test_padded_letters(void)
 	xc_ids *ids = xc_ids_new();
 
 	if (csk == NULL || bsk == NULL || body == NULL || seen == NULL ||
-	    ids == NULL || make_card(&carol, "carol", cseed, csk, &ctext,
-	    &clen, now) != 0 || make_card(&bob, "bob", bseed, bsk, &btext,
+	    ids == NULL || unit_card(&carol, "carol", cseed, csk, &ctext,
+	    &clen, now) != 0 || unit_card(&bob, "bob", bseed, bsk, &btext,
 	    &blen, now) != 0 || xc_ids_add_x25519(ids, bsk) != 0) {
 		ok(0, "padded letters: set up (%s)", xc_errdetail());
 		goto out;
@@ -176,7 +171,7 @@ test_padded_letters(void)
 		uint32_t b = randombytes_uniform(21);
 		size_t size = ((size_t)1 << b) +
 		    randombytes_uniform((uint32_t)1 << b);
-		struct membuf env = { NULL, 0, 0 };
+		struct unit_buf env = { NULL, 0, 0 };
 		xc_part part;
 		xc_seal_opts o;
 		xc_letter L;
@@ -204,7 +199,7 @@ test_padded_letters(void)
 		o.level = 2;
 		o.parts = &part;
 		o.nparts = 1;
-		if (xc_letter_seal(&o, (xc_wr){ mem_write, &env }) != 0) {
+		if (xc_letter_seal(&o, (xc_wr){ unit_mem_write, &env }) != 0) {
 			if (failed++ == 0)
 				diag("seal of %zu bytes: %s", size,
 				    xc_errdetail());

@@ -1,0 +1,208 @@
+/*
+ * config.c - the configuration file of xc-send and xc-fetch (xc(7),
+ * "Configuration"): where the spool is, which servers to use, how many
+ * of them must take an envelope, how long to wait for one.
+ *
+ * Strict on purpose: an unknown key, a key given twice or a value that
+ * does not parse is an error naming its line, never skipped, so that a
+ * setting written for a later version (a proxy, a pin) cannot be dropped
+ * without a word by this one.  Server URLs are kept in one canonical form
+ * so that two spellings of one server are one server (for the quorum, and
+ * for the cursors of xc-fetch, which are keyed by it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xc.h"
+
+int
+xc_config_path(char out[XC_PATH_MAX], const char *home)
+{
+	/* The one place that says where the config is (issue 12 moves it). */
+	if (snprintf(out, XC_PATH_MAX, "%s/config", home) >= XC_PATH_MAX)
+		return xc_fail(XC_EINVAL, "config path too long");
+	return 0;
+}
+
+int
+xc_config_quorum(const char *s, int *quorum)
+{
+	char *end;
+	long v;
+
+	if (strcmp(s, "all") == 0) {
+		*quorum = XC_QUORUM_ALL;
+		return 0;
+	}
+	if (*s < '1' || *s > '9')
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end || v < 1 || v > XC_MAX_SERVERS)
+		return -1;
+	*quorum = (int)v;
+	return 0;
+}
+
+int
+xc_config_timeout(const char *s, int *seconds)
+{
+	char *end;
+	long v;
+
+	if (*s < '1' || *s > '9' || strlen(s) > 6)
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end || v < 1 || v > XC_MAX_TIMEOUT)
+		return -1;
+	*seconds = (int)v;
+	return 0;
+}
+
+int
+xc_config_add_server(xc_config *cf, const char *url)
+{
+	char canon[XC_URL_MAX];
+	xc_url u;
+	size_t i;
+	int rc;
+
+	if ((rc = xc_url_parse(&u, url)) < 0)
+		return rc;
+	for (i = 0; u.host[i]; i++)
+		if (u.host[i] >= 'A' && u.host[i] <= 'Z')
+			u.host[i] = (char)(u.host[i] - 'A' + 'a');
+	snprintf(canon, sizeof canon, strchr(u.host, ':') ? "%s://[%s]:%s" :
+	    "%s://%s:%s", u.scheme, u.host, u.port);
+	for (i = 0; i < cf->nserver; i++)
+		if (strcmp(cf->server[i], canon) == 0)
+			return xc_fail(XC_EEXIST, "a server given twice");
+	if (cf->nserver == XC_MAX_SERVERS)
+		return xc_fail(XC_ELIMIT, "too many servers");
+	memcpy(cf->server[cf->nserver++], canon, sizeof canon);
+	return 0;
+}
+
+/* One "KEY VALUE" line (without its newline, spaces around trimmed). */
+static int
+setting(xc_config *cf, const char *l, size_t n)
+{
+	char key[16], value[XC_PATH_MAX];
+	size_t k = 0, v;
+	int rc;
+
+	while (k < n && l[k] != ' ' && l[k] != '\t')
+		k++;
+	for (v = k; v < n && (l[v] == ' ' || l[v] == '\t'); v++)
+		;
+	if (k >= sizeof key)
+		return xc_fail(XC_EINVAL, "unknown setting");
+	memcpy(key, l, k);
+	key[k] = '\0';
+	if (strcmp(key, "spool") && strcmp(key, "server") &&
+	    strcmp(key, "quorum") && strcmp(key, "timeout"))
+		return xc_fail(XC_EINVAL, "unknown setting");
+	if (v == n)
+		return xc_fail(XC_EINVAL, "a setting without a value");
+	if (n - v >= sizeof value)
+		return xc_fail(XC_EINVAL, "value too long");
+	memcpy(value, l + v, n - v);
+	value[n - v] = '\0';
+	if (strcmp(key, "spool") == 0) {
+		if (cf->spool[0])
+			return xc_fail(XC_EINVAL, "spool given twice");
+		memcpy(cf->spool, value, n - v + 1);
+	} else if (strcmp(key, "server") == 0) {
+		if ((rc = xc_config_add_server(cf, value)) < 0)
+			return xc_fail(XC_EINVAL, rc == XC_EINVAL ?
+			    "not a server URL (nntp://host[:port])" :
+			    xc_errdetail());
+	} else if (strcmp(key, "quorum") == 0) {
+		if (cf->quorum)
+			return xc_fail(XC_EINVAL, "quorum given twice");
+		if (xc_config_quorum(value, &cf->quorum) < 0)
+			return xc_fail(XC_EINVAL, "quorum is a number of "
+			    "servers (1-16) or \"all\"");
+	} else {
+		if (cf->timeout)
+			return xc_fail(XC_EINVAL, "timeout given twice");
+		if (xc_config_timeout(value, &cf->timeout) < 0)
+			return xc_fail(XC_EINVAL, "timeout is a number of "
+			    "seconds (1-3600)");
+	}
+	return 0;
+}
+
+int
+xc_config_parse(xc_config *cf, const char *text, size_t len, size_t *line)
+{
+	const char *l = text, *end = text + len;
+	int rc;
+
+	const char *nul = memchr(text, '\0', len);
+
+	memset(cf, 0, sizeof *cf);
+	*line = 0;
+	if (nul != NULL) {
+		for (*line = 1; l < nul; l++)
+			*line += *l == '\n';
+		return xc_fail(XC_EINVAL, "a NUL byte");
+	}
+	while (l < end) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t n = nl ? (size_t)(nl - l) : (size_t)(end - l), s = 0;
+
+		++*line;
+		/* Spaces, tabs and a CR (an editor's) around are not part of
+		 * a value. */
+		while (s < n && (l[s] == ' ' || l[s] == '\t'))
+			s++;
+		while (n > s && (l[n - 1] == ' ' || l[n - 1] == '\t' ||
+		    l[n - 1] == '\r'))
+			n--;
+		if (n > s && l[s] != '#' &&
+		    (rc = setting(cf, l + s, n - s)) < 0)
+			return rc;
+		l = nl ? nl + 1 : end;
+	}
+	*line = 0;
+	return 0;
+}
+
+int
+xc_config_load(xc_config *cf, const char *home, char path[XC_PATH_MAX],
+    size_t *line)
+{
+	struct stat sb;
+	char *buf;
+	size_t len;
+	int fd, rc;
+
+	memset(cf, 0, sizeof *cf);
+	*line = 0;
+	if ((rc = xc_config_path(path, home)) < 0)
+		return rc;
+	/* A symbolic link is followed: dotfile managers make them, and the
+	 * file is the user's own, not a secret. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : xc_fail(XC_EREAD,
+		    "cannot open the config");
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return xc_fail(XC_EREAD, "the config is not a regular file");
+	}
+	rc = xc_fd_slurp(fd, XC_MAX_CONFIG, &buf, &len);
+	close(fd);
+	if (rc == XC_ELIMIT)
+		return xc_fail(rc, "the config is larger than 64 KiB");
+	if (rc < 0)
+		return rc;
+	rc = xc_config_parse(cf, buf, len, line);
+	free(buf);
+	return rc;
+}
