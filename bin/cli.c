@@ -1203,14 +1203,28 @@ cli_transports(const char *home, const char *spoolopt, xc_config *cf,
     char spool[XC_PATH_MAX])
 {
 	static xc_config file;	/* large; used once per process */
+	static int warned;
 	const char *env = getenv("XC_SPOOL");
-	char path[XC_PATH_MAX];
+	char path[XC_PATH_MAX], now[XC_PATH_MAX];
 	size_t line, i;
-	int rc, saved;
+	int rc, saved, old;
 
 	spool[0] = '\0';
-	if ((rc = xc_config_load(&file, home, path, &line)) < 0) {
-		saved = errno;
+	rc = xc_config_load(&file, home, path, &line, &old);
+	saved = errno;
+	/* The config moved out of the keyring: the old file still counts,
+	 * and the user is told where it goes now. */
+	if (old && !warned++) {
+		if (xc_config_path(now) == 0) {
+			cli_warn("the config '%s' is read from its old place; "
+			    "its place is now '%s'", path, now);
+			cli_hint("mkdir -p '%.*s' && mv '%s' '%s'",
+			    (int)(strrchr(now, '/') - now), now, path, now);
+		} else
+			cli_warn("the config '%s' is read from its old place; "
+			    "set HOME or XDG_CONFIG_HOME to move it", path);
+	}
+	if (rc < 0) {
 		if (line)
 			cli_error("config '%s' line %zu: %s", path, line,
 			    xc_errdetail());

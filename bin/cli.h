@@ -118,7 +118,7 @@ int cli_own_keys_pw(const char *home, const char *me, const char *given,
     size_t givenlen, const char *pwfile, int tty, int64_t now, xc_ids *ids,
     struct cli_key **keys);
 
-/* The spool: opt, else $XC_SPOOL, else "spool DIR" in $XC_HOME/config,
+/* The spool: opt, else $XC_SPOOL, else "spool DIR" in the config,
  * else $XC_HOME/spool.  Returns an exit code. */
 int cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX]);
 

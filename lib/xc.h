@@ -1253,16 +1253,22 @@ typedef struct {
 	int quorum;			/* 0: not given; 1..; XC_QUORUM_ALL */
 	int timeout;			/* seconds; 0: not given */
 } xc_config;
-/* The config file of a keyring: HOME/config. */
-int xc_config_path(char out[XC_PATH_MAX], const char *home);
+/* The config file: ${XDG_CONFIG_HOME:-$HOME/.config}/xc/config (an
+ * XDG_CONFIG_HOME that is not absolute counts as unset); XC_EINVAL
+ * without either. */
+int xc_config_path(char out[XC_PATH_MAX]);
+/* Where it was before: HOME/config, in the keyring. */
+int xc_config_old_path(char out[XC_PATH_MAX], const char *home);
 /* Parses text into cf (zeroed first).  On error *line is the 1-based
  * line at fault and xc_errdetail() says what is wrong with it. */
 int xc_config_parse(xc_config *cf, const char *text, size_t len,
     size_t *line);
-/* Reads and parses the config file of home (a missing file is an empty
- * config); path receives its name. */
+/* Reads and parses the config file (a missing file is an empty config);
+ * path receives its name.  When it is missing and the keyring home holds
+ * one where it was before, that one is read and *old is 1, so that the
+ * caller can say it moved. */
 int xc_config_load(xc_config *cf, const char *home, char path[XC_PATH_MAX],
-    size_t *line);
+    size_t *line, int *old);
 /* Adds a server by URL, in canonical form (scheme://host:port, the host
  * in lower case): XC_EINVAL for a bad URL, XC_EEXIST for one given
  * already, XC_ELIMIT past XC_MAX_SERVERS. */

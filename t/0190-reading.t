@@ -150,8 +150,10 @@ like "$(cat "$ERR")" "^xc-seal: warning: the envelope \\($(wc -c < big.age) byte
     "armored: the size of the envelope xc-send stores (binary)"
 XC_SPOOL=$tmp/w/sp expect_exit 0 xc-seal --home alice -u @alice -r @bob -o small.age alert.txt
 is "$(wc -c < "$ERR")" 0 "under max-size: no warning"
-printf 'spool %s\n' "$tmp/w/sp" > alice/config
+mkdir -p "$HOME/.config/xc"
+printf 'spool %s\n' "$tmp/w/sp" > "$HOME/.config/xc/config"
 expect_exit 0 xc-seal --home alice -u @alice -r @bob -A big.bin -o big2.age < /dev/null
 like "$(cat "$ERR")" "max-size in '$tmp/w/sp/xc-spool'" "the spool of the configuration"
+rm "$HOME/.config/xc/config"
 
 done_testing

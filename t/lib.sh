@@ -37,6 +37,8 @@ trap 'exit 143' TERM
 HOME=$tmp/home
 XC_HOME=$tmp/xc
 export HOME XC_HOME
+# The config is ~/.config/xc/config of this HOME: never the user's.
+unset XDG_CONFIG_HOME XDG_DATA_HOME
 mkdir "$HOME" "$XC_HOME" "$tmp/w" && cd "$tmp/w" || exit 1
 OUT=$tmp/stdout
 ERR=$tmp/stderr
