@@ -610,26 +610,43 @@ out:
 	return code;
 }
 
-/* The spool's max-size (xc-spool(5)), read from its marker: what xc-send
- * will refuse.  *where names the setting for the warning. */
+/* The largest envelope xc-send takes with the transports of the
+ * environment and the config (xc(7), "Transports"): the spool's
+ * max-size (xc-spool(5)), read from its marker, and with servers what
+ * the network carries.  *what names the limit and where says, for the
+ * hint, what sets it. */
 static uint64_t
-spool_max_size(const char *home, char where[XC_PATH_MAX + 64])
+send_max_size(const char *home, const char **what,
+    char where[XC_PATH_MAX + 64])
 {
+	static xc_config cf;	/* large; used once per process */
 	char dir[XC_PATH_MAX], p[XC_PATH_MAX + 16], *buf;
 	uint64_t max = XC_SPOOL_MAX_SIZE;
 	size_t len;
 
-	if (cli_spool_dir(home, NULL, dir) != 0)
+	*what = "the spool's max-size";
+	snprintf(where, XC_PATH_MAX + 64, "the setting is the default "
+	    "max-size");
+	if (cli_transports(home, NULL, &cf, dir) != 0)
 		return max;
-	snprintf(p, sizeof p, "%s/xc-spool", dir);
-	if (xc_read_file(p, XC_MAX_MARKER, 0, &buf, &len) == 0) {
+	if (dir[0] == '\0')
+		max = UINT64_MAX;
+	else if (snprintf(p, sizeof p, "%s/xc-spool", dir) < (int)sizeof p &&
+	    xc_read_file(p, XC_MAX_MARKER, 0, &buf, &len) == 0) {
 		if (xc_spool_marker_parse(buf, len, &max) < 0)
 			max = XC_SPOOL_MAX_SIZE;
 		sodium_free(buf);
-		snprintf(where, XC_PATH_MAX + 64, "max-size in '%s'", p);
+		snprintf(where, XC_PATH_MAX + 64, "the setting is max-size in "
+		    "'%s'", p);
 	} else
-		snprintf(where, XC_PATH_MAX + 64, "the default max-size of a "
-		    "new spool, '%s'", dir);
+		snprintf(where, XC_PATH_MAX + 64, "the setting is the default "
+		    "max-size of a new spool, '%s'", dir);
+	if (cf.nserver > 0 && max > XC_NET_MAX_ENVELOPE) {
+		max = XC_NET_MAX_ENVELOPE;
+		*what = "what the network carries";
+		snprintf(where, XC_PATH_MAX + 64, "the config names servers; "
+		    "a spool carries more: xc-send --spool DIR");
+	}
 	return max;
 }
 
@@ -946,14 +963,15 @@ letter(const struct letter_args *la)
 	if (code == 0) {
 		/* Said now, not when xc-send refuses it. */
 		char where[XC_PATH_MAX + 64];
-		uint64_t max = spool_max_size(home, where);
+		const char *what;
+		uint64_t max = send_max_size(home, &what, where);
 		uint64_t size = prog_.done;
 		if (size > max) {
-			cli_warn("the envelope (%llu bytes) is larger than the "
-			    "spool's max-size, %llu bytes: xc-send will refuse "
-			    "it", (unsigned long long)size,
+			cli_warn("the envelope (%llu bytes) is larger than "
+			    "%s, %llu bytes: xc-send will refuse it",
+			    (unsigned long long)size, what,
 			    (unsigned long long)max);
-			cli_hint("the setting is %s", where);
+			cli_hint("%s", where);
 		}
 	}
 out:

@@ -1,7 +1,7 @@
 #!/bin/sh
 # 0195-config: where the config of xc-send and xc-fetch is (xc(7),
 # "Configuration"): ${XDG_CONFIG_HOME:-$HOME/.config}/xc/config, apart from
-# the keyring; an
+# the keyring (xc-seal reads it for the limit it warns about); an
 # XDG_CONFIG_HOME that is not absolute counts as unset.  The config of
 # before, $XC_HOME/config in the keyring, is still read when
 # the new file is absent, with one warning that names both paths and a
@@ -10,7 +10,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 24
+plan 26
 need_delivery
 
 parties alice bob
@@ -81,5 +81,14 @@ is "$(where)|$(cat "$ERR")" "D |xc-send: warning: the config 'alice/config' is r
 rm alice/config
 expect_exit 0 env -u HOME xc-send --home alice --spool D m.age
 is "$(cat "$ERR")" "" "no HOME and no old config: nothing to read, nothing said"
+
+# xc-seal reads the config too: with servers, over what the network
+# carries, it warns (the spool's max-size is t/0190's).
+printf 'server nntp://127.0.0.1:1\n' > "$new"
+head -c 33554432 /dev/urandom > big.bin
+expect_exit 0 xc-seal --home alice -r @bob -A big.bin -o big.age < /dev/null
+is "$(cat "$ERR")" "xc-seal: warning: the envelope ($(wc -c < big.age | tr -d ' ') bytes) is larger than what the network carries, 33554432 bytes: xc-send will refuse it
+xc-seal: hint: the config names servers; a spool carries more: xc-send --spool DIR" \
+    "xc-seal: over 32 MiB with servers in the config, a warning"
 
 done_testing
