@@ -1,8 +1,9 @@
 /*
- * cli-net.c - how xc-send and xc-fetch pick their transports: the spool
- * and servers of the command line, the environment and the config file,
- * and the options --server, --quorum and --timeout.  Apart from cli.c so
- * that the programs without a network do not link its layer.
+ * cli-net.c - the network options of xc-send and xc-fetch (--server,
+ * --quorum, --timeout) and the transports of their servers.  Apart from
+ * cli.c so that the programs without a network do not link its layer;
+ * which spool and servers the config names is read in cli.c, since
+ * xc-seal needs the spool's max-size too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,85 +11,6 @@
 #include <string.h>
 
 #include "cli.h"
-
-int
-cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX])
-{
-	static xc_config cf;	/* large; used once per process */
-	int code;
-
-	if ((code = cli_transports(home, opt, &cf, out)) != 0)
-		return code;
-	if (out[0] == '\0' &&
-	    snprintf(out, XC_PATH_MAX, "%s/spool", home) >= XC_PATH_MAX) {
-		cli_error("spool path too long");
-		return EX_USAGE_;
-	}
-	return 0;
-}
-
-/* Copies a spool path, or says it is too long. */
-static int
-spool_path(char out[XC_PATH_MAX], const char *dir)
-{
-	if (snprintf(out, XC_PATH_MAX, "%s", dir) >= XC_PATH_MAX) {
-		cli_error("spool path too long");
-		return EX_USAGE_;
-	}
-	return 0;
-}
-
-int
-cli_transports(const char *home, const char *spoolopt, xc_config *cf,
-    char spool[XC_PATH_MAX])
-{
-	static xc_config file;	/* large; used once per process */
-	const char *env = getenv("XC_SPOOL");
-	char path[XC_PATH_MAX];
-	size_t line, i;
-	int rc, saved;
-
-	spool[0] = '\0';
-	if ((rc = xc_config_load(&file, home, path, &line)) < 0) {
-		saved = errno;
-		if (line)
-			cli_error("config '%s' line %zu: %s", path, line,
-			    xc_errdetail());
-		else
-			cli_error("config '%s': %s%s%s", path, xc_errdetail(),
-			    rc == XC_EREAD ? ": " : "",
-			    rc == XC_EREAD ? strerror(saved) : "");
-		return rc == XC_EINVAL ? EX_USAGE_ : EX_SYSTEM;
-	}
-	/* The command line names the transports, or the environment and
-	 * the config do; the default spool only when nothing names any. */
-	if (spoolopt != NULL || cf->nserver > 0) {
-		if (spoolopt != NULL && (rc = spool_path(spool, spoolopt)) != 0)
-			return rc;
-	} else {
-		rc = 0;
-		if (env != NULL && *env != '\0')
-			rc = spool_path(spool, env);
-		else if (file.spool[0])
-			rc = spool_path(spool, file.spool);
-		if (rc != 0)
-			return rc;
-		for (i = 0; i < file.nserver; i++)
-			memcpy(cf->server[i], file.server[i], XC_URL_MAX);
-		cf->nserver = file.nserver;
-		if (spool[0] == '\0' && cf->nserver == 0 &&
-		    snprintf(spool, XC_PATH_MAX, "%s/spool", home) >=
-		    XC_PATH_MAX) {
-			cli_error("spool path too long");
-			return EX_USAGE_;
-		}
-	}
-	if (cf->quorum == 0)
-		cf->quorum = file.quorum;
-	if (cf->timeout == 0)
-		cf->timeout = file.timeout;
-	return 0;
-}
 
 int
 cli_net_option(int ch, const char *arg, xc_config *cf, const char *usage)

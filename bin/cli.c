@@ -352,14 +352,65 @@ cli_load_recipients(const char *path, xc_rcpts *r)
 	return load_keyfile(path, 0, parse_rcpts, r);
 }
 
-/* The handle named, or the only identity when none is named. */
+/* The default identity: the handle in $XC_HOME/ids/.default (a name no
+ * handle can have), written by xc-keygen.  0 and h, or -1 if unset. */
+int
+cli_default_identity(const char *home, char h[XC_HANDLE_MAX + 1])
+{
+	char p[XC_PATH_MAX], *buf;
+	size_t len;
+	int rc = -1;
+
+	if (snprintf(p, sizeof p, "%s/ids/.default", home) >= (int)sizeof p ||
+	    xc_read_file(p, 64, 0, &buf, &len) != 0)
+		return -1;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (len > 1 && buf[0] == '@')
+		rc = xc_handle_norm(h, buf + 1, len - 1) == 0 ? 0 : -1;
+	sodium_free(buf);
+	return rc;
+}
+
+int
+cli_set_default_identity(const char *home, const char *h)
+{
+	char p[XC_PATH_MAX], text[XC_HANDLE_MAX + 3];
+	int n = snprintf(text, sizeof text, "@%s\n", h);
+
+	if (snprintf(p, sizeof p, "%s/ids/.default", home) >= (int)sizeof p ||
+	    xc_write_file(p, text, (size_t)n, 0600, 0) < 0) {
+		cli_error("cannot write '%s': %s", p, strerror(errno));
+		return EX_SYSTEM;
+	}
+	return 0;
+}
+
+/* "@a, @b and @c": the identities, for messages. */
+static void
+hint_identities(const char (*hs)[XC_HANDLE_MAX + 1], size_t n)
+{
+	char list[512];
+	size_t i, k = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < n && k < sizeof list - 40; i++)
+		k += (size_t)snprintf(list + k, sizeof list - k, "%s@%s",
+		    i == 0 ? "" : i + 1 == n ? " and " : ", ", hs[i]);
+	if (i < n)
+		snprintf(list + k, sizeof list - k, " and %zu more", n - i);
+	cli_hint("the identities here are %s: name one%s, or make one the "
+	    "default: xc-keygen --default @HANDLE", list,
+	    strcmp(prog, "xc-keygen") == 0 ? "" : " with -u @HANDLE");
+}
+
+/* The handle named, else the default identity, else the only one. */
 int
 cli_pick_identity(const char *home, const char *arg, char h[XC_HANDLE_MAX + 1])
 {
-	char dir[XC_PATH_MAX];
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
+	char (*hs)[XC_HANDLE_MAX + 1], d[XC_HANDLE_MAX + 1];
+	size_t n = 0, i;
+	int code;
 
 	if (arg != NULL) {
 		if (xc_handle_norm(h, arg, strlen(arg)) == 0)
@@ -367,22 +418,40 @@ cli_pick_identity(const char *home, const char *arg, char h[XC_HANDLE_MAX + 1])
 		cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
 		return EX_USAGE_;
 	}
-	if (snprintf(dir, sizeof dir, "%s/ids", home) >= (int)sizeof dir)
-		return EX_USAGE_;
-	if ((d = opendir(dir)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.' && strlen(e->d_name) <=
-			    XC_HANDLE_MAX && n++ == 0)
-				snprintf(h, XC_HANDLE_MAX + 1, "%s", e->d_name);
-		closedir(d);
+	if ((hs = calloc(XC_MAX_IDENTITIES, sizeof *hs)) == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
 	}
-	if (n == 1)
+	(void)xc_identity_list(home, hs, XC_MAX_IDENTITIES, &n);
+	if (cli_default_identity(home, d) == 0) {
+		for (i = 0; i < n; i++)
+			if (strcmp(hs[i], d) == 0) {
+				memcpy(h, d, sizeof d);
+				free(hs);
+				return 0;
+			}
+		cli_error("the default identity @%s is not in this keyring", d);
+		if (n > 0)
+			hint_identities((const char (*)[XC_HANDLE_MAX + 1])hs, n);
+		free(hs);
+		return EX_SYSTEM;
+	}
+	if (n == 1) {
+		memcpy(h, hs[0], XC_HANDLE_MAX + 1);
+		free(hs);
 		return 0;
-	cli_error(n == 0 ? "no identity in this keyring" :
-	    "several identities: name one");
-	if (n == 0)
+	}
+	if (n == 0) {
+		cli_error("no identity in this keyring");
 		cli_hint("make one with: xc-keygen @HANDLE");
-	return n == 0 ? EX_SYSTEM : EX_USAGE_;
+		code = EX_SYSTEM;
+	} else {
+		cli_error("several identities and no default: name one");
+		hint_identities((const char (*)[XC_HANDLE_MAX + 1])hs, n);
+		code = EX_USAGE_;
+	}
+	free(hs);
+	return code;
 }
 
 int
@@ -731,8 +800,18 @@ int
 cli_own_keys(const char *home, const char *me, const char *pwfile, int tty,
     int64_t now, xc_ids *ids, struct cli_key **keys)
 {
+	return cli_own_keys_pw(home, me, NULL, 0, pwfile, tty, now, ids, keys);
+}
+
+int
+cli_own_keys_pw(const char *home, const char *me, const char *given,
+    size_t givenlen, const char *pwfile, int tty, int64_t now, xc_ids *ids,
+    struct cli_key **keys)
+{
 	char (*hs)[XC_HANDLE_MAX + 1], *pw = NULL;
 	size_t nh = 0, i, n, before, pwlen = 0;
+	const char *usepw;
+	size_t uselen;
 	struct cli_key *k;
 	int code = 0, rc;
 
@@ -761,7 +840,8 @@ cli_own_keys(const char *home, const char *me, const char *pwfile, int tty,
 	for (i = 0; i < nh; i++) {
 		xc_card card;
 		/* One passphrase is asked once and tried on every identity. */
-		if (xc_identity_locked(home, hs[i]) == 1 && pw == NULL) {
+		if (xc_identity_locked(home, hs[i]) == 1 && pw == NULL &&
+		    given == NULL) {
 			if (pwfile == NULL && !tty) {
 				cli_error("@%s: keys are passphrase-protected",
 				    hs[i]);
@@ -775,7 +855,9 @@ cli_own_keys(const char *home, const char *me, const char *pwfile, int tty,
 				goto out;
 		}
 		before = xc_ids_count(ids);
-		if ((rc = xc_identity_keys(home, hs[i], now, pw, pwlen, ids,
+		usepw = pw ? pw : given;
+		uselen = pw ? pwlen : givenlen;
+		if ((rc = xc_identity_keys(home, hs[i], now, usepw, uselen, ids,
 		    &n)) < 0 || (rc = xc_identity_get(home, hs[i], &card)) < 0) {
 			cli_error("@%s: %s", hs[i], rc == XC_ENOTFOUND ?
 			    "no such identity" : xc_errdetail());
@@ -988,4 +1070,196 @@ cli_card_warn(const char *home, const xc_card *c, int own, const char *name,
 	    snprintf(p, sizeof p, "%s/state/warned/%s", home, hex) <
 	    (int)sizeof p)
 		(void)xc_write_file(p, text, (size_t)n, 0600, 0);
+}
+
+/* ---- progress ---- */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+cli_progress_init(struct cli_progress *p, uint64_t total)
+{
+	memset(p, 0, sizeof *p);
+	p->total = total;
+	p->on = isatty(2);
+	p->next = p->on ? CLI_PROGRESS_STEP : UINT64_MAX;
+	p->start = p->on ? mono_ms() : 0;
+}
+
+void
+cli_progress_tick(struct cli_progress *p)
+{
+	char line[160];
+	int64_t now = mono_ms(), el;
+	double mib = (double)p->done / 1048576, rate;
+	size_t n, w;
+	int k;
+
+	p->next = p->done + CLI_PROGRESS_STEP;
+	el = now - p->start;
+	/* Nothing for work under a second; then at most twice a second. */
+	if (el < 1000 || (p->shown && now - p->last < 500))
+		return;
+	rate = mib * 1000 / (double)el;
+	if (p->total > p->done && p->done > 0) {
+		long left = (long)((double)(p->total - p->done) / 1048576 /
+		    rate + 0.5);
+		k = snprintf(line, sizeof line, "%s: %.1f MiB of %.1f MiB "
+		    "(%d%%), %.1f MiB/s, ", prog, mib,
+		    (double)p->total / 1048576,
+		    (int)((double)p->done * 100 / (double)p->total), rate);
+		if (k > 0 && (size_t)k < sizeof line)
+			snprintf(line + k, sizeof line - (size_t)k, left < 60 ?
+			    "%ld s left" : "%ld min left", left < 60 ? left :
+			    (left + 30) / 60);
+	} else
+		snprintf(line, sizeof line, "%s: %.1f MiB, %.1f MiB/s", prog,
+		    mib, rate);
+	n = strlen(line);
+	w = n;
+	/* Spaces over what a longer line before left. */
+	while (w < p->width && w < sizeof line - 1)
+		line[w++] = ' ';
+	line[w] = '\0';
+	fprintf(stderr, "\r%s", line);
+	fflush(stderr);
+	p->width = n;
+	p->shown = 1;
+	p->last = now;
+}
+
+void
+cli_progress_end(struct cli_progress *p)
+{
+	if (p->shown) {
+		fprintf(stderr, "\r%*s\r", (int)p->width, "");
+		fflush(stderr);
+	}
+	p->shown = 0;
+	p->width = 0;
+	p->next = UINT64_MAX;
+}
+
+int
+cli_counted_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
+{
+	struct cli_counted *c = ctx;
+	int rc = c->under.rd.read(c->under.rd.ctx, buf, len, got);
+
+	if (rc == 0)
+		cli_progress_add(c->p, *got);
+	return rc;
+}
+
+int
+cli_counted_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct cli_counted *c = ctx;
+	int rc = c->under.wr.write(c->under.wr.ctx, buf, len);
+
+	if (rc == 0)
+		cli_progress_add(c->p, len);
+	return rc;
+}
+
+/* ---- the config: which spool and servers ---- */
+
+int
+cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX])
+{
+	static xc_config cf;	/* large; used once per process */
+	int code;
+
+	if ((code = cli_transports(home, opt, &cf, out)) != 0)
+		return code;
+	if (out[0] == '\0' &&
+	    snprintf(out, XC_PATH_MAX, "%s/spool", home) >= XC_PATH_MAX) {
+		cli_error("spool path too long");
+		return EX_USAGE_;
+	}
+	return 0;
+}
+
+/* Copies a spool path, or says it is too long. */
+static int
+spool_path(char out[XC_PATH_MAX], const char *dir)
+{
+	if (snprintf(out, XC_PATH_MAX, "%s", dir) >= XC_PATH_MAX) {
+		cli_error("spool path too long");
+		return EX_USAGE_;
+	}
+	return 0;
+}
+
+int
+cli_transports(const char *home, const char *spoolopt, xc_config *cf,
+    char spool[XC_PATH_MAX])
+{
+	static xc_config file;	/* large; used once per process */
+	static int warned;
+	const char *env = getenv("XC_SPOOL");
+	char path[XC_PATH_MAX], now[XC_PATH_MAX];
+	size_t line, i;
+	int rc, saved, old;
+
+	spool[0] = '\0';
+	rc = xc_config_load(&file, home, path, &line, &old);
+	saved = errno;
+	/* The config moved out of the keyring: the old file still counts,
+	 * and the user is told where it goes now. */
+	if (old && !warned++) {
+		if (xc_config_path(now) == 0) {
+			cli_warn("the config '%s' is read from its old place; "
+			    "its place is now '%s'", path, now);
+			cli_hint("mkdir -p '%.*s' && mv '%s' '%s'",
+			    (int)(strrchr(now, '/') - now), now, path, now);
+		} else
+			cli_warn("the config '%s' is read from its old place; "
+			    "set HOME or XDG_CONFIG_HOME to move it", path);
+	}
+	if (rc < 0) {
+		if (line)
+			cli_error("config '%s' line %zu: %s", path, line,
+			    xc_errdetail());
+		else
+			cli_error("config '%s': %s%s%s", path, xc_errdetail(),
+			    rc == XC_EREAD ? ": " : "",
+			    rc == XC_EREAD ? strerror(saved) : "");
+		return rc == XC_EINVAL ? EX_USAGE_ : EX_SYSTEM;
+	}
+	/* The command line names the transports, or the environment and
+	 * the config do; the default spool only when nothing names any. */
+	if (spoolopt != NULL || cf->nserver > 0) {
+		if (spoolopt != NULL && (rc = spool_path(spool, spoolopt)) != 0)
+			return rc;
+	} else {
+		rc = 0;
+		if (env != NULL && *env != '\0')
+			rc = spool_path(spool, env);
+		else if (file.spool[0])
+			rc = spool_path(spool, file.spool);
+		if (rc != 0)
+			return rc;
+		for (i = 0; i < file.nserver; i++)
+			memcpy(cf->server[i], file.server[i], XC_URL_MAX);
+		cf->nserver = file.nserver;
+		if (spool[0] == '\0' && cf->nserver == 0 &&
+		    snprintf(spool, XC_PATH_MAX, "%s/spool", home) >=
+		    XC_PATH_MAX) {
+			cli_error("spool path too long");
+			return EX_USAGE_;
+		}
+	}
+	if (cf->quorum == 0)
+		cf->quorum = file.quorum;
+	if (cf->timeout == 0)
+		cf->timeout = file.timeout;
+	return 0;
 }

@@ -65,10 +65,15 @@ void cli_slurp_free(char *buf, size_t len);
 int cli_load_identities(const char *path, int secret, xc_ids *ids);
 int cli_load_recipients(const char *path, xc_rcpts *r);
 
-/* The own identity named by arg (a handle), or the only one in home when
- * arg is NULL; writes its canonical handle.  Returns an exit code. */
+/* The own identity named by arg (a handle), or when arg is NULL the
+ * default identity, or the only one in home; writes its canonical handle.
+ * An error lists the identities there are.  Returns an exit code. */
 int cli_pick_identity(const char *home, const char *arg,
     char h[XC_HANDLE_MAX + 1]);
+/* The default identity ($XC_HOME/ids/.default): 0 and its handle in h, or
+ * -1 when none is set.  Setting it returns an exit code. */
+int cli_default_identity(const char *home, char h[XC_HANDLE_MAX + 1]);
+int cli_set_default_identity(const char *home, const char *h);
 
 /* Passphrases: the first line of a file, or the terminal with echo off. */
 int cli_passphrase_file(const char *path, char **pw, size_t *len);
@@ -107,8 +112,13 @@ struct cli_key {
 };
 int cli_own_keys(const char *home, const char *me, const char *pwfile,
     int tty, int64_t now, xc_ids *ids, struct cli_key **keys);
+/* The same, with a passphrase already read (given, NULL: none), tried
+ * before anything is asked. */
+int cli_own_keys_pw(const char *home, const char *me, const char *given,
+    size_t givenlen, const char *pwfile, int tty, int64_t now, xc_ids *ids,
+    struct cli_key **keys);
 
-/* The spool: opt, else $XC_SPOOL, else "spool DIR" in $XC_HOME/config,
+/* The spool: opt, else $XC_SPOOL, else "spool DIR" in the config,
  * else $XC_HOME/spool.  Returns an exit code. */
 int cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX]);
 
@@ -173,5 +183,39 @@ int cli_unsafe_cp(uint32_t cp);
 #define CLI_WARN_DAYS 14
 void cli_card_warn(const char *home, const xc_card *c, int own,
     const char *name, int64_t now);
+
+/* Progress on stderr for long work (bytes, rate, ETA), only when stderr is
+ * a terminal and only once the work has taken a second: never on a pipe or
+ * in a file.  The counting is one addition per read or write of the
+ * wrapped stream; the clock is looked at every CLI_PROGRESS_STEP bytes.
+ * total 0: unknown (no percentage, no ETA).  cli_progress_end erases the
+ * line, so that what is printed next starts a clean line. */
+#define CLI_PROGRESS_STEP ((uint64_t)4 << 20)
+struct cli_progress {
+	uint64_t done, total, next;
+	int64_t start, last;	/* CLOCK_MONOTONIC, milliseconds */
+	int on, shown;
+	size_t width;		/* of the line drawn last */
+};
+void cli_progress_init(struct cli_progress *p, uint64_t total);
+void cli_progress_tick(struct cli_progress *p);
+void cli_progress_end(struct cli_progress *p);
+static inline void
+cli_progress_add(struct cli_progress *p, uint64_t n)
+{
+	p->done += n;
+	if (p->done >= p->next)
+		cli_progress_tick(p);
+}
+/* A reader or a writer that counts what passes through it. */
+struct cli_counted {
+	union {
+		xc_rd rd;
+		xc_wr wr;
+	} under;
+	struct cli_progress *p;
+};
+int cli_counted_read(void *ctx, uint8_t *buf, size_t len, size_t *got);
+int cli_counted_write(void *ctx, const uint8_t *buf, size_t len);
 
 #endif

@@ -33,6 +33,7 @@ static const char usage[] =
     "       xc-keygen [--home DIR] --card [@HANDLE]\n"
     "       xc-keygen [--home DIR] --chain [@HANDLE]\n"
     "       xc-keygen [--home DIR] --list\n"
+    "       xc-keygen [--home DIR] --default [@HANDLE]\n"
     "       xc-keygen [--home DIR] --minisign [@HANDLE]\n"
     "       xc-keygen --age [-o FILE]\n"
     "       xc-keygen -y [FILE]\n"
@@ -64,7 +65,14 @@ help(void)
 	    "  --card [@HANDLE]   print the current card of an identity\n"
 	    "  --chain [@HANDLE]  print every card of an identity, first to "
 	    "current\n"
-	    "  --list             list the identities in the keyring\n"
+	    "  --list             list the identities in the keyring (the "
+	    "default one\n"
+	    "                     marked \"default\")\n"
+	    "  --default [@HANDLE]\n"
+	    "                     make @HANDLE the identity used when none is "
+	    "named\n"
+	    "                     (the first one made is); without it, print "
+	    "the default\n"
 	    "  --minisign [@HANDLE]\n"
 	    "                     the identity key as a minisign public key\n"
 	    "                     (for minisign -V on xc-seal --sign files)\n"
@@ -229,6 +237,24 @@ create(const char *home, const char *arg)
 		cli_passphrase_free(pw);
 	if (rc < 0)
 		return keyring_error(rc, h);
+	/* The first identity made is the default (and in a keyring made
+	 * before defaults, the one identity it had). */
+	{
+		char d[XC_HANDLE_MAX + 1], (*hs)[XC_HANDLE_MAX + 1];
+		size_t n = 0, i;
+		if (cli_default_identity(home, d) != 0 &&
+		    (hs = calloc(XC_MAX_IDENTITIES, sizeof *hs)) != NULL) {
+			(void)xc_identity_list(home, hs, XC_MAX_IDENTITIES, &n);
+			if (n == 1)
+				(void)cli_set_default_identity(home, h);
+			else if (n == 2)
+				for (i = 0; i < n; i++)
+					if (strcmp(hs[i], h) != 0)
+						(void)cli_set_default_identity(
+						    home, hs[i]);
+			free(hs);
+		}
+	}
 	fwrite(card, 1, len, stdout);
 	xc_card_parse(&c, card, len);
 	xc_fingerprint(fp, c.handle, c.ik);
@@ -350,34 +376,72 @@ minisign_key(const char *home, const char *arg)
 	return 0;
 }
 
+/* The identities in handle order, the default one marked. */
 static int
 list(const char *home)
 {
-	char dir[XC_PATH_MAX], fp[XC_FINGERPRINT_LEN + 1], when[32];
-	struct dirent *e;
-	DIR *d;
-	int code = 0;
+	char fp[XC_FINGERPRINT_LEN + 1], when[32], d[XC_HANDLE_MAX + 1];
+	char (*hs)[XC_HANDLE_MAX + 1];
+	size_t n = 0, i;
+	int code = 0, dflt;
 
-	if (snprintf(dir, sizeof dir, "%s/ids", home) >= (int)sizeof dir ||
-	    (d = opendir(dir)) == NULL)
-		return 0;	/* no identities yet */
-	while ((e = readdir(d)) != NULL) {
+	if ((hs = calloc(XC_MAX_IDENTITIES, sizeof *hs)) == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	if (xc_identity_list(home, hs, XC_MAX_IDENTITIES, &n) < 0) {
+		free(hs);
+		return cli_report(XC_EREAD, home);
+	}
+	dflt = cli_default_identity(home, d) == 0;
+	for (i = 0; i < n; i++) {
 		xc_card c;
 		int rc;
 
-		if (e->d_name[0] == '.')
-			continue;
-		if ((rc = xc_identity_get(home, e->d_name, &c)) < 0) {
-			code = keyring_error(rc, e->d_name);
+		if ((rc = xc_identity_get(home, hs[i], &c)) < 0) {
+			code = keyring_error(rc, hs[i]);
 			continue;
 		}
 		xc_fingerprint(fp, c.handle, c.ik);
 		xc_utc(when, c.expires, 0);
-		printf("@%s\t%s\tseq %llu\texpires %s\n", c.handle, fp,
-		    (unsigned long long)c.seq, when);
+		printf("@%s\t%s\tseq %llu\texpires %s%s\n", c.handle, fp,
+		    (unsigned long long)c.seq, when,
+		    (dflt && strcmp(d, hs[i]) == 0) || (!dflt && n == 1) ?
+		    "\tdefault" : "");
 	}
-	closedir(d);
+	free(hs);
 	return code;
+}
+
+/* --default: print it, or make @HANDLE the default identity. */
+static int
+set_default(const char *home, const char *arg)
+{
+	char h[XC_HANDLE_MAX + 1], old[XC_HANDLE_MAX + 1];
+	xc_card c;
+	int rc, code;
+
+	if (arg == NULL) {
+		if ((code = cli_pick_identity(home, NULL, h)) != 0)
+			return code;
+		printf("@%s\n", h);
+		return 0;
+	}
+	if (xc_handle_norm(h, arg, strlen(arg)) < 0) {
+		cli_error("'%s' is not a handle: %s", arg, xc_errdetail());
+		return EX_USAGE_;
+	}
+	if ((rc = xc_identity_get(home, h, &c)) < 0)
+		return keyring_error(rc, h);
+	if (cli_default_identity(home, old) == 0 && strcmp(old, h) == 0) {
+		fprintf(stderr, "xc-keygen: @%s is the default identity "
+		    "already\n", h);
+		return 0;
+	}
+	if ((code = cli_set_default_identity(home, h)) != 0)
+		return code;
+	fprintf(stderr, "xc-keygen: @%s is the default identity\n", h);
+	return 0;
 }
 
 int
@@ -385,7 +449,7 @@ main(int argc, char **argv)
 {
 	enum { OPT_AGE = 256, OPT_HOME, OPT_CARD, OPT_LIST, OPT_ROTATE,
 	    OPT_GRACE, OPT_PWFILE, OPT_MINISIGN, OPT_TAGBITS, OPT_OLDER,
-	    OPT_CHAIN };
+	    OPT_CHAIN, OPT_DEFAULT };
 	static const struct option longopts[] = {
 		{"age", no_argument, NULL, OPT_AGE},
 		{"home", required_argument, NULL, OPT_HOME},
@@ -397,6 +461,7 @@ main(int argc, char **argv)
 		{"tag-bits", required_argument, NULL, OPT_TAGBITS},
 		{"older-than", required_argument, NULL, OPT_OLDER},
 		{"chain", no_argument, NULL, OPT_CHAIN},
+		{"default", no_argument, NULL, OPT_DEFAULT},
 		{"passphrase", no_argument, NULL, 'p'},
 		{"passphrase-file", required_argument, NULL, OPT_PWFILE},
 		{"output", required_argument, NULL, 'o'},
@@ -407,6 +472,7 @@ main(int argc, char **argv)
 	const char *outpath = NULL, *homeopt = NULL;
 	char home[XC_PATH_MAX];
 	int age = 0, y = 0, card = 0, lst = 0, rot = 0, ms = 0, chain = 0, c;
+	int dflt = 0;
 	long grace = -1, older = -1;
 
 	prog = "xc-keygen";
@@ -422,6 +488,7 @@ main(int argc, char **argv)
 		case OPT_ROTATE: rot = 1; break;
 		case OPT_MINISIGN: ms = 1; break;
 		case OPT_CHAIN: chain = 1; break;
+		case OPT_DEFAULT: dflt = 1; break;
 		case OPT_TAGBITS: case OPT_OLDER: {
 			char *e;
 			long v = strtol(optarg, &e, 10);
@@ -472,12 +539,13 @@ main(int argc, char **argv)
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	if (age + y + card + lst + rot + ms + chain > 1)
+	if (age + y + card + lst + rot + ms + chain + dflt > 1)
 		cli_usage_error(usage, "--age, -y, --rotate, --card, --chain, "
-		    "--list and --minisign conflict");
+		    "--list, --default and --minisign conflict");
 	if (askpw && pwfile)
 		cli_usage_error(usage, "-p and --passphrase-file conflict");
-	if ((askpw || pwfile) && (age || y || card || lst || ms || chain))
+	if ((askpw || pwfile) && (age || y || card || lst || ms || chain ||
+	    dflt))
 		cli_usage_error(usage, "a passphrase goes with @HANDLE or "
 		    "--rotate");
 	if (askpw && rot)
@@ -487,7 +555,7 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "--grace goes with --rotate");
 	if (older >= 0 && !rot)
 		cli_usage_error(usage, "--older-than goes with --rotate");
-	if (tag_bits >= 0 && (age || y || card || lst || ms || chain))
+	if (tag_bits >= 0 && (age || y || card || lst || ms || chain || dflt))
 		cli_usage_error(usage, "--tag-bits goes with @HANDLE or "
 		    "--rotate");
 	if (homeopt && (age || y))
@@ -510,7 +578,7 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "-o goes with --age only");
 	if (argc - optind > 1 || (lst && optind < argc))
 		cli_usage_error(usage, "too many operands");
-	if (!card && !lst && !rot && !ms && !chain && optind == argc)
+	if (!card && !lst && !rot && !ms && !chain && !dflt && optind == argc)
 		cli_usage_error(usage, "nothing to do: give @HANDLE, --card, "
 		    "--list, --age or -y");
 	if (xc_home(home, homeopt) < 0) {
@@ -519,6 +587,9 @@ main(int argc, char **argv)
 	}
 	if (lst)
 		return cli_close_stdout(list(home));
+	if (dflt)
+		return cli_close_stdout(set_default(home, optind < argc ?
+		    argv[optind] : NULL));
 	if (ms)
 		return cli_close_stdout(minisign_key(home, optind < argc ?
 		    argv[optind] : NULL));

@@ -32,13 +32,13 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: xc-open [--home DIR] [-u @ME | -i IDENTITY_FILE...] [-d DIR]"
+    "usage: xc-open [-d] [--home DIR] [-u @ME | -i IDENTITY_FILE...] [-D DIR]"
     " [--json]\n"
     "               [--min-level N] [--allow-forwarded] [--allow-anonymous]"
     " [--allow-replay]\n"
     "               [--passphrase-file FILE] [ENVELOPE...]\n"
-    "       xc-open --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE]"
-    " [-o OUT] [INPUT]\n";
+    "       xc-open --raw [-d] [-i IDENTITY_FILE]... [-p | --passphrase-file"
+    " FILE] [-o OUT] [INPUT]\n";
 
 static void
 help(void)
@@ -49,7 +49,7 @@ help(void)
 	    "to DIR.  With no ENVELOPE,\nstandard input is one envelope or a "
 	    "list of envelope paths, one per line.\n"
 	    "\n"
-	    "  -d, --directory DIR     save attachments in DIR (default .); "
+	    "  -D, --dir DIR           save attachments in DIR (default .); "
 	    "never overwrites\n"
 	    "      --json              one JSON object per message, for "
 	    "scripts\n"
@@ -72,7 +72,8 @@ help(void)
 	    "  -i, --identity FILE     age identity file (repeatable)\n"
 	    "  -p, --passphrase        read a passphrase from the terminal\n"
 	    "  -o, --output OUT        write to OUT, created only on success\n"
-	    "\n  -h, --help              print this help and exit\n"
+	    "\n  -d, --decrypt           accepted, as age's: xc-open only decrypts\n"
+	    "  -h, --help              print this help and exit\n"
 	    "  -V, --version           print the version and exit\n"
 	    "\nLetters never change trust: a sender whose key is not a contact "
 	    "is a stranger,\nwhatever handle it claims (level 1 at most; its "
@@ -106,6 +107,27 @@ struct ctx {
 	int out_broken;		/* standard output failed: stop */
 	xc_card *own;		/* the own identities' current cards */
 	size_t nown;
+	uint64_t size;		/* of the envelope being opened, 0 unknown */
+	struct cli_progress prog;
+	/* the envelope id of the one being opened (from its inbox name, or
+	 * hashed while it is read) */
+	char envid[XC_ENVID_HEX + 1];
+	int envid_known;
+	/* human mode: letters opened, printed in date order by flush() */
+	struct pending *pend;
+	size_t npend, cappend, pendbytes, opened, printed;
+	int queued;		/* the last open_one queued a letter */
+};
+
+/* A letter opened in human mode, waiting for its turn on stdout. */
+struct pending {
+	int64_t date;
+	size_t seq;		/* input order, for letters of one date */
+	char *summary;		/* the one-line summary */
+	uint8_t *body;
+	size_t bodylen;
+	char *path;		/* to mark read after printing; NULL: stdin */
+	struct stat st;
 };
 
 /* The own identity named h, or whose identity key is ik. */
@@ -195,7 +217,11 @@ fail(const struct ctx *c, const char *file, const char *cls, int code,
 	if (c->json) {
 		cJSON *j = cJSON_CreateObject();
 		cJSON_AddBoolToObject(j, "ok", 0);
-		cJSON_AddStringToObject(j, "file", file);
+		cJSON_AddStringToObject(j, "path", file);
+		if (c->envid_known)
+			cJSON_AddStringToObject(j, "id", c->envid);
+		else
+			cJSON_AddNullToObject(j, "id");
 		cJSON_AddStringToObject(j, "error", cls);
 		cJSON_AddStringToObject(j, "message", msg);
 		json_out(j);
@@ -323,8 +349,11 @@ struct replay {
 	const char *allowed;
 };
 
+static int queue_letter(struct ctx *, int64_t, char *, const uint8_t *,
+    size_t);
+
 static int
-report(const struct ctx *c, const char *file, const xc_letter *L,
+report(struct ctx *c, const char *file, const xc_letter *L,
     const char *me, const struct sender *s, int lv, const char *fwd,
     const struct replay *rp)
 {
@@ -335,17 +364,25 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 	if (L->is_signed)
 		xc_fingerprint(fp, L->sender.handle, L->ik);
 	if (!c->json) {
-		/* One line, written at once, escaped on a terminal. */
-		char *msg = NULL;
-		size_t mlen = 0;
-		FILE *m = open_memstream(&msg, &mlen);
+		/* One line, written at once, escaped on a terminal; then the
+		 * summary that heads the text when several letters are read
+		 * (flush). */
+		char *msg = NULL, *sum = NULL;
+		size_t mlen = 0, slen = 0;
+		FILE *m = open_memstream(&msg, &mlen), *sm;
 		if (m == NULL)
 			return EX_SYSTEM;
+		if ((sm = open_memstream(&sum, &slen)) == NULL) {
+			fclose(m);
+			free(msg);
+			return EX_SYSTEM;
+		}
 		iso(when, L->date);
 		fprintf(m, "%s: ", file);
-		if (!L->is_signed)
+		if (!L->is_signed) {
 			fprintf(m, "anonymous (unsigned), level 0, %s", when);
-		else {
+			fprintf(sm, "anonymous (unsigned), level 0, %s", when);
+		} else {
 			if (s->name[0] && strcmp(s->name, L->sender.handle) != 0)
 				fprintf(m, "from @%s (%s, handle @%s, %s)",
 				    s->name, s->state, L->sender.handle, fp);
@@ -354,14 +391,34 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 				    L->sender.handle, s->state, fp);
 			fprintf(m, ", level %d %s, %s", lv, level_names[lv],
 			    when);
+			fprintf(sm, "from @%s (%s), level %d %s, %s",
+			    s->name[0] ? s->name : L->sender.handle, s->state,
+			    lv, level_names[lv], when);
 		}
-		if (fwd)
+		fprintf(m, ", id %s", c->envid);
+		fprintf(sm, ", id %s", c->envid);
+		if (fwd) {
 			fprintf(m, ", forwarded: %s", fwd);
+			fprintf(sm, ", forwarded");
+		}
 		if (rp->reopened)
 			fprintf(m, ", opened before");
 		if (rp->allowed)
 			fprintf(m, ", replay: %s", rp->allowed);
+		/* The attachments by the names they were saved under. */
+		if (L->nparts > 1)
+			fprintf(sm, ", %zu attachment%s:", L->nparts - 1,
+			    L->nparts == 2 ? "" : "s");
+		for (i = 1; i < L->nparts && i <= 3; i++)
+			fprintf(sm, "%s %s", i > 1 ? "," : "", L->parts[i].saved);
+		if (L->nparts > 4)
+			fprintf(sm, " and %zu more", L->nparts - 4);
 		fclose(m);
+		if (fclose(sm) != 0) {
+			free(msg);
+			free(sum);
+			return EX_SYSTEM;
+		}
 		fprintf(stderr, "xc-open: ");
 		cli_safe_fwrite(stderr, msg, mlen, 0);
 		fputc('\n', stderr);
@@ -374,15 +431,14 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 			fprintf(stderr, " (%s, %llu bytes)\n", L->parts[i].type,
 			    (unsigned long long)L->parts[i].size);
 		}
-		if (cli_safe_fwrite(stdout, L->body, L->bodylen, 1) != 0)
-			return EX_SYSTEM;
-		return 0;
+		return queue_letter(c, L->date, sum, L->body, L->bodylen);
 	}
 	{
 		cJSON *j = cJSON_CreateObject(), *a, *g;
 		char path[XC_PATH_MAX + XC_MAX_NAME + 16];
 		cJSON_AddBoolToObject(j, "ok", 1);
-		cJSON_AddStringToObject(j, "file", file);
+		cJSON_AddStringToObject(j, "path", file);
+		cJSON_AddStringToObject(j, "id", c->envid);
 		if (L->is_signed) {
 			cJSON_AddStringToObject(j, "from", L->sender.handle);
 			cJSON_AddStringToObject(j, "fingerprint", fp);
@@ -422,7 +478,7 @@ report(const struct ctx *c, const char *file, const xc_letter *L,
 			for (k = 0; k < ng; k++)
 				cJSON_AddItemToArray(g, cJSON_CreateString(gv[k]));
 		}
-		cJSON_AddStringToObject(j, "id", L->id);
+		cJSON_AddStringToObject(j, "message_id", L->id);
 		iso(when, L->date);
 		cJSON_AddStringToObject(j, "date", when);
 		if (L->expires) {
@@ -541,32 +597,42 @@ remember_expiring(struct ctx *c, const xc_letter *L)
 
 /* ---- read means read ---- */
 
-/* A letter of the keyring's inbox/new that opened: moved to inbox/cur
- * with the maildir info ":2,S" (seen), so that xc-fetch --unread no
- * longer lists it.  Letters elsewhere are left where they are. */
-static int
-mark_read(struct ctx *c, const char *path, int fd)
+/* The keyring's inbox/new and inbox/cur, opened once (-2: none). */
+static void
+inbox_dirs(struct ctx *c)
 {
-	char *dcopy, *bcopy, *base, id[XC_ENVID_HEX + 1];
-	char to[XC_ENVNAME_MAX + 8];
-	struct stat dsb, nsb, a, b;
-	int64_t exp;
-	int ifd, dfd, code = 0;
+	int ifd;
 
-	if (c->newfd == -1) {
-		c->newfd = c->curfd = -2;	/* no inbox: nothing to mark */
-		if (home_fd(c) >= 0 && xc_dir_open(c->homefd, "inbox",
-		    XC_DIR_OWNED, 0, &ifd) == 0) {
-			if (xc_dir_open(ifd, "new", XC_DIR_OWNED, 0, &c->newfd)
-			    < 0 || xc_dir_open(ifd, "cur", XC_DIR_OWNED, 0,
-			    &c->curfd) < 0) {
-				if (c->newfd >= 0)
-					close(c->newfd);
-				c->newfd = c->curfd = -2;
-			}
-			close(ifd);
+	if (c->newfd != -1)
+		return;
+	c->newfd = c->curfd = -2;
+	if (home_fd(c) >= 0 && xc_dir_open(c->homefd, "inbox", XC_DIR_OWNED,
+	    0, &ifd) == 0) {
+		if (xc_dir_open(ifd, "new", XC_DIR_OWNED, 0, &c->newfd) < 0 ||
+		    xc_dir_open(ifd, "cur", XC_DIR_OWNED, 0, &c->curfd) < 0) {
+			if (c->newfd >= 0)
+				close(c->newfd);
+			c->newfd = c->curfd = -2;
 		}
+		close(ifd);
 	}
+}
+
+/* Whether path, the file st, is a letter in the keyring's inbox/new
+ * (returns 1) or inbox/cur (2), under the name xc-fetch gave it: the
+ * name's id is then the envelope's, checked when it was delivered
+ * (xc-spool(5)), and need not be hashed again.  0 otherwise. */
+static int
+in_inbox(struct ctx *c, const char *path, const struct stat *st,
+    char id[XC_ENVID_HEX + 1])
+{
+	char *dcopy, *bcopy, *base;
+	struct stat dsb, nsb, a;
+	const char *info;
+	int64_t exp;
+	int dfd, which = 0, k;
+
+	inbox_dirs(c);
 	if (c->newfd < 0 || (dcopy = strdup(path)) == NULL)
 		return 0;
 	if ((bcopy = strdup(path)) == NULL) {
@@ -574,30 +640,50 @@ mark_read(struct ctx *c, const char *path, int fd)
 		return 0;
 	}
 	base = basename(bcopy);
-	if (xc_envelope_parse_name(base, id, &exp) == 0 &&
+	if (xc_maildir_parse_name(base, id, &exp, &info) == 0 &&
 	    (dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC))
 	    >= 0) {
-		/* The directory is inbox/new and the name the file we read. */
-		if (fstat(dfd, &dsb) == 0 && fstat(c->newfd, &nsb) == 0 &&
-		    dsb.st_dev == nsb.st_dev && dsb.st_ino == nsb.st_ino &&
-		    fstatat(c->newfd, base, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
-		    a.st_ino == b.st_ino) {
-			snprintf(to, sizeof to, "%s:2,S", base);
-			if (renameat(c->newfd, base, c->curfd, to) == 0)
-				c->marked++;
-			else if (errno != ENOENT) {
-				cli_error("%s: opened, but cannot be marked "
-				    "read (inbox/cur): %s", path,
-				    strerror(errno));
-				code = EX_SYSTEM;
-			}
+		for (k = 1; k <= 2 && !which; k++) {
+			int sub = k == 1 ? c->newfd : c->curfd;
+			/* The directory is inbox/new or cur, and the name
+			 * the file we read. */
+			if (fstat(dfd, &dsb) == 0 && fstat(sub, &nsb) == 0 &&
+			    dsb.st_dev == nsb.st_dev &&
+			    dsb.st_ino == nsb.st_ino &&
+			    fstatat(sub, base, &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    a.st_dev == st->st_dev && a.st_ino == st->st_ino &&
+			    (k == 2 || *info == '\0'))
+				which = k;
 		}
 		close(dfd);
 	}
 	free(dcopy);
 	free(bcopy);
-	return code;
+	return which;
+}
+
+/* A letter of the keyring's inbox/new that opened: moved to inbox/cur
+ * with the maildir info ":2,S" (seen), so that xc-fetch --unread no
+ * longer lists it.  Letters elsewhere are left where they are. */
+static int
+mark_read(struct ctx *c, const char *path, const struct stat *st)
+{
+	char id[XC_ENVID_HEX + 1], to[XC_ENVNAME_MAX + 8], *bcopy, *base;
+
+	if (in_inbox(c, path, st, id) != 1 || (bcopy = strdup(path)) == NULL)
+		return 0;
+	base = basename(bcopy);
+	snprintf(to, sizeof to, "%s:2,S", base);
+	if (renameat(c->newfd, base, c->curfd, to) == 0)
+		c->marked++;
+	else if (errno != ENOENT) {
+		cli_error("%s: opened, but cannot be marked read (inbox/cur): "
+		    "%s", path, strerror(errno));
+		free(bcopy);
+		return EX_SYSTEM;
+	}
+	free(bcopy);
+	return 0;
 }
 
 /* The marks are made durable once per run. */
@@ -611,6 +697,103 @@ sync_marks(struct ctx *c)
 		return EX_SYSTEM;
 	}
 	return 0;
+}
+
+/* ---- reading: letters in date order ---- */
+
+/* Letters a run holds before it prints them: the order is by date within
+ * each batch. */
+#define PEND_MAX 1000
+#define PEND_BYTES ((size_t)64 << 20)
+
+static int
+queue_letter(struct ctx *c, int64_t date, char *summary, const uint8_t *body,
+    size_t len)
+{
+	struct pending *p;
+
+	if (c->npend == c->cappend) {
+		size_t n = c->cappend ? c->cappend * 2 : 16;
+		if ((p = realloc(c->pend, n * sizeof *p)) == NULL) {
+			free(summary);
+			return EX_SYSTEM;
+		}
+		c->pend = p;
+		c->cappend = n;
+	}
+	p = &c->pend[c->npend];
+	memset(p, 0, sizeof *p);
+	if ((p->body = malloc(len + 1)) == NULL) {
+		free(summary);
+		return EX_SYSTEM;
+	}
+	memcpy(p->body, body, len);
+	p->bodylen = len;
+	p->date = date;
+	p->seq = c->opened++;
+	p->summary = summary;
+	c->npend++;
+	c->pendbytes += len;
+	c->queued = 1;
+	return 0;
+}
+
+static int
+by_date(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Prints the letters held, oldest first: the text alone when the run
+ * opened one letter, else each text after a blank line and a summary
+ * line ("=== from @alice (contact), level 2 private, DATE, id ID, ...").
+ * Then, the output being out, marks them read. */
+static int
+flush(struct ctx *c)
+{
+	size_t i;
+	int code = 0, rc, several = c->opened > 1;
+
+	if (c->npend == 0)
+		return 0;
+	qsort(c->pend, c->npend, sizeof *c->pend, by_date);
+	for (i = 0; i < c->npend && !c->out_broken; i++) {
+		struct pending *p = &c->pend[i];
+		if (several) {
+			if (c->printed++ > 0)
+				putchar('\n');
+			fputs("=== ", stdout);
+			cli_safe_fputs(p->summary, stdout);
+			putchar('\n');
+		}
+		cli_safe_fwrite(stdout, p->body, p->bodylen, 1);
+		if (several && p->bodylen > 0 && p->body[p->bodylen - 1] != '\n')
+			putchar('\n');
+	}
+	if (!c->out_broken && (fflush(stdout) != 0 || ferror(stdout))) {
+		cli_error("cannot write to standard output: %s",
+		    strerror(errno));
+		c->out_broken = 1;
+	}
+	if (c->out_broken)
+		code = EX_SYSTEM;
+	for (i = 0; i < c->npend; i++) {
+		struct pending *p = &c->pend[i];
+		/* What was printed must be out before it counts as read. */
+		if (!c->out_broken && p->path &&
+		    (rc = mark_read(c, p->path, &p->st)) != 0 && !code)
+			code = rc;
+		sodium_memzero(p->body, p->bodylen);
+		free(p->body);
+		free(p->summary);
+		free(p->path);
+	}
+	c->npend = c->pendbytes = 0;
+	return code;
 }
 
 /* ---- signals ---- */
@@ -706,7 +889,61 @@ struct tap {
 	int phase;		/* 0 header, 1 nonce, 2 payload */
 	size_t col, dashes, nonce;
 	uint64_t total;
+	/* The envelope id, BLAKE2b-256 of every byte, when the name does
+	 * not give it (a file outside the inbox, stdin). */
+	int whole;
+	crypto_generichash_state all;
+	/* A large envelope is hashed on a thread of its own, fed through a
+	 * pipe: a second core instead of a slower decryption. */
+	xc_pipe *pipe;
+	pthread_t th;
 };
+
+static void *
+hash_thread(void *arg)
+{
+	struct tap *t = arg;
+	uint8_t buf[65536];
+	size_t got;
+
+	while (xc_pipe_read(t->pipe, buf, sizeof buf, &got) == 0 && got > 0)
+		crypto_generichash_update(&t->all, buf, got);
+	xc_pipe_close_read(t->pipe);
+	return NULL;
+}
+
+/* Starts hashing the whole envelope (on a thread if it may be large). */
+static void
+tap_whole(struct tap *t, uint64_t size)
+{
+	t->whole = 1;
+	crypto_generichash_init(&t->all, NULL, 0, 32);
+	if ((size == 0 || size > (1u << 20)) &&
+	    xc_pipe_new(&t->pipe, 1u << 20) == 0 &&
+	    pthread_create(&t->th, NULL, hash_thread, t) != 0) {
+		xc_pipe_free(t->pipe);
+		t->pipe = NULL;
+	}
+}
+
+/* The id, once every byte was read; 0 on success. */
+static int
+tap_id(struct tap *t, char id[XC_ENVID_HEX + 1], int ok)
+{
+	uint8_t h[32];
+
+	if (t->pipe) {
+		xc_pipe_close_write(t->pipe, ok ? 0 : XC_EREAD);
+		pthread_join(t->th, NULL);
+		xc_pipe_free(t->pipe);
+		t->pipe = NULL;
+	}
+	if (!ok)
+		return -1;
+	crypto_generichash_final(&t->all, h, sizeof h);
+	sodium_bin2hex(id, XC_ENVID_HEX + 1, h, sizeof h);
+	return 0;
+}
 
 static int
 tap_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
@@ -718,6 +955,10 @@ tap_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 	if ((rc = t->src.read(t->src.ctx, buf, len, got)) < 0)
 		return rc;
 	t->total += *got;
+	if (t->pipe && *got > 0 && xc_pipe_write(t->pipe, buf, *got) < 0)
+		return xc_fail(XC_ENOMEM, "the hashing thread stopped");
+	else if (t->whole && t->pipe == NULL)
+		crypto_generichash_update(&t->all, buf, *got);
 	for (i = 0; i < *got && t->phase < 2; i++) {
 		if (t->phase == 1) {
 			if (++t->nonce == XC_NONCE_BYTES)
@@ -759,6 +1000,7 @@ open_one(struct ctx *c, const char *file, xc_rd rd)
 	const xc_card *mine;
 	struct sender s;
 	struct tap tap;
+	struct cli_counted counted;
 	struct replay rp = { 0, NULL };
 	const char *me = NULL, *fwd = NULL;
 	const uint8_t *peek;
@@ -777,14 +1019,20 @@ open_one(struct ctx *c, const char *file, xc_rd rd)
 	sig_letter = &L;
 	if ((in = malloc(sizeof *in)) == NULL)
 		return fail(c, file, "system", EX_SYSTEM, "out of memory");
-	xc_in_init(in, rd);
+	cli_progress_init(&c->prog, c->size);
+	counted.under.rd = rd;
+	counted.p = &c->prog;
+	xc_in_init(in, (xc_rd){ cli_counted_read, &counted });
 	memset(&tap, 0, sizeof tap);
 	tap.src = (xc_rd){ in_read, in };
 	crypto_generichash_init(&tap.st, NULL, 0, sizeof env);
+	if (!c->envid_known) {
+		tap_whole(&tap, c->size);
+	}
 	/* Armor off first, as the library would: not binary is armor. */
 	if ((rc = xc_in_peek(in, sizeof magic - 1, &peek, &avail)) < 0 ||
 	    (memcmp(peek, magic, avail < sizeof magic - 1 ? avail :
-	    sizeof magic - 1) != 0 && (rc = xc_armor_rd_new(&ar, in,
+	    sizeof magic - 1) != 0 && (rc = xc_armor_rd_new_text(&ar, in,
 	    &tap.src)) < 0))
 		goto bad;
 	rc = xc_letter_open((xc_rd){ tap_read, &tap }, c->ids, c->dirfd, &L);
@@ -793,6 +1041,9 @@ open_one(struct ctx *c, const char *file, xc_rd rd)
 	    got > 0)
 		;
 bad:
+	cli_progress_end(&c->prog);
+	if (rc < 0 && tap.whole)
+		(void)tap_id(&tap, NULL, 0);
 	if (rc < 0) {
 		const char *d = xc_errdetail();
 		code = fail(c, file, err_class(rc), cli_exit_code(rc), "%s",
@@ -802,11 +1053,18 @@ bad:
 		    strerror(errno) : (rc == XC_EHEADER || rc == XC_EPAYLOAD ||
 		    rc == XC_EARMOR) && *d ? prefixed(rc, d) : *d ? d :
 		    xc_strerror(rc));
+		/* An age file made by age or xc-seal --raw has no route. */
+		if (!c->json && rc == XC_EHEADER && strstr(d, "xc-route"))
+			cli_hint("a plain age file, not a letter: xc-open --raw "
+			    "decrypts it (-i KEY, or it asks for a passphrase); "
+			    "no signature says who made it");
 		goto out;
 	}
 	crypto_generichash_update(&tap.st, (const uint8_t *)&tap.total,
 	    sizeof tap.total);
 	crypto_generichash_final(&tap.st, env, sizeof env);
+	if (tap.whole && tap_id(&tap, c->envid, 1) == 0)
+		c->envid_known = 1;
 	for (i = 0; i < c->nkeys; i++)
 		if (xc_ids_recipient(c->ids, i, pk) == 0 &&
 		    sodium_memcmp(pk, L.key, 32) == 0) {
@@ -880,9 +1138,9 @@ bad:
 	}
 	iso(since, start);
 	if (verdict == XC_REPLAY_OTHER && !c->allowreplay) {
-		code = fail(c, file, "replay", EX_REPLAY, "a replay: letter %s "
-		    "%s%s was opened before, from another envelope; "
-		    "--allow-replay opens it", L.id, L.is_signed ? "from @" :
+		code = fail(c, file, "replay", EX_REPLAY, "a replay: this "
+		    "letter %s%s was opened before, from another envelope; "
+		    "--allow-replay opens it", L.is_signed ? "from @" :
 		    "(unsigned)", L.is_signed ? L.sender.handle : "");
 		goto out;
 	}
@@ -960,15 +1218,65 @@ open_path(struct ctx *c, const char *path)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return fail(c, path, "system", EX_SYSTEM, "cannot open: %s",
 		    strerror(errno));
-	code = open_one(c, path, (xc_rd){ xc_fd_read, &fd });
-	if (code == 0)
-		code = mark_read(c, path, fd);
+	{
+		/* `xc-open -d DIR` from before -D: say where DIR goes. */
+		struct stat sb;
+		if (fstat(fd, &sb) != 0)
+			memset(&sb, 0, sizeof sb);
+		if (S_ISDIR(sb.st_mode)) {
+			close(fd);
+			code = fail(c, path, "system", EX_SYSTEM,
+			    "is a directory, not an envelope");
+			if (!c->json)
+				cli_hint("attachments go to -D DIR; -d is age's "
+				    "decrypt flag and takes no argument");
+			return code;
+		}
+		c->size = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+		c->envid_known = in_inbox(c, path, &sb, c->envid) != 0;
+		c->queued = 0;
+		code = open_one(c, path, (xc_rd){ xc_fd_read, &fd });
+		c->size = 0;
+		c->envid_known = 0;
+		if (code == 0 && c->json)
+			code = mark_read(c, path, &sb);
+		else if (code == 0 && c->queued) {
+			struct pending *p = &c->pend[c->npend - 1];
+			p->st = sb;
+			if ((p->path = strdup(path)) == NULL)
+				code = EX_SYSTEM;
+		}
+	}
 	close(fd);
+	if (c->npend >= PEND_MAX || c->pendbytes >= PEND_BYTES) {
+		int rc = flush(c);
+		if (rc && !code)
+			code = rc;
+	}
 	return code;
 }
 
-/* No operand: stdin is one envelope (binary or armored) or a list of
- * envelope paths, one per line. */
+/* 1 if a line of buf is age's armor BEGIN line. */
+static int
+has_armor(const char *buf, size_t len)
+{
+	static const char begin[] = "-----BEGIN AGE ENCRYPTED FILE-----";
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if ((size_t)(end - p) >= sizeof begin - 1 &&
+		    memcmp(p, begin, sizeof begin - 1) == 0)
+			return 1;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* No operand: stdin is one envelope (binary or armored, also within other
+ * text) or a list of envelope paths, one per line. */
 static int
 open_stdin(struct ctx *c)
 {
@@ -1003,7 +1311,9 @@ open_stdin(struct ctx *c)
 		return 0;
 	if (one) {
 		struct prefixed p = { pre, n, 0, 0 };
-		return open_one(c, "-", (xc_rd){ prefixed_read, &p });
+		code = open_one(c, "-", (xc_rd){ prefixed_read, &p });
+		c->envid_known = 0;
+		return code;
 	}
 	/* A list: the peeked bytes, then the rest of stdin. */
 	{
@@ -1029,6 +1339,15 @@ open_stdin(struct ctx *c)
 			fflush(mem);
 		}
 		fclose(mem);
+		/* Armor in other text (a pasted chat message) is one
+		 * envelope; a list of paths has no such line. */
+		if (has_armor(all, alen)) {
+			xc_memrd m = { (const uint8_t *)all, alen, 0 };
+			code = open_one(c, "-", (xc_rd){ xc_mem_read, &m });
+			c->envid_known = 0;
+			free(all);
+			return code;
+		}
 		if ((f = fmemopen(all, alen, "r")) == NULL) {
 			free(all);
 			return fail(c, "-", "system", EX_SYSTEM,
@@ -1067,9 +1386,17 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 
 	if (outpath)
 		cli_usage_error(usage, "-o goes with --raw; letters write "
-		    "text to stdout and files to -d DIR");
+		    "text to stdout and files to -D DIR");
 	if (askpw)
 		cli_usage_error(usage, "-p goes with --raw");
+	/* Typed alone, xc-open would wait for a list on the terminal. */
+	if (nops == 0 && isatty(0)) {
+		cli_error("no envelope given, and standard input is a "
+		    "terminal");
+		cli_hint("xc-open FILE.age..., or xc-fetch | xc-open; "
+		    "xc-open - reads an armored envelope pasted here");
+		return EX_USAGE_;
+	}
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
@@ -1141,6 +1468,9 @@ letters(struct ctx *c, const char *homeopt, const char *me,
 		if (rc && !code)
 			code = rc;
 	}
+	rc = flush(c);
+	if (rc && !code)
+		code = rc;
 	rc = sync_marks(c);
 	if (rc && !code)
 		code = rc;
@@ -1149,6 +1479,7 @@ out:
 	xc_ids_free(c->ids);
 	free(c->owner);
 	free(c->own);
+	free(c->pend);
 	free(idfiles);
 	close(c->dirfd);
 	if (c->newfd >= 0)
@@ -1158,6 +1489,73 @@ out:
 	if (c->homefd >= 0)
 		close(c->homefd);
 	return code;
+}
+
+/* ---- raw mode ---- */
+
+static int
+is_ws(uint8_t ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* Whether the age file that begins with p[0..n) is encrypted to a
+ * passphrase: 1 yes, 0 no, -1 cannot tell yet (more bytes are needed and
+ * may come).  An scrypt stanza must be the only one (age v1), so it is the
+ * line after the version line: in the binary file, or in the first line of
+ * the armor (64 base64 columns, 48 bytes). */
+static int
+scrypt_file(const uint8_t *p, size_t n, int eof)
+{
+	static const char want[] = "age-encryption.org/v1\n-> scrypt ";
+	static const char begin[] = "-----BEGIN AGE ENCRYPTED FILE-----";
+	const size_t wn = sizeof want - 1, bn = sizeof begin - 1;
+	uint8_t dec[48];
+	size_t k = 0, got;
+
+	if (n > 0 && p[0] == 'a') {
+		if (n < wn)
+			return eof || memcmp(p, want, n) != 0 ? 0 : -1;
+		return memcmp(p, want, wn) == 0;
+	}
+	while (k < n && k <= XC_MAX_ARMOR_WS && is_ws(p[k]))
+		k++;
+	if (n - k < bn + 2 + 44)
+		return eof || k > XC_MAX_ARMOR_WS ? 0 : -1;
+	if (memcmp(p + k, begin, bn) != 0)
+		return 0;
+	k += bn;
+	if (p[k] == '\r')
+		k++;
+	if (p[k++] != '\n')
+		return 0;
+	if (n - k < 44)
+		return eof ? 0 : -1;
+	/* 44 base64 digits are 33 bytes: the version line and the stanza's
+	 * first words. */
+	if (xc_b64_decode(dec, sizeof dec, &got, (const char *)p + k, 44) != 0
+	    || got < wn)
+		return 0;
+	return memcmp(dec, want, wn) == 0;
+}
+
+/* Reads the start of fd into pre until scrypt_file can tell. */
+static int
+peek_scrypt(int fd, uint8_t *pre, size_t cap, size_t *n)
+{
+	int r = -1;
+
+	*n = 0;
+	while (r < 0 && *n < cap) {
+		ssize_t k = read(fd, pre + *n, cap - *n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -1;
+		*n += (size_t)k;
+		r = scrypt_file(pre, *n, k == 0);
+	}
+	return r < 0 ? 0 : r;
 }
 
 
@@ -1174,7 +1572,9 @@ main(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"home", required_argument, NULL, OPT_HOME},
 		{"as", required_argument, NULL, 'u'},
-		{"directory", required_argument, NULL, 'd'},
+		{"dir", required_argument, NULL, 'D'},
+		{"directory", required_argument, NULL, 'D'},
+		{"decrypt", no_argument, NULL, 'd'},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"min-level", required_argument, NULL, OPT_MIN},
 		{"allow-forwarded", no_argument, NULL, OPT_FWD},
@@ -1190,11 +1590,18 @@ main(int argc, char **argv)
 	size_t nid = 0, i;
 	int raw = 0, askpw = 0, c, code = 0, infd = 0, rc;
 	struct cli_out out = { 1, NULL, NULL, NULL };
+	struct {
+		uint8_t buf[XC_MAX_ARMOR_WS + 128];
+		struct prefixed p;
+	} pre;
+	struct cli_progress prog_;
+	struct cli_counted counted;
 	xc_ids *ids = NULL;
 	xc_rd rd;
 	xc_wr wr;
 
 	prog = "xc-open";
+	memset(&pre, 0, sizeof pre);
 	cli_harden();
 	cli_start();
 	memset(&cx, 0, sizeof cx);
@@ -1204,13 +1611,18 @@ main(int argc, char **argv)
 		return EX_SYSTEM;
 	}
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:po:u:d:hV", longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":i:po:u:dD:hV", longopts, NULL)) != -1)
 		switch (c) {
 		case OPT_RAW: raw = 1; break;
 		case 'i': idfiles[nid++] = optarg; break;
 		case OPT_HOME: homeopt = optarg; break;
 		case 'u': me = optarg; break;
-		case 'd': dirpath = optarg; break;
+		case 'd': break;	/* age's "decrypt": what xc-open does */
+		case 'D':
+			if (dirpath)
+				cli_usage_error(usage, "-D given twice");
+			dirpath = optarg;
+			break;
 		case OPT_JSON: cx.json = 1; break;
 		case OPT_FWD: cx.allowfwd = 1; break;
 		case OPT_ANON: cx.allowanon = 1; break;
@@ -1245,7 +1657,7 @@ main(int argc, char **argv)
 		    pwfile, askpw, outpath, nid, argc - optind, argv + optind));
 	if (homeopt || me || dirpath || cx.json || cx.allowfwd ||
 	    cx.allowanon || cx.allowreplay || cx.minlevel)
-		cli_usage_error(usage, "--home, -u, -d, --json, --min-level "
+		cli_usage_error(usage, "--home, -u, -D, --json, --min-level "
 		    "and the --allow options go with letters, not --raw");
 	if (argc - optind > 1)
 		cli_usage_error(usage, "too many operands");
@@ -1253,9 +1665,6 @@ main(int argc, char **argv)
 		inpath = argv[optind];
 	if (askpw && pwfile)
 		cli_usage_error(usage, "-p and --passphrase-file conflict");
-	if (nid == 0 && !askpw && !pwfile)
-		cli_usage_error(usage, "no identity: give -i, -p or "
-		    "--passphrase-file");
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
@@ -1267,6 +1676,17 @@ main(int argc, char **argv)
 	for (i = 0; i < nid; i++)
 		if ((code = cli_load_identities(idfiles[i], 1, ids)) != 0)
 			goto out;
+	if ((code = cli_open_in(inpath, &infd)) != 0)
+		goto out;
+	/* No identity given: a passphrase file is told by its stanza, and the
+	 * passphrase asked for on the terminal, as age -d does. */
+	if (nid == 0 && !askpw && !pwfile) {
+		if (isatty(infd) || peek_scrypt(infd, pre.buf, sizeof pre.buf,
+		    &pre.p.prelen) != 1)
+			cli_usage_error(usage, "no identity: give -i, -p or "
+			    "--passphrase-file");
+		askpw = 1;
+	}
 	if (askpw || pwfile) {
 		char *pw;
 		size_t pwlen;
@@ -1281,15 +1701,23 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if ((code = cli_open_in(inpath, &infd)) != 0)
-		goto out;
 	if ((code = cli_out_open(&out, outpath, inpath)) != 0)
 		goto out;
-	rd.read = xc_fd_read;
-	rd.ctx = &infd;
+	pre.p.pre = pre.buf;
+	pre.p.fd = infd;
+	{
+		struct stat sb;
+		cli_progress_init(&prog_, fstat(infd, &sb) == 0 &&
+		    S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0);
+	}
+	counted.under.rd = (xc_rd){ prefixed_read, &pre.p };
+	counted.p = &prog_;
+	rd.read = cli_counted_read;
+	rd.ctx = &counted;
 	wr.write = xc_fd_write;
 	wr.ctx = &out.fd;
 	rc = xc_age_decrypt(rd, wr, ids);
+	cli_progress_end(&prog_);
 	if (rc < 0) {
 		code = cli_report(rc, rc == XC_EWRITE ?
 		    (outpath ? outpath : "-") : (inpath ? inpath : "-"));

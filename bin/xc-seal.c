@@ -7,6 +7,7 @@
  * key).  Every input of a letter, the text and the attachments, is read
  * once and may be a pipe.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,8 +26,13 @@
 static const char usage[] =
     "usage: xc-seal [--home DIR] [-u @ME] -r @HANDLE... [-R CARD]..."
     " [-A FILE]... [-a]\n"
-    "               [-o OUT] [--ttl DURATION] [--reply-to ID] [--level N]"
-    " [--anonymous]\n"
+    "               [-o OUT] [--ttl DURATION] [--level N] [--anonymous]"
+    " [--passphrase-file FILE]\n"
+    "               [MESSAGE_FILE]\n"
+    "       xc-seal [--home DIR] [-u @ME] --reply-to ID|FILE [--reply-all]"
+    " [-r @HANDLE]...\n"
+    "               [-A FILE]... [-a] [-o OUT] [--ttl DURATION] [--level N]"
+    "\n"
     "               [--passphrase-file FILE] [MESSAGE_FILE]\n"
     "       xc-seal --raw [-a] [-r RECIPIENT]... [-R RECIPIENTS_FILE]..."
     " [-o OUT] [INPUT]\n"
@@ -53,7 +59,13 @@ help(void)
 	    "      --anonymous            an unsigned letter\n"
 	    "      --ttl DURATION         disappearing message: 90s, 15m, 2h, "
 	    "7d, 1w\n"
-	    "      --reply-to ID          the message id this answers\n"
+	    "      --reply-to ID|FILE     answer the letter with this id (as "
+	    "xc-open prints\n"
+	    "                             it) in the inbox, or in FILE; to "
+	    "its sender\n"
+	    "                             unless -r or -R name the "
+	    "recipients\n"
+	    "      --reply-all            ... and to its other recipients\n"
 	    "      --level N              1 sealed, 2 private (default), 3 "
 	    "verified\n"
 	    "  -a, --armor                ASCII-armored (PEM) output\n"
@@ -396,11 +408,253 @@ open_attachment(const char *path, xc_part *pt, int *stdin_used)
 	return 0;
 }
 
+/* ---- replies ---- */
+
+/* The letter --reply-to names: a path, or the id of an envelope in the
+ * keyring's inbox (new/ or cur/), whole or its first 8 or more hex
+ * digits, as xc-open and xc-fetch print it.  Writes the path. */
+static int
+find_parent(const char *home, const char *arg, char path[XC_PATH_MAX])
+{
+	static const char *const subs[] = { "new", "cur" };
+	char dir[XC_PATH_MAX], id[XC_ENVID_HEX + 1];
+	struct dirent *e;
+	struct stat sb;
+	const char *info;
+	size_t k, n = strlen(arg), found = 0;
+	int64_t exp;
+	DIR *d;
+
+	if (stat(arg, &sb) == 0 || strchr(arg, '/') != NULL) {
+		if (snprintf(path, XC_PATH_MAX, "%s", arg) >= XC_PATH_MAX) {
+			cli_error("'%s': path too long", arg);
+			return EX_USAGE_;
+		}
+		return 0;
+	}
+	for (k = 0; k < n; k++)
+		if (!strchr("0123456789abcdef", arg[k]))
+			break;
+	if (k != n || n < 8 || n > XC_ENVID_HEX) {
+		cli_error("--reply-to '%s': neither a file nor an envelope id",
+		    arg);
+		cli_hint("give the id xc-open or xc-fetch printed (64 hex "
+		    "digits, or the first 8 or more), or the envelope's path");
+		return EX_USAGE_;
+	}
+	for (k = 0; k < 2; k++) {
+		cli_path(dir, sizeof dir, "%s/inbox/%s", home, subs[k]);
+		if ((d = opendir(dir)) == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL)
+			if (xc_maildir_parse_name(e->d_name, id, &exp, &info)
+			    == 0 && strncmp(id, arg, n) == 0 && found++ == 0)
+				cli_path(path, XC_PATH_MAX, "%s/%s", dir,
+				    e->d_name);
+		closedir(d);
+	}
+	if (found == 1)
+		return 0;
+	if (found == 0) {
+		cli_error("--reply-to %s: no such letter in the inbox", arg);
+		cli_hint("give the envelope's path instead: --reply-to FILE");
+		return EX_SYSTEM;
+	}
+	cli_error("--reply-to %s: %zu letters in the inbox have ids that "
+	    "begin so", arg, found);
+	cli_hint("give more of the id");
+	return EX_USAGE_;
+}
+
+/* The local name of the contact (or own identity) whose card has the
+ * fingerprint fp, into name; 0 if there is one. */
+static int
+name_of(const char *home, const char *fp, char name[XC_HANDLE_MAX + 1])
+{
+	char (*hs)[XC_HANDLE_MAX + 1], dir[XC_PATH_MAX];
+	struct dirent *e;
+	xc_contact ct;
+	xc_card c;
+	size_t n = 0, i;
+	DIR *d;
+	int found = 0;
+
+	if ((hs = calloc(XC_MAX_IDENTITIES, sizeof *hs)) != NULL &&
+	    xc_identity_list(home, hs, XC_MAX_IDENTITIES, &n) == 0)
+		for (i = 0; i < n && !found; i++)
+			if (xc_identity_get(home, hs[i], &c) == 0 &&
+			    xc_fingerprint_is(fp, &c)) {
+				memcpy(name, hs[i], XC_HANDLE_MAX + 1);
+				found = 1;
+			}
+	free(hs);
+	cli_path(dir, sizeof dir, "%s/contacts", home);
+	if (!found && (d = opendir(dir)) != NULL) {
+		while (!found && (e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.' &&
+			    xc_contact_get(home, e->d_name, &ct) == 0 &&
+			    xc_fingerprint_is(fp, &ct.card)) {
+				memcpy(name, ct.name, XC_HANDLE_MAX + 1);
+				found = 1;
+			}
+		closedir(d);
+	}
+	return found ? 0 : -1;
+}
+
+/* What a reply takes from the letter it answers. */
+struct parent {
+	char id[XC_ID_HEX + 1], thread[XC_ID_HEX + 1];
+	char (*to)[XC_HANDLE_MAX + 2];	/* "@name" of each recipient */
+	size_t nto;
+};
+
+/* Opens the letter answered with the keyring's keys (pw: the passphrase
+ * already read, or NULL) and finds its recipients for the reply: its
+ * sender, and with all every other recipient but me, each by the local
+ * name of its contact.  Returns an exit code. */
+static int
+parent_open(const char *home, const char *arg, int all, const char *pw,
+    size_t pwlen, const char *pwfile, int64_t now, struct parent *p)
+{
+	char path[XC_PATH_MAX], name[XC_HANDLE_MAX + 1];
+	char fp[XC_FINGERPRINT_LEN + 1];
+	struct cli_key *keys = NULL;
+	xc_ids *ids = NULL;
+	xc_letter L;
+	xc_contact ct;
+	size_t i, j;
+	int code, rc, fd = -1;
+
+	memset(&L, 0, sizeof L);
+	L.dirfd = -1;
+	if ((code = find_parent(home, arg, path)) != 0)
+		return code;
+	if ((ids = xc_ids_new()) == NULL) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	if ((code = cli_own_keys_pw(home, NULL, pw, pwlen, pwfile, 1, now,
+	    ids, &keys)) != 0)
+		goto out;
+	if ((code = cli_open_in(path, &fd)) != 0)
+		goto out;
+	/* Attachments are checked, not kept (dirfd -1). */
+	if ((rc = xc_letter_open((xc_rd){ xc_fd_read, &fd }, ids, -1, &L))
+	    < 0) {
+		cli_error("--reply-to '%s': %s", path, rc == XC_ENOMATCH ?
+		    "not for me: no key of mine opens it" : xc_errdetail());
+		code = cli_exit_code(rc);
+		goto out;
+	}
+	memcpy(p->id, L.id, sizeof p->id);
+	memcpy(p->thread, L.thread[0] ? L.thread : L.id, sizeof p->thread);
+	if ((p->to = calloc(L.nto + 1, sizeof *p->to)) == NULL) {
+		cli_error("out of memory");
+		code = EX_SYSTEM;
+		goto out;
+	}
+	if (!L.is_signed) {
+		cli_error("--reply-to '%s': an unsigned letter has no sender "
+		    "to reply to", path);
+		cli_hint("name the recipients: -r @HANDLE");
+		code = EX_NO;
+		goto out;
+	}
+	xc_fingerprint(fp, L.sender.handle, L.ik);
+	if (xc_identity_by_key(home, L.ik, name) == 0)
+		;	/* my own letter: a note to myself */
+	else if (xc_contact_by_key(home, L.ik, L.sender.handle, &ct) == 0)
+		memcpy(name, ct.name, sizeof name);
+	else {
+		cli_error("--reply-to '%s': the sender, @%s, is a stranger "
+		    "(fingerprint %s)", path, L.sender.handle, fp);
+		cli_hint("if you know them, compare fingerprints, then: "
+		    "xc-verify --adopt '%s'", fp);
+		code = EX_NO;
+		goto out;
+	}
+	snprintf(p->to[p->nto++], sizeof *p->to, "@%s", name);
+	for (i = 0; all && i < L.nto; i++) {
+		int mine = 0;
+		/* Not me: a recipient whose card is an own identity's is
+		 * me, whichever of my identities it is. */
+		for (j = 0; keys && j < xc_ids_count(ids) && !mine; j++) {
+			xc_card c;
+			if (xc_identity_get(home, keys[j].handle, &c) == 0 &&
+			    xc_fingerprint_is(L.to[i].fp, &c))
+				mine = 1;
+		}
+		if (mine || xc_fingerprint_is(L.to[i].fp, &L.sender))
+			continue;
+		if (name_of(home, L.to[i].fp, name) != 0) {
+			cli_error("--reply-all: @%s (fingerprint %s) is not a "
+			    "contact", L.to[i].handle, L.to[i].fp);
+			cli_hint("import their card (xc-verify --import CARD), "
+			    "or name the recipients with -r");
+			code = EX_NO;
+			goto out;
+		}
+		for (j = 0; j < p->nto; j++)
+			if (strcmp(p->to[j] + 1, name) == 0)
+				break;
+		if (j == p->nto)
+			snprintf(p->to[p->nto++], sizeof *p->to, "@%s", name);
+	}
+out:
+	if (fd > 0)
+		close(fd);
+	xc_letter_free(&L);
+	xc_ids_free(ids);
+	free(keys);
+	return code;
+}
+
+/* The largest envelope xc-send takes with the transports of the
+ * environment and the config (xc(7), "Transports"): the spool's
+ * max-size (xc-spool(5)), read from its marker, and with servers what
+ * the network carries.  *what names the limit and where says, for the
+ * hint, what sets it. */
+static uint64_t
+send_max_size(const char *home, const char **what,
+    char where[XC_PATH_MAX + 64])
+{
+	static xc_config cf;	/* large; used once per process */
+	char dir[XC_PATH_MAX], p[XC_PATH_MAX + 16], *buf;
+	uint64_t max = XC_SPOOL_MAX_SIZE;
+	size_t len;
+
+	*what = "the spool's max-size";
+	snprintf(where, XC_PATH_MAX + 64, "the setting is the default "
+	    "max-size");
+	if (cli_transports(home, NULL, &cf, dir) != 0)
+		return max;
+	if (dir[0] == '\0')
+		max = UINT64_MAX;
+	else if (snprintf(p, sizeof p, "%s/xc-spool", dir) < (int)sizeof p &&
+	    xc_read_file(p, XC_MAX_MARKER, 0, &buf, &len) == 0) {
+		if (xc_spool_marker_parse(buf, len, &max) < 0)
+			max = XC_SPOOL_MAX_SIZE;
+		sodium_free(buf);
+		snprintf(where, XC_PATH_MAX + 64, "the setting is max-size in "
+		    "'%s'", p);
+	} else
+		snprintf(where, XC_PATH_MAX + 64, "the setting is the default "
+		    "max-size of a new spool, '%s'", dir);
+	if (cf.nserver > 0 && max > XC_NET_MAX_ENVELOPE) {
+		max = XC_NET_MAX_ENVELOPE;
+		*what = "what the network carries";
+		snprintf(where, XC_PATH_MAX + 64, "the config names servers; "
+		    "a spool carries more: xc-send --spool DIR");
+	}
+	return max;
+}
+
 struct letter_args {
 	const char *homeopt, *me, *pwfile, *outpath, *inpath, *ttl, *reply_to;
 	const char **rs, **cards, **files;
 	size_t nr, ncards, nfiles;
-	int armor, anonymous, level;
+	int armor, anonymous, level, reply_all;
 };
 
 static int
@@ -415,19 +669,22 @@ letter(const struct letter_args *la)
 	xc_part *parts = NULL;
 	xc_seal_opts o;
 	struct cli_out out = { 1, NULL, NULL, NULL };
+	struct cli_progress prog_;
+	struct cli_counted counted;
+	struct parent parent;
+	xc_armor_wr *aw = NULL;
+	const char **rs = la->rs, **rsalloc = NULL;
+	size_t nr = la->nr;
 
+	memset(&parent, 0, sizeof parent);
 	if (la->ttl && (ttl = duration(la->ttl)) < 0)
 		cli_usage_error(usage, "--ttl takes a duration such as 90s, "
 		    "15m, 2h, 7d or 1w, up to a year");
-	if (la->reply_to) {
-		size_t k;
-		for (k = 0; la->reply_to[k]; k++)
-			if (!strchr("0123456789abcdef", la->reply_to[k]))
-				break;
-		if (k != XC_ID_HEX || la->reply_to[k] != '\0')
-			cli_usage_error(usage, "--reply-to takes a message id "
-			    "(32 hex digits)");
-	}
+	if (la->reply_all && la->reply_to == NULL)
+		cli_usage_error(usage, "--reply-all goes with --reply-to");
+	if (la->reply_all && la->nr + la->ncards > 0)
+		cli_usage_error(usage, "--reply-all fills in the recipients; "
+		    "-r and -R name them instead");
 	if (la->level == 0) {
 		cli_error("level 0 (signed, not encrypted) is a detached "
 		    "signature");
@@ -439,7 +696,7 @@ letter(const struct letter_args *la)
 		    "which xc does not offer yet");
 		return EX_USAGE_;
 	}
-	if (la->nr + la->ncards == 0)
+	if (la->nr + la->ncards == 0 && la->reply_to == NULL)
 		cli_usage_error(usage, "no recipients: give -r @HANDLE or "
 		    "-R CARD");
 	if (la->nr + la->ncards > XC_MAX_RECIPIENTS)
@@ -465,7 +722,7 @@ letter(const struct letter_args *la)
 		cli_error("%s", xc_errdetail());
 		return EX_SYSTEM;
 	}
-	to = calloc(la->nr + la->ncards, sizeof *to);
+	to = calloc(la->nr + la->ncards + 1, sizeof *to);
 	parts = calloc(la->nfiles + 1, sizeof *parts);
 	if (to == NULL || parts == NULL) {
 		cli_error("out of memory");
@@ -499,9 +756,30 @@ letter(const struct letter_args *la)
 				cli_card_warn(home, &mine, 1, h, now);
 		}
 	}
-	for (i = 0; i < la->nr; i++) {
+	/* A reply goes to the sender of the letter it answers (and with
+	 * --reply-all to its other recipients), unless -r or -R name them. */
+	if (la->reply_to) {
+		if ((code = parent_open(home, la->reply_to, la->reply_all, pw,
+		    pwlen, la->pwfile, now, &parent)) != 0)
+			goto out;
+		if (la->nr + la->ncards == 0) {
+			free(to);
+			to = NULL;
+			rs = rsalloc = calloc(parent.nto, sizeof *rs);
+			if (rs == NULL || (to = calloc(parent.nto,
+			    sizeof *to)) == NULL) {
+				cli_error("out of memory");
+				code = EX_SYSTEM;
+				goto out;
+			}
+			for (i = 0; i < parent.nto; i++)
+				rs[i] = parent.to[i];
+			nr = parent.nto;
+		}
+	}
+	for (i = 0; i < nr; i++) {
 		int v = 0;
-		if ((code = recipient(home, la->rs[i], now, &to[nto], &v)) != 0)
+		if ((code = recipient(home, rs[i], now, &to[nto], &v)) != 0)
 			goto out;
 		allverified &= v;
 		nto++;
@@ -638,15 +916,43 @@ letter(const struct letter_args *la)
 	o.nto = nto;
 	o.date = now;
 	o.expires = ttl ? now + ttl : 0;
-	o.reply_to = la->reply_to;
-	o.thread = la->reply_to;
+	o.reply_to = la->reply_to ? parent.id : NULL;
+	o.thread = la->reply_to ? parent.thread : NULL;
 	o.level = la->level;
 	o.armor = la->armor;
 	o.parts = parts;
 	o.nparts = np;
 	if ((code = cli_out_open(&out, la->outpath, la->inpath)) != 0)
 		goto out;
-	rc = xc_letter_seal(&o, (xc_wr){ xc_fd_write, &out.fd });
+	{
+		/* About what will be written: the parts, tar's headers,
+		 * padding and the payload's tags (compression may end it
+		 * early). */
+		uint64_t total = bodylen + 4096;
+		for (i = 1; i < np; i++) {
+			struct stat sb;
+			if (fstat(parts[i].fd, &sb) == 0)
+				total += (uint64_t)sb.st_size + 2048;
+		}
+		total = xc_padme(total);
+		cli_progress_init(&prog_, total + total / 65536 * 16 + 1024);
+	}
+	/* Armor is put on here, so that what is counted is the binary
+	 * envelope: what xc-send stores and its max-size bounds. */
+	o.armor = 0;
+	if (la->armor && (rc = xc_armor_wr_new(&aw, (xc_wr){ xc_fd_write,
+	    &out.fd }, &counted.under.wr)) < 0) {
+		code = cli_report(rc, NULL);
+		cli_out_abort(&out);
+		goto out;
+	}
+	if (!la->armor)
+		counted.under.wr = (xc_wr){ xc_fd_write, &out.fd };
+	counted.p = &prog_;
+	rc = xc_letter_seal(&o, (xc_wr){ cli_counted_write, &counted });
+	if (rc == 0 && aw)
+		rc = xc_armor_wr_close(aw);
+	cli_progress_end(&prog_);
 	if (rc < 0) {
 		code = cli_report(rc, rc == XC_EWRITE ? (la->outpath ?
 		    la->outpath : "-") : NULL);
@@ -654,6 +960,20 @@ letter(const struct letter_args *la)
 		goto out;
 	}
 	code = cli_out_commit(&out);
+	if (code == 0) {
+		/* Said now, not when xc-send refuses it. */
+		char where[XC_PATH_MAX + 64];
+		const char *what;
+		uint64_t max = send_max_size(home, &what, where);
+		uint64_t size = prog_.done;
+		if (size > max) {
+			cli_warn("the envelope (%llu bytes) is larger than "
+			    "%s, %llu bytes: xc-send will refuse it",
+			    (unsigned long long)size, what,
+			    (unsigned long long)max);
+			cli_hint("%s", where);
+		}
+	}
 out:
 	if (pw)
 		cli_passphrase_free(pw);
@@ -668,6 +988,9 @@ out:
 			close(parts[i].fd);
 	free(parts);
 	free(to);
+	free(rsalloc);
+	free(parent.to);
+	xc_armor_wr_free(aw);
 	if (infd > 0)
 		close(infd);
 	return code;
@@ -681,7 +1004,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_RAW = 256, OPT_PWFILE, OPT_WF, OPT_SIGN, OPT_HOME, OPT_TTL,
-		OPT_REPLY, OPT_LEVEL, OPT_ANON };
+		OPT_REPLY, OPT_LEVEL, OPT_ANON, OPT_REPLYALL };
 	static const struct option longopts[] = {
 		{"raw", no_argument, NULL, OPT_RAW},
 		{"armor", no_argument, NULL, 'a'},
@@ -696,6 +1019,7 @@ main(int argc, char **argv)
 		{"attach", required_argument, NULL, 'A'},
 		{"ttl", required_argument, NULL, OPT_TTL},
 		{"reply-to", required_argument, NULL, OPT_REPLY},
+		{"reply-all", no_argument, NULL, OPT_REPLYALL},
 		{"level", required_argument, NULL, OPT_LEVEL},
 		{"anonymous", no_argument, NULL, OPT_ANON},
 		{"output", required_argument, NULL, 'o'},
@@ -711,6 +1035,8 @@ main(int argc, char **argv)
 	int raw = 0, armor = 0, askpw = 0, logn = 0, c, code = 0, infd = 0,
 	    rc;
 	struct cli_out out = { 1, NULL, NULL, NULL };
+	struct cli_progress prog_;
+	struct cli_counted counted;
 	xc_rcpts *r = NULL;
 	xc_rd rd;
 	xc_wr wr;
@@ -740,7 +1066,12 @@ main(int argc, char **argv)
 		case 'R': rfiles[nrf++] = optarg; break;
 		case 'A': afiles[na++] = optarg; break;
 		case OPT_TTL: la.ttl = optarg; break;
-		case OPT_REPLY: la.reply_to = optarg; break;
+		case OPT_REPLY:
+			if (la.reply_to)
+				cli_usage_error(usage, "--reply-to given twice");
+			la.reply_to = optarg;
+			break;
+		case OPT_REPLYALL: la.reply_all = 1; break;
 		case OPT_ANON: la.anonymous = 1; break;
 		case OPT_LEVEL:
 			if (optarg[0] < '0' || optarg[0] > '4' || optarg[1])
@@ -783,7 +1114,8 @@ main(int argc, char **argv)
 		inpath = argv[optind];
 	if (signfile) {
 		if (raw || armor || nr || nrf || na || askpw || logn ||
-		    la.ttl || la.reply_to || la.anonymous || la.level != 2 ||
+		    la.ttl || la.reply_to || la.reply_all || la.anonymous ||
+		    la.level != 2 ||
 		    argc != optind)
 			cli_usage_error(usage, "--sign takes FILE and only -u, "
 			    "--home, --passphrase-file and -o");
@@ -825,8 +1157,8 @@ main(int argc, char **argv)
 		free(afiles);
 		return cli_close_stdout(code);
 	}
-	if (me || homeopt || na || la.ttl || la.reply_to || la.anonymous ||
-	    la.level != 2)
+	if (me || homeopt || na || la.ttl || la.reply_to || la.reply_all ||
+	    la.anonymous || la.level != 2)
 		cli_usage_error(usage, "-u, --home, -A, --ttl, --reply-to, "
 		    "--level and --anonymous go with letters, not --raw");
 	if (askpw && pwfile)
@@ -882,11 +1214,19 @@ main(int argc, char **argv)
 	}
 	if ((code = cli_out_open(&out, outpath, inpath)) != 0)
 		goto out;
-	rd.read = xc_fd_read;
-	rd.ctx = &infd;
+	{
+		struct stat sb;
+		cli_progress_init(&prog_, fstat(infd, &sb) == 0 &&
+		    S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0);
+	}
+	counted.under.rd = (xc_rd){ xc_fd_read, &infd };
+	counted.p = &prog_;
+	rd.read = cli_counted_read;
+	rd.ctx = &counted;
 	wr.write = xc_fd_write;
 	wr.ctx = &out.fd;
 	rc = xc_age_encrypt(rd, wr, r, armor);
+	cli_progress_end(&prog_);
 	if (rc < 0) {
 		code = cli_report(rc, rc == XC_EWRITE ?
 		    (outpath ? outpath : "-") : (inpath ? inpath : "-"));

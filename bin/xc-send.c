@@ -38,12 +38,13 @@ help(void)
 	    "and print each new envelope's id.\n"
 	    "\n"
 	    "      --spool DIR   the spool (default $XC_SPOOL, \"spool DIR\" in "
-	    "$XC_HOME/config,\n"
-	    "                    or $XC_HOME/spool when no server is "
-	    "configured)\n"
+	    "the config\n"
+	    "                    ~/.config/xc/config, or $XC_HOME/spool when "
+	    "no server\n"
+	    "                    is configured)\n"
 	    "      --server URL  post to this server, nntp://host[:port] "
 	    "(repeatable; default:\n"
-	    "                    the \"server URL\" lines of $XC_HOME/config)\n"
+	    "                    the \"server URL\" lines of ~/.config/xc/config)\n"
 	    "      --quorum N|all  servers that must take an envelope "
 	    "(default 1)\n"
 	    "      --timeout SECONDS  the longest wait for a server "
@@ -129,10 +130,20 @@ queue(struct ctx *c, const char *path)
 		code = cli_report(rc, what);
 		goto out;
 	}
+	/* Nothing at all: in `xc-seal | xc-send`, xc-seal failed and said
+	 * why; one line here, not a parse error. */
+	if (avail == 0) {
+		if (path)
+			cli_error("'%s': empty, not an envelope", path);
+		else
+			cli_error("no input");
+		code = EX_BADINPUT;
+		goto out;
+	}
 	/* Armor is stored as the binary file it encodes: one id per envelope. */
 	if (avail >= 19 && memcmp(p, "age-encryption.org/", 19) == 0)
 		rd = (xc_rd){ in_read, in };
-	else if ((rc = xc_armor_rd_new(&ar, in, &rd)) < 0) {
+	else if ((rc = xc_armor_rd_new_text(&ar, in, &rd)) < 0) {
 		code = rc == XC_EARMOR ? not_envelope(what, rc) :
 		    cli_report(rc, what);
 		goto out;
@@ -412,6 +423,15 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "--flush takes no operands");
 	if (c.cf.quorum && c.cf.nserver == 0)
 		cli_usage_error(usage, "--quorum needs --server");
+	/* Typed alone, xc-send would wait for an envelope on the terminal. */
+	if (!onlyflush && optind == argc && isatty(0)) {
+		cli_error("no envelope given, and standard input is a "
+		    "terminal");
+		cli_hint("xc-seal ... | xc-send, or xc-send FILE.age...; "
+		    "xc-send - reads an armored envelope pasted here; "
+		    "xc-send --flush delivers the outbox");
+		return EX_USAGE_;
+	}
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;

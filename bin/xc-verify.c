@@ -13,6 +13,8 @@
  * compared, --forget and --rename; --contacts and --strangers list.
  *
  * Each good card gets one line on stdout; each bad one an error on stderr.
+ * What the contact commands do is said on stderr (status, as git's); what
+ * is asked for (--contacts, --strangers, --fingerprint) goes to stdout.
  * The exit status is that of the first card that failed (xc(7)).
  */
 #include <dirent.h>
@@ -39,7 +41,7 @@ static const char usage[] =
     "       xc-verify [--home DIR] --forget @NAME\n"
     "       xc-verify [--home DIR] --rename @NAME @NEWNAME\n"
     "       xc-verify [--home DIR] --contacts\n"
-    "       xc-verify [--home DIR] [-q] -m FILE -x SIG [-r @HANDLE]\n"
+    "       xc-verify [--home DIR] [-q] -m FILE [-x SIG] [-r @HANDLE]\n"
     "       xc-verify -h | -V\n";
 
 static void
@@ -64,7 +66,9 @@ help(void)
 	    "stranger's)\n"
 	    "  --rename @N @NEW   give a contact another local name\n"
 	    "  --contacts         list contacts and their trust states\n"
-	    "  -m FILE -x SIG     check a minisign signature (xc-seal --sign)\n"
+	    "  -m FILE [-x SIG]   check a minisign signature (xc-seal --sign),"
+	    "\n"
+	    "                     SIG by default FILE.minisig\n"
 	    "  -r @HANDLE         ... made by this contact or own identity\n"
 	    "                     (default: whoever's key id it names)\n"
 	    "  -u, --as @ME       my identity, when there are several\n"
@@ -265,15 +269,15 @@ pin(const char *home, const char *what, const char *card, size_t len,
 	if (strcmp(ct.name, ct.card.handle) != 0)
 		snprintf(extra, sizeof extra, ", handle @%s", ct.card.handle);
 	if (!quiet && *outcome == XC_IMPORT_NEW)
-		printf("@%s: new contact%s, fingerprint %s\n", ct.name, extra,
-		    fp);
+		fprintf(stderr, "@%s: new contact%s, fingerprint %s\n",
+		    ct.name, extra, fp);
 	else if (!quiet && *outcome == XC_IMPORT_SAME)
-		printf("@%s: unchanged (%s)\n", ct.name,
+		fprintf(stderr, "@%s: unchanged (%s)\n", ct.name,
 		    xc_trust_name(ct.state));
 	else if (!quiet)
-		printf("@%s: rotated to card %llu (%s)\n", ct.name,
-		    (unsigned long long)ct.card.seq, xc_trust_name(ct.state));
-	fflush(stdout);
+		fprintf(stderr, "@%s: rotated to card %llu (%s)\n",
+		    ct.name, (unsigned long long)ct.card.seq,
+		    xc_trust_name(ct.state));
 	if (*outcome == XC_IMPORT_SAME)
 		return 0;
 	rc = xc_contact_import(home, card, len, name, now, 0, outcome, &ct);
@@ -556,12 +560,12 @@ change(const char *home, int mode, const char *who, const char *arg)
 	xc_fingerprint(fp, ct.card.handle, ct.card.ik);
 	switch (mode) {
 	case 'v':
-		printf("@%s: %s -> verified, fingerprint %s\n", h,
+		fprintf(stderr, "@%s: %s -> verified, fingerprint %s\n", h,
 		    xc_trust_name(ct.state), fp);
 		break;
 	case 'u':
-		printf("@%s: %s -> contact (not verified), fingerprint %s\n",
-		    h, xc_trust_name(ct.state), fp);
+		fprintf(stderr, "@%s: %s -> contact (not verified), "
+		    "fingerprint %s\n", h, xc_trust_name(ct.state), fp);
 		break;
 	case 'a':
 		if (!ct.has_pending)
@@ -574,19 +578,18 @@ change(const char *home, int mode, const char *who, const char *arg)
 			    "it with @%s first", np, h);
 			return EX_NO;
 		}
-		printf("@%s: changed -> contact, accepting fingerprint %s "
-		    "(was %s)\n", h, np, fp);
+		fprintf(stderr, "@%s: changed -> contact, accepting "
+		    "fingerprint %s (was %s)\n", h, np, fp);
 		break;
 	case 'f':
-		printf("@%s: forgetting the contact (%s), fingerprint %s\n", h,
-		    xc_trust_name(ct.state), fp);
+		fprintf(stderr, "@%s: forgetting the contact (%s), "
+		    "fingerprint %s\n", h, xc_trust_name(ct.state), fp);
 		break;
 	case 'R':
-		printf("@%s: renamed to @%s (%s), fingerprint %s\n", h, to,
-		    xc_trust_name(ct.state), fp);
+		fprintf(stderr, "@%s: renamed to @%s (%s), fingerprint %s\n",
+		    h, to, xc_trust_name(ct.state), fp);
 		break;
 	}
-	fflush(stdout);
 	switch (mode) {
 	case 'v': rc = xc_contact_mark(home, h, XC_TRUST_VERIFIED); break;
 	case 'u': rc = xc_contact_mark(home, h, XC_TRUST_CONTACT); break;
@@ -630,7 +633,7 @@ main(int argc, char **argv)
 	int quiet = 0, c, code = 0, i, mode = 0, modes = 0;
 	const char *homeopt = NULL, *me = NULL, *who = NULL, *mfile = NULL,
 	    *xsig = NULL, *rwho = NULL, *name = NULL;
-	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1];
+	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1], *sigdefault = NULL;
 	time_t now = (time_t)cli_now();
 
 	prog = "xc-verify";
@@ -668,15 +671,29 @@ main(int argc, char **argv)
 			cli_bad_option(usage, argv, c);
 		}
 	if (mfile || xsig || rwho) {
-		if (!mfile || !xsig || modes || me || name || optind != argc)
-			cli_usage_error(usage, "-m FILE and -x SIG go together "
-			    "(with -r @HANDLE, --home and -q only)");
+		if (!mfile || modes || me || name || optind != argc)
+			cli_usage_error(usage, "-m FILE checks a signature (with "
+			    "-x SIG, -r @HANDLE, --home and -q only)");
+		/* minisign's default: the signature beside the file. */
+		if (xsig == NULL) {
+			size_t n = strlen(mfile) + sizeof ".minisig";
+			if (strcmp(mfile, "-") == 0)
+				cli_usage_error(usage, "-m - (standard input) "
+				    "needs -x SIG");
+			if ((sigdefault = malloc(n)) == NULL) {
+				cli_error("out of memory");
+				return EX_SYSTEM;
+			}
+			snprintf(sigdefault, n, "%s.minisig", mfile);
+			xsig = sigdefault;
+		}
 		if (sodium_init() < 0 || xc_home(home, homeopt) < 0) {
 			cli_error("%s", xc_errdetail());
 			return EX_SYSTEM;
 		}
-		return cli_close_stdout(check_signature(home, mfile, xsig, rwho,
-		    quiet));
+		code = check_signature(home, mfile, xsig, rwho, quiet);
+		free(sigdefault);
+		return cli_close_stdout(code);
 	}
 	if (modes > 1)
 		cli_usage_error(usage, "give one of --import, --adopt, "

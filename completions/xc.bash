@@ -125,14 +125,31 @@ _xc_handles()
 	mapfile -t COMPREPLY < <(compgen -P "$at" -W "${names[*]}" -- "$word")
 }
 
+# Completes the ids of the envelopes in the keyring's inbox (new/ and
+# cur/, named ID-EXPIRY.age[:2,FLAGS]), and file names: what
+# xc-seal --reply-to takes.
+_xc_inbox_ids()
+{
+	local f home ids=()
+	home=$(_xc_keyring)
+	for f in "$home"/inbox/new/*.age "$home"/inbox/cur/*.age:2,*; do
+		[[ -f $f ]] || continue
+		f=${f##*/}
+		ids+=("${f%%-*}")
+	done
+	_xc_files
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -W \
+	    "${ids[*]}" -- "$cur")
+}
+
 _xc_keygen()
 {
 	local cur prev
 	COMPREPLY=()
 	_xc_words
 	local opts='--home -p --passphrase --passphrase-file --tag-bits
-	    --rotate --grace --older-than --card --chain --list --minisign
-	    --age -o --output -y -h --help -V --version'
+	    --rotate --grace --older-than --card --chain --list --default
+	    --minisign --age -o --output -y -h --help -V --version'
 	case $prev in
 	-o | --output | --passphrase-file)
 		_xc_files
@@ -155,7 +172,7 @@ _xc_keygen()
 		_xc_options "$opts"
 	elif _xc_given -y; then
 		_xc_files
-	elif _xc_given --card --chain --rotate --minisign; then
+	elif _xc_given --card --chain --rotate --minisign --default; then
 		_xc_handles ids
 	elif [[ -z $cur ]] && ! _xc_given --list --age; then
 		_xc_options "$opts"
@@ -191,9 +208,13 @@ _xc_seal()
 		_xc_options '1 2 3'
 		return
 		;;
-	--ttl | --reply-to)
-		# A duration (90s, 15m, 2h, 7d, 1w) or a message id: nothing
-		# to offer.
+	--ttl)
+		# A duration (90s, 15m, 2h, 7d, 1w): nothing to offer.
+		return
+		;;
+	--reply-to)
+		# An envelope id of the inbox, or an envelope's file.
+		_xc_inbox_ids
 		return
 		;;
 	--work-factor)
@@ -210,7 +231,8 @@ _xc_seal()
 		else
 			_xc_options '--raw -a --armor -r --recipient -R
 			    --recipients-file -A --attach -o --output --ttl
-			    --reply-to --level --anonymous -u --as --home
+			    --reply-to --reply-all --level --anonymous -u --as
+			    --home
 			    --passphrase-file -p --passphrase --work-factor
 			    --sign -h --help -V --version'
 		fi
@@ -232,7 +254,7 @@ _xc_open()
 		_xc_files
 		return
 		;;
-	-d | --directory | --home)
+	-D | --dir | --directory | --home)
 		_xc_dirs
 		return
 		;;
@@ -247,11 +269,12 @@ _xc_open()
 	esac
 	if [[ $cur == -* ]]; then
 		if _xc_given --raw; then
-			_xc_options '--raw -i --identity -o --output -p
-			    --passphrase --passphrase-file -h --help -V
-			    --version'
+			_xc_options '--raw -d --decrypt -i --identity -o
+			    --output -p --passphrase --passphrase-file -h --help
+			    -V --version'
 		else
-			_xc_options '--raw -d --directory --json --min-level
+			_xc_options '--raw -d --decrypt -D --dir --json
+			    --min-level
 			    --allow-forwarded --allow-anonymous --allow-replay
 			    -u --as -i --identity --home --passphrase-file -o
 			    --output -p --passphrase -h --help -V --version'

@@ -7,11 +7,10 @@
 # /usr/share/fish/vendor_completions.d, or source it from config.fish.
 # The option lists follow the SYNOPSIS and OPTIONS of the man pages.
 
-# Prints handles from directories of the keyring as @HANDLE: "ids" for
-# one's own identities, "contacts" for the contacts.  The keyring is that
-# of --home on the command line, else $XC_HOME, else $XDG_DATA_HOME/xc if
-# that is absolute, else ~/.local/share/xc (xc(7), KEYRING).
-function __xc_handles
+# Prints the keyring: that of --home on the command line, else $XC_HOME,
+# else $XDG_DATA_HOME/xc if that is absolute, else ~/.local/share/xc
+# (xc(7), KEYRING).
+function __xc_keyring
     set -l tokens (commandline -opc)
     set -l home
     for i in (seq (count $tokens))
@@ -33,6 +32,13 @@ function __xc_handles
     else
         set home $HOME/.local/share/xc
     end
+    echo $home
+end
+
+# Prints handles from directories of the keyring as @HANDLE: "ids" for
+# one's own identities, "contacts" for the contacts.
+function __xc_handles
+    set -l home (__xc_keyring)
     for dir in $argv
         for d in $home/$dir/*/
             printf '@%s\n' (basename $d)
@@ -40,11 +46,21 @@ function __xc_handles
     end
 end
 
+# Prints the ids of the envelopes in the keyring's inbox (new/ and cur/):
+# what xc-seal --reply-to takes, besides a file.
+function __xc_inbox_ids
+    set -l home (__xc_keyring)
+    for f in $home/inbox/new/*.age $home/inbox/cur/*.age:2,*
+        string replace -r -- '-.*' '' (basename $f)
+    end
+    __fish_complete_path (commandline -ct)
+end
+
 # xc-keygen [--home DIR] [-p | --passphrase-file FILE] [--tag-bits K] @HANDLE |
 #     [--home DIR] [--passphrase-file FILE] [--grace DAYS] [--tag-bits K]
 #     [--older-than DAYS] --rotate [@HANDLE] |
 #     [--home DIR] --card [@HANDLE] | [--home DIR] --chain [@HANDLE] |
-#     [--home DIR] --list |
+#     [--home DIR] --list | [--home DIR] --default [@HANDLE] |
 #     [--home DIR] --minisign [@HANDLE] | --age [-o FILE] | -y [FILE] |
 #     -h | -V
 complete -c xc-keygen -f
@@ -57,8 +73,9 @@ complete -c xc-keygen -l tag-bits -x -a '(seq 0 16)' -d 'Mailbox tag bits on the
 complete -c xc-keygen -l older-than -x -d 'With --rotate: only cards at least this many days old (cron)'
 complete -c xc-keygen -l card -d 'Print the current card of an identity'
 complete -c xc-keygen -l chain -d 'Print every card of an identity, oldest first'
-complete -c xc-keygen -n '__fish_seen_argument -l card -l chain -l rotate -l minisign' -a '(__xc_handles ids)' -d 'Identity'
-complete -c xc-keygen -l list -d 'List the identities in the keyring'
+complete -c xc-keygen -n '__fish_seen_argument -l card -l chain -l rotate -l minisign -l default' -a '(__xc_handles ids)' -d 'Identity'
+complete -c xc-keygen -l list -d 'List the identities in the keyring, the default one marked'
+complete -c xc-keygen -l default -d 'Make an identity the default one, or print it'
 complete -c xc-keygen -l minisign -d 'Print the identity key as a minisign public key'
 complete -c xc-keygen -l age -d 'Make a new X25519 identity outside the keyring'
 complete -c xc-keygen -s o -l output -r -F -d 'Write the identity to a new file'
@@ -68,7 +85,10 @@ complete -c xc-keygen -s h -l help -d 'Print the usage and exit'
 complete -c xc-keygen -s V -l version -d 'Print the version and exit'
 
 # xc-seal [--home DIR] [-u @ME] -r @HANDLE... [-R CARD]... [-A FILE]... [-a]
-#     [-o OUT] [--ttl DURATION] [--reply-to ID] [--level N] [--anonymous]
+#     [-o OUT] [--ttl DURATION] [--level N] [--anonymous]
+#     [--passphrase-file FILE] [MESSAGE_FILE] |
+#     [--home DIR] [-u @ME] --reply-to ID|FILE [--reply-all] [-r @HANDLE]...
+#     [-A FILE]... [-a] [-o OUT] [--ttl DURATION] [--level N]
 #     [--passphrase-file FILE] [MESSAGE_FILE] |
 #     --raw [-a] ([-r RECIPIENT]... [-R RECIPIENTS_FILE]... |
 #     -p | --passphrase-file FILE) [-o OUT] [INPUT] |
@@ -81,7 +101,8 @@ complete -c xc-seal -s R -l recipients-file -r -F -d 'Seal to a card file (with 
 complete -c xc-seal -s A -l attach -r -F -d 'Attach a file, a pipe or - (stdin)'
 complete -c xc-seal -s o -l output -r -F -d 'Write the result (or the signature) to a file'
 complete -c xc-seal -l ttl -x -d 'Expire after a duration: 90s, 15m, 2h, 7d, 1w'
-complete -c xc-seal -l reply-to -x -d 'Answer the message with this id'
+complete -c xc-seal -l reply-to -r -a '(__xc_inbox_ids)' -d 'Answer the letter with this envelope id (inbox) or in this file'
+complete -c xc-seal -l reply-all -d 'With --reply-to: to every recipient of the letter answered'
 complete -c xc-seal -l level -x -a '1\t"sealed" 2\t"private (default)" 3\t"verified"' -d 'Seal at a security level'
 complete -c xc-seal -l anonymous -d 'Seal an unsigned letter that names no sender'
 complete -c xc-seal -s p -l passphrase -d 'With --raw: encrypt to a passphrase typed on the terminal'
@@ -94,13 +115,15 @@ complete -c xc-seal -n '__fish_seen_argument -l sign' -f
 complete -c xc-seal -s h -l help -d 'Print the usage and exit'
 complete -c xc-seal -s V -l version -d 'Print the version and exit'
 
-# xc-open [--home DIR] [-u @ME | -i IDENTITY_FILE...] [-d DIR] [--json]
+# xc-open [-d] [--home DIR] [-u @ME | -i IDENTITY_FILE...] [-D DIR] [--json]
 #     [--min-level N] [--allow-forwarded] [--allow-anonymous] [--allow-replay]
 #     [--passphrase-file FILE] [ENVELOPE...] |
-#     --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE] [-o OUT] [INPUT]
+#     --raw [-d] [-i IDENTITY_FILE]... [-p | --passphrase-file FILE] [-o OUT]
+#     [INPUT]
 complete -c xc-open -l raw -d 'Decrypt a plain age v1 file'
 complete -c xc-open -s i -l identity -r -F -d 'Try the identities in a file instead of the keyring'
-complete -c xc-open -s d -l directory -x -a '(__fish_complete_directories)' -d 'Save attachments in a directory'
+complete -c xc-open -s d -l decrypt -d 'Accepted, as age -d: xc-open only decrypts'
+complete -c xc-open -s D -l dir -l directory -x -a '(__fish_complete_directories)' -d 'Save attachments in a directory'
 complete -c xc-open -l json -d 'Print one JSON object per envelope'
 complete -c xc-open -l min-level -x -a '0\t"any" 1\t"sealed" 2\t"private" 3\t"verified" 4\t"anonymous"' -d 'Refuse letters below a security level'
 complete -c xc-open -l allow-forwarded -d 'Open letters re-encrypted by someone else'
@@ -135,8 +158,8 @@ complete -c xc-verify -l forget -x -a '(__xc_handles contacts)' -d 'Remove a con
 complete -c xc-verify -l rename -x -a '(__xc_handles contacts)' -d 'Give a contact another local name (then the new name)'
 complete -c xc-verify -l contacts -d 'List the contacts and their trust states'
 complete -c xc-verify -s u -l as -x -a '(__xc_handles ids)' -d 'My identity, when there are several'
-complete -c xc-verify -s m -r -F -d 'Check a signature of a file'
-complete -c xc-verify -s x -r -F -d 'The minisign signature to check'
+complete -c xc-verify -s m -r -F -d 'Check a signature of a file (in FILE.minisig unless -x)'
+complete -c xc-verify -s x -r -F -d 'The minisign signature to check (default: FILE.minisig)'
 complete -c xc-verify -s r -x -a '(__xc_handles contacts ids)' -d 'The contact or own identity that signed'
 complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -l unverify -l accept -l forget -l rename -l adopt -l strangers -l contacts -s m -s x' -f
 complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards or a good signature'

@@ -7,6 +7,13 @@
  * over-long lines, no line after the short last line, canonical base64 with
  * padding only at the very end.  Bytes are released as they are decoded;
  * the payload's own authentication decides what is trusted.
+ *
+ * Text mode (xc_armor_rd_new_text: letters and xc-send, never raw mode,
+ * whose strictness the CCTV vectors check) finds the one armored block in
+ * surrounding text, such as a pasted chat message: lines before the BEGIN
+ * line and after the END line are skipped, at most XC_MAX_ARMOR_TEXT bytes
+ * of them, and a second BEGIN line is an error.  The block itself is read
+ * as strictly as ever.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +137,8 @@ struct xc_armor_rd {
 	uint8_t out[48];
 	size_t off, len;
 	int started, lastline, done;
+	int text;		/* text mode */
+	size_t skipped;		/* text skipped so far */
 };
 
 static int
@@ -213,6 +222,69 @@ decode_line(xc_armor_rd *a, const char *l, size_t n)
 	return 0;
 }
 
+/* Text mode: the next line, of any length, of which the first cap bytes
+ * (without LF or CRLF, and without trailing blanks) go to line; *eof when
+ * nothing is left.  Skipped bytes count against XC_MAX_ARMOR_TEXT. */
+static int
+text_line(xc_armor_rd *a, char *line, size_t cap, size_t *n, int *eof)
+{
+	size_t k = 0, total = 0;
+	int rc;
+
+	*eof = 0;
+	for (;;) {
+		const uint8_t *p, *nl;
+		size_t avail, take;
+		if ((rc = xc_in_peek(a->under, 1, &p, &avail)) < 0)
+			return rc;
+		if (avail == 0) {
+			*eof = total == 0;
+			break;
+		}
+		nl = memchr(p, '\n', avail);
+		take = nl ? (size_t)(nl - p) + 1 : avail;
+		if (k < cap) {
+			size_t c = take < cap - k ? take : cap - k;
+			memcpy(line + k, p, c);
+			k += c;
+		}
+		a->under->off += take;
+		total += take;
+		a->skipped += take;
+		if (a->skipped > XC_MAX_ARMOR_TEXT)
+			return xc_fail(XC_EARMOR, "too much text around the "
+			    "armor");
+		if (nl)
+			break;
+	}
+	while (k > 0 && (line[k - 1] == '\n' || line[k - 1] == '\r' ||
+	    line[k - 1] == ' ' || line[k - 1] == '\t'))
+		k--;
+	*n = k;
+	return 0;
+}
+
+/* Text mode: skips lines up to the next BEGIN line.  Before the block
+ * (after 0) that line must come; after it (after 1) it must not. */
+static int
+text_skip(xc_armor_rd *a, int after)
+{
+	char line[80];
+	size_t n = 0;
+	int rc, eof;
+
+	for (;;) {
+		if ((rc = text_line(a, line, sizeof line, &n, &eof)) < 0)
+			return rc;
+		if (eof)
+			return after ? 0 : xc_fail(XC_EARMOR,
+			    "no age armor BEGIN line");
+		if (n == sizeof begin - 1 && memcmp(line, begin, n) == 0)
+			return after ? xc_fail(XC_EARMOR, "more than one "
+			    "armored envelope in the input (one at a time)") : 0;
+	}
+}
+
 static int
 armor_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 {
@@ -232,6 +304,12 @@ armor_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 		}
 		if (a->done)
 			break;
+		if (!a->started && a->text) {
+			if ((rc = text_skip(a, 0)) < 0)
+				return rc;
+			a->started = 1;
+			continue;
+		}
 		if (!a->started) {
 			if ((rc = skip_ws(a->under, &eof)) < 0)
 				return rc;
@@ -248,6 +326,13 @@ armor_read(void *ctx, uint8_t *buf, size_t len, size_t *got)
 			return rc;
 		if (eof)
 			return xc_fail(XC_EARMOR, "missing END line");
+		if (a->text && n == sizeof end - 1 && memcmp(line, end, n) ==
+		    0) {
+			if ((rc = text_skip(a, 1)) < 0)
+				return rc;
+			a->done = 1;
+			break;
+		}
 		if (n == sizeof end - 1 && memcmp(line, end, n) == 0) {
 			if ((rc = skip_ws(a->under, &eof)) < 0)
 				return rc;
@@ -278,6 +363,16 @@ xc_armor_rd_new(xc_armor_rd **ap, xc_in *under, xc_rd *as)
 	as->ctx = a;
 	*ap = a;
 	return 0;
+}
+
+int
+xc_armor_rd_new_text(xc_armor_rd **ap, xc_in *under, xc_rd *as)
+{
+	int rc;
+
+	if ((rc = xc_armor_rd_new(ap, under, as)) == 0)
+		(*ap)->text = 1;
+	return rc;
 }
 
 void

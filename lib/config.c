@@ -1,7 +1,11 @@
 /*
  * config.c - the configuration file of xc-send and xc-fetch (xc(7),
  * "Configuration"): where the spool is, which servers to use, how many
- * of them must take an envelope, how long to wait for one.
+ * of them must take an envelope, how long to wait for one.  It lives in
+ * ${XDG_CONFIG_HOME:-~/.config}/xc/config, apart from the keyring: a
+ * keyring copied to another machine does not bring its spool and servers.
+ * It was in the keyring before; that file is still read when the new one
+ * is absent, and the programs say so.
  *
  * Strict on purpose: an unknown key, a key given twice or a value that
  * does not parse is an error naming its line, never skipped, so that a
@@ -21,9 +25,28 @@
 #include "xc.h"
 
 int
-xc_config_path(char out[XC_PATH_MAX], const char *home)
+xc_config_path(char out[XC_PATH_MAX])
 {
-	/* The one place that says where the config is (issue 12 moves it). */
+	const char *x = getenv("XDG_CONFIG_HOME"), *h = getenv("HOME");
+	int n;
+
+	/* The XDG Base Directory rule: a relative XDG_CONFIG_HOME is
+	 * ignored, as if unset. */
+	if (x != NULL && *x == '/')
+		n = snprintf(out, XC_PATH_MAX, "%s/xc/config", x);
+	else if (h != NULL && *h)
+		n = snprintf(out, XC_PATH_MAX, "%s/.config/xc/config", h);
+	else
+		return xc_fail(XC_EINVAL, "no config directory: set "
+		    "XDG_CONFIG_HOME or HOME");
+	if (n < 0 || n >= XC_PATH_MAX)
+		return xc_fail(XC_EINVAL, "config path too long");
+	return 0;
+}
+
+int
+xc_config_old_path(char out[XC_PATH_MAX], const char *home)
+{
 	if (snprintf(out, XC_PATH_MAX, "%s/config", home) >= XC_PATH_MAX)
 		return xc_fail(XC_EINVAL, "config path too long");
 	return 0;
@@ -173,24 +196,47 @@ xc_config_parse(xc_config *cf, const char *text, size_t len, size_t *line)
 	return 0;
 }
 
+/* Opens path: 1 and *fd if it is there, 0 if it is not. */
+static int
+config_open(const char *path, int *fd)
+{
+	/* A symbolic link is followed: dotfile managers make them, and the
+	 * file is the user's own, not a secret. */
+	if ((*fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0)
+		return 1;
+	return errno == ENOENT || errno == ENOTDIR ? 0 : xc_fail(XC_EREAD,
+	    "cannot open the config");
+}
+
 int
 xc_config_load(xc_config *cf, const char *home, char path[XC_PATH_MAX],
-    size_t *line)
+    size_t *line, int *old)
 {
+	char was[XC_PATH_MAX];
 	struct stat sb;
 	char *buf;
 	size_t len;
-	int fd, rc;
+	int fd = -1, rc;
 
 	memset(cf, 0, sizeof *cf);
 	*line = 0;
-	if ((rc = xc_config_path(path, home)) < 0)
+	*old = 0;
+	path[0] = '\0';
+	if ((rc = xc_config_old_path(was, home)) < 0)
 		return rc;
-	/* A symbolic link is followed: dotfile managers make them, and the
-	 * file is the user's own, not a secret. */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 : xc_fail(XC_EREAD,
-		    "cannot open the config");
+	/* Without HOME nor XDG_CONFIG_HOME there is only the old place. */
+	if ((rc = xc_config_path(path)) < 0)
+		path[0] = '\0';
+	else if ((rc = config_open(path, &fd)) < 0)
+		return rc;
+	if (fd < 0) {
+		/* Where the config was before: read, so that nothing set
+		 * there is lost, and said by the caller. */
+		if ((rc = config_open(was, &fd)) <= 0)
+			return rc;
+		memcpy(path, was, XC_PATH_MAX);
+		*old = 1;
+	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		close(fd);
 		errno = EINVAL;

@@ -77,6 +77,7 @@ int xc_failf(int err, const char *fmt, ...)
 #define XC_MAX_PASSPHRASE 1024
 #define XC_MAX_KEYFILE (1024 * 1024)	/* identity and recipients files */
 #define XC_MAX_ARMOR_WS 4096		/* whitespace allowed around armor */
+#define XC_MAX_ARMOR_TEXT (1024 * 1024)	/* text around armor, text mode */
 
 /* Byte I/O used by every streaming function.  read() stores the number of
  * bytes read in *got; *got == 0 means end of input.  Both return 0 or an
@@ -227,6 +228,8 @@ int xc_armor_wr_close(xc_armor_wr *a);	/* writes the last line and footer */
 void xc_armor_wr_free(xc_armor_wr *a);
 typedef struct xc_armor_rd xc_armor_rd;
 int xc_armor_rd_new(xc_armor_rd **a, xc_in *under, xc_rd *as);
+/* The one armored block in surrounding text (lib/armor.c, text mode). */
+int xc_armor_rd_new_text(xc_armor_rd **a, xc_in *under, xc_rd *as);
 void xc_armor_rd_free(xc_armor_rd *a);
 
 /* Whole files.  Encryption writes armor when armor != 0.  Decryption detects
@@ -559,6 +562,19 @@ int xc_minisign_keyid_of(uint8_t id[8], const char *sig, size_t len);
 /* XC_ESIG unless sig signs all of in with ik; copies the trusted comment. */
 int xc_minisign_verify(const char *sig, size_t len, const uint8_t ik[32],
     xc_rd in, char *trusted, size_t tcap);
+
+/* A bounded byte pipe between two threads (lib/pipe.c).  xc_pipe_write and
+ * xc_pipe_read fit xc_wr and xc_rd; after xc_pipe_close_write(p, err) the
+ * reader gets end of input (err == 0) or err; after xc_pipe_close_read the
+ * writer gets XC_EWRITE.  xc-open hashes a large envelope on a second core
+ * through one. */
+typedef struct xc_pipe xc_pipe;
+int xc_pipe_new(xc_pipe **p, size_t cap);
+void xc_pipe_free(xc_pipe *p);
+int xc_pipe_write(void *p, const uint8_t *buf, size_t len);
+int xc_pipe_read(void *p, uint8_t *buf, size_t len, size_t *got);
+void xc_pipe_close_write(xc_pipe *p, int err);
+void xc_pipe_close_read(xc_pipe *p);
 
 /*
  * Envelopes (lib/envelope.c; the format is xc-envelope(5)).
@@ -1237,16 +1253,22 @@ typedef struct {
 	int quorum;			/* 0: not given; 1..; XC_QUORUM_ALL */
 	int timeout;			/* seconds; 0: not given */
 } xc_config;
-/* The config file of a keyring: HOME/config. */
-int xc_config_path(char out[XC_PATH_MAX], const char *home);
+/* The config file: ${XDG_CONFIG_HOME:-$HOME/.config}/xc/config (an
+ * XDG_CONFIG_HOME that is not absolute counts as unset); XC_EINVAL
+ * without either. */
+int xc_config_path(char out[XC_PATH_MAX]);
+/* Where it was before: HOME/config, in the keyring. */
+int xc_config_old_path(char out[XC_PATH_MAX], const char *home);
 /* Parses text into cf (zeroed first).  On error *line is the 1-based
  * line at fault and xc_errdetail() says what is wrong with it. */
 int xc_config_parse(xc_config *cf, const char *text, size_t len,
     size_t *line);
-/* Reads and parses the config file of home (a missing file is an empty
- * config); path receives its name. */
+/* Reads and parses the config file (a missing file is an empty config);
+ * path receives its name.  When it is missing and the keyring home holds
+ * one where it was before, that one is read and *old is 1, so that the
+ * caller can say it moved. */
 int xc_config_load(xc_config *cf, const char *home, char path[XC_PATH_MAX],
-    size_t *line);
+    size_t *line, int *old);
 /* Adds a server by URL, in canonical form (scheme://host:port, the host
  * in lower case): XC_EINVAL for a bad URL, XC_EEXIST for one given
  * already, XC_ELIMIT past XC_MAX_SERVERS. */

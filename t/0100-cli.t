@@ -41,7 +41,7 @@ help_shows xc-seal \
 	'xc-seal --raw [-a] [-r RECIPIENT]... [-R RECIPIENTS_FILE]... [-o OUT] [INPUT]' \
 	'xc-seal --raw [-a] (-p | --passphrase-file FILE)'
 help_shows xc-open \
-	'xc-open --raw [-i IDENTITY_FILE]... [-p | --passphrase-file FILE] [-o OUT] [INPUT]'
+	'xc-open --raw [-d] [-i IDENTITY_FILE]... [-p | --passphrase-file FILE] [-o OUT] [INPUT]'
 
 for tool in xc-keygen xc-seal xc-open; do
 	for opt in -V --version; do

@@ -81,7 +81,7 @@ each xc-keygen keygen_ok xc-keygen --home "$tmp/h" @x
 
 import_ok() {
 	case $st in
-	0) grep -q '^@x: new contact' out ;;
+	0) grep -q '^@x: new contact' err ;;
 	4) error_line ;;
 	*) false ;;
 	esac

@@ -6,7 +6,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 51
+plan 52
 
 mode() { stat -c %a "$1"; }
 ids=$XC_HOME/ids
@@ -47,11 +47,12 @@ expect_exit 0 xc-keygen abcdefghijklmnopqrstuvwxyz012345
 is "$(ls "$ids" | sort | tr '\n' ' ')" "abcdefghijklmnopqrstuvwxyz012345 alice " "only the valid handles were made"
 
 # --card and --list.
-must_fail 2 xc-keygen --card
+expect_exit 0 xc-keygen --card
+ok "--card of the default identity, the first one made" cmp -s "$OUT" alice.card
 expect_exit 0 xc-keygen --card @alice
 ok "--card prints the same card" cmp -s "$OUT" alice.card
 expect_exit 0 xc-keygen --list
-like "$(cat "$OUT")" "^@alice	$fp	seq 1	expires [0-9]{4}-[0-9]{2}-[0-9]{2}\$" "--list line"
+like "$(cat "$OUT")" "^@alice	$fp	seq 1	expires [0-9]{4}-[0-9]{2}-[0-9]{2}	default\$" "--list line, the default marked"
 must_fail 4 xc-keygen --card @nobody
 
 # --home overrides XC_HOME; an empty home has no card to print.

@@ -15,10 +15,10 @@ xc-keygen --home "$B" @bob > bob.card 2>/dev/null || exit 1
 
 # Exchange: the user's import pins the card.
 expect_exit 0 xc-verify --home "$A" --import bob.card
-like "$(cat "$OUT")" '^@bob: new contact, fingerprint [0-9]{5}( [0-9]{5}){5}$' "alice pins bob"
+like "$(cat "$ERR")" '^@bob: new contact, fingerprint [0-9]{5}( [0-9]{5}){5}$' "alice pins bob"
 expect_exit 0 xc-verify --home "$B" --import alice.card
 expect_exit 0 xc-verify --home "$A" --import bob.card
-is "$(cat "$OUT")" "@bob: unchanged (contact)" "the same card again changes nothing"
+is "$(cat "$ERR")" "@bob: unchanged (contact)" "the same card again changes nothing"
 
 # Safety numbers: the same 12 groups on both sides.
 expect_exit 0 xc-verify --home "$A" --fingerprint @bob
@@ -39,13 +39,13 @@ expect_exit 0 xc-keygen --home "$B" --rotate
 cp "$OUT" bob2.card
 expect_exit 0 xc-verify bob.card bob2.card
 expect_exit 0 xc-verify --home "$A" --import bob2.card
-is "$(cat "$OUT")" "@bob: rotated to card 2 (verified)" "rotation accepted, still verified"
+is "$(cat "$ERR")" "@bob: rotated to card 2 (verified)" "rotation accepted, still verified"
 must_fail 1 xc-verify --home "$A" --import bob.card
 xc-keygen --home "$B" --rotate > bob3.card || exit 1
 xc-keygen --home "$B" --rotate > bob4.card || exit 1
 # A later card signed by the pinned key is taken with gaps (3 was missed).
 expect_exit 0 xc-verify --home "$A" --import bob4.card
-is "$(cat "$OUT")" "@bob: rotated to card 4 (verified)" "a gap: card 4 after card 2"
+is "$(cat "$ERR")" "@bob: rotated to card 4 (verified)" "a gap: card 4 after card 2"
 must_fail 1 xc-verify --home "$A" --import bob3.card
 like "$(cat "$ERR")" "older than the pinned card" "card 3 after card 4: older"
 
@@ -68,7 +68,7 @@ must_fail 1 xc-verify --home "$A" --accept @bob "$bfp"
 like "$(cat "$ERR")" "is not the fingerprint of the offered key" "--accept with the pinned key's fingerprint: refused"
 ok "a wrong fingerprint changes nothing" cmp -s "$A/contacts/bob/card" bob4.card
 expect_exit 0 xc-verify --home "$A" --accept @bob "$mfp"
-is "$(cat "$OUT")" "@bob: changed -> contact, accepting fingerprint $mfp (was $bfp)" "--accept says what it does"
+is "$(cat "$ERR")" "@bob: changed -> contact, accepting fingerprint $mfp (was $bfp)" "--accept says what it does"
 ok "--accept pins the offered card" cmp -s "$A/contacts/bob/card" mallory.card
 expect_exit 0 xc-verify --home "$A" --contacts
 like "$(cat "$OUT")" '^@bob	contact	' "back to contact, not verified"

@@ -5,7 +5,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 31
+plan 35
 
 A=$tmp/alice B=$tmp/bob
 xc-keygen --home "$A" @alice > alice.card 2>/dev/null || exit 1
@@ -53,7 +53,11 @@ must_fail 1 xc-verify --home "$B" -m release.tar -x release.tar.minisig
 printf 'hello\n' > junk.minisig
 must_fail 3 xc-verify --home "$A" -m release.tar -x junk.minisig
 must_fail 4 xc-verify --home "$A" -m nope.tar -x release.tar.minisig
-must_fail 2 xc-verify --home "$A" -m release.tar
+expect_exit 0 xc-verify --home "$A" -m release.tar
+like "$(cat "$OUT")" '^Signed by @alice ' "-m FILE without -x: FILE.minisig, as minisign -V"
+must_fail 2 xc-verify --home "$A" -m - < release.tar
+must_fail 4 xc-verify --home "$A" -m nope.tar
+like "$(cat "$ERR")" "^xc-verify: error: cannot open 'nope\\.tar\\.minisig'" "... named when it is missing"
 sed '2s/^RU/RW/' release.tar.minisig > legacy.minisig	# "Ed": unhashed
 must_fail 3 xc-verify --home "$tmp/empty" -m release.tar -x legacy.minisig
 must_fail 2 xc-seal --home "$A" --sign -

@@ -115,7 +115,7 @@ PY
 
 trace t1 xc-keygen --home "$tmp/h" @zed
 is "$(check t1)" "" "xc-keygen @HANDLE: write, fsync, link/rename, fsync(dir)"
-is "$(cat t1.n)" 4 "... for its 4 files"
+is "$(cat t1.n)" 5 "... for its 4 files and the default identity (ids/.default)"
 trace t2 xc-keygen --home "$tmp/h" --rotate
 is "$(check t2)" "" "xc-keygen --rotate: the same order"
 is "$(cat t2.n)" 3 "... for its 3 files (key, card-N, card: the retired key is found from the chain)"

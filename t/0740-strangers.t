@@ -23,7 +23,7 @@ xc-keygen --home "$N" @bob > mbob.card 2>/dev/null || exit 1
 afp=$(fp alice.card) mfp=$(fp mallory.card) cfp=$(fp carol.card)
 bfp=$(fp bob.card) nfp=$(fp mbob.card)
 xc-verify -q --home "$B" --import alice.card || exit 1
-xc-verify -q --home "$B" --mark-verified @alice > /dev/null || exit 1
+xc-verify -q --home "$B" --mark-verified @alice > /dev/null 2>&1 || exit 1
 for h in "$A" "$M" "$C"; do
 	xc-verify -q --home "$h" --import bob.card || exit 1
 done
@@ -92,7 +92,7 @@ like "$(cat "$ERR")" "no stranger with this fingerprint" "a fingerprint cut shor
 must_fail 1 xc-verify --home "$B" --adopt "$(echo "$cfp" | tr 0-9 1-90)"
 must_fail 2 xc-verify --home "$B" --adopt
 expect_exit 0 xc-verify --home "$B" --adopt "$(echo "$cfp" | tr -d ' ')"
-is "$(cat "$OUT")" "@carol: new contact, fingerprint $cfp" "--adopt: a new contact"
+is "$(cat "$ERR")" "@carol: new contact, fingerprint $cfp" "--adopt: a new contact"
 is "$(ls "$B/strangers" | wc -l | tr -d ' ')" 1 "the adopted card left the quarantine"
 echo 'to carol' | xc-seal --home "$B" -r @carol -o toc.age || exit 1
 expect_exit 0 xc-open --home "$C" toc.age
@@ -109,7 +109,7 @@ like "$(cat "$ERR")" "hint: .*xc-verify --accept @alice '$mfp'" "... naming the 
 expect_exit 0 xc-verify --home "$B" --forget @alice
 xc-verify -q --home "$B" --import alice.card > /dev/null || exit 1
 expect_exit 0 xc-verify --home "$B" --adopt "$mfp" --name @mallory
-is "$(cat "$OUT")" "@mallory: new contact, handle @alice, fingerprint $mfp" "--adopt --name"
+is "$(cat "$ERR")" "@mallory: new contact, handle @alice, fingerprint $mfp" "--adopt --name"
 expect_exit 0 xc-open --home "$B" m1.age
 like "$(cat "$ERR")" "^xc-open: m1\\.age: from @mallory \\(contact, handle @alice, $mfp\\), level 2 " \
     "her letter now: from the contact @mallory, who claims the handle @alice"
@@ -142,7 +142,7 @@ is_file_absent "$B/contacts/bob"
 must_fail 1 xc-seal --home "$B" -R mbob.card -o x.age < /dev/null
 like "$(cat "$ERR")" "hint: .*xc-verify --import --name @NAME" "xc-seal -R with my handle: refused, hint"
 expect_exit 0 xc-verify --home "$B" --import --name @otherbob mbob.card
-is "$(cat "$OUT")" "@otherbob: new contact, handle @bob, fingerprint $nfp" "under another name"
+is "$(cat "$ERR")" "@otherbob: new contact, handle @bob, fingerprint $nfp" "under another name"
 # A note to self goes to my own key, not to the card with my handle.
 echo 'note to self' | xc-seal --home "$B" -r @bob -o self.age || exit 1
 expect_exit 0 xc-open --home "$B" --json self.age
@@ -152,9 +152,9 @@ must_fail 1 xc-open --home "$N" self.age
 
 # ---- the other contact commands, each saying what it does ----
 expect_exit 0 xc-verify --home "$B" --mark-verified @carol
-is "$(cat "$OUT")" "@carol: contact -> verified, fingerprint $cfp" "--mark-verified"
+is "$(cat "$ERR")" "@carol: contact -> verified, fingerprint $cfp" "--mark-verified"
 expect_exit 0 xc-verify --home "$B" --unverify @carol
-is "$(cat "$OUT")" "@carol: verified -> contact (not verified), fingerprint $cfp" "--unverify"
+is "$(cat "$ERR")" "@carol: verified -> contact (not verified), fingerprint $cfp" "--unverify"
 like "$(contacts)" '@carol	contact	' "carol is an unverified contact again"
 must_fail 1 xc-verify --home "$B" --rename @carol @bob
 like "$(cat "$ERR")" "own identity's handle" "--rename to my own handle: refused"
@@ -164,7 +164,7 @@ must_fail 2 xc-verify --home "$B" --rename @carol
 must_fail 2 xc-verify --home "$B" --rename @carol @bad-name
 must_fail 4 xc-verify --home "$B" --rename @nobody @x
 expect_exit 0 xc-verify --home "$B" --rename @carol @caro
-is "$(cat "$OUT")" "@carol: renamed to @caro (contact), fingerprint $cfp" "--rename"
+is "$(cat "$ERR")" "@carol: renamed to @caro (contact), fingerprint $cfp" "--rename"
 like "$(contacts)" "^@caro	contact	$cfp	seq 1	expires [0-9-]{10}	pinned [0-9-]{10}	handle @carol\$" \
     "--contacts: the local name, and the handle it claims"
 must_fail 1 xc-seal --home "$B" -r @carol -o x.age < /dev/null
@@ -174,7 +174,7 @@ echo 'still me' | xc-seal --home "$C" -r @bob -o c3.age || exit 1
 expect_exit 0 xc-open --home "$B" c3.age
 like "$(cat "$ERR")" "from @caro \\(contact, handle @carol, $cfp\\), level 2" "her letters name the local name"
 expect_exit 0 xc-verify --home "$B" --forget @caro
-is "$(cat "$OUT")" "@caro: forgetting the contact (contact), fingerprint $cfp" "--forget"
+is "$(cat "$ERR")" "@caro: forgetting the contact (contact), fingerprint $cfp" "--forget"
 is_file_absent "$B/contacts/caro"
 expect_exit 0 xc-open --home "$B" --json c3.age
 is "$(jf verification level)" "stranger|1" "a forgotten contact's letters are a stranger's"
@@ -189,7 +189,7 @@ cp -a "$A" "$tmp/alice2"
 xc-keygen --home "$A" --rotate > a2.card 2>/dev/null || exit 1
 xc-keygen --home "$tmp/alice2" --rotate > a2x.card 2>/dev/null || exit 1
 expect_exit 0 xc-verify --home "$B" --import a2.card
-is "$(cat "$OUT")" "@alice: rotated to card 2 (contact)" "card 2 taken"
+is "$(cat "$ERR")" "@alice: rotated to card 2 (contact)" "card 2 taken"
 must_fail 1 xc-verify --home "$B" --import a2x.card
 like "$(cat "$ERR")" "EQUIVOCATION: @alice's identity key signed two different cards with one sequence number" \
     "a second card 2: equivocation"

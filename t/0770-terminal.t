@@ -127,12 +127,12 @@ while [ $i -lt "$nn" ]; do
 	i=$((i + 1))
 done
 xc-seal --home "$A" -r @bob "$@" -o att.age < /dev/null || exit 1
-expect_exit 0 pty pty.att xc-open --home "$B" -d out att.age
+expect_exit 0 pty pty.att xc-open --home "$B" -D out att.age
 is "$(unsafe pty.att)" "" "$nn attachment names on a pty: nothing unsafe"
 is "$(grep -c '^xc-open: saved out/n' pty.att)" "$nn" "one 'saved' line each"
 like "$(cat pty.att)" '^xc-open: saved out/n_n_n' "C0 controls became _ (xc-seal), the rest escaped"
 like "$(cat pty.att)" 'n\\u\{0080\}n\\u\{0081\}n' "C1 controls escaped"
-expect_exit 0 xc-open --home "$B" --json -d out att.age
+expect_exit 0 xc-open --home "$B" --json -D out att.age
 ok "--json: the names as saved carry the C1 and other characters xc-seal kept" python3 -c '
 import json, sys
 a = json.loads(open(sys.argv[1], encoding="utf-8").read())["attachments"]

@@ -150,7 +150,7 @@ fresh() {
 attack() {
 	fresh
 	# shellcheck disable=SC2086
-	must_fail "$1" $timer xc-open --home "$B" -d "$D" --allow-forwarded "$4.age"
+	must_fail "$1" $timer xc-open --home "$B" -D "$D" --allow-forwarded "$4.age"
 	like "$(cat "$ERR")" "^xc-open: error: $4\.age: .*$2" "$3: refused: $2"
 	is "$(released)" "" "$3: nothing released"
 	bounds "$3"
@@ -161,7 +161,7 @@ letter ctl "$(header "$(body),$(file notes.txt notes.txt)")" \
 	"file message.txt body.txt" "file notes.txt notes.txt"
 fresh
 # shellcheck disable=SC2086
-expect_exit 0 $timer xc-open --home "$B" -d "$D" --allow-forwarded ctl.age
+expect_exit 0 $timer xc-open --home "$B" -D "$D" --allow-forwarded ctl.age
 is "$(cat "$OUT")" "hello bob" "control: the text on stdout"
 is "$(cat "$D/notes.txt" 2>/dev/null)" "some notes" "control: the attachment in DIR"
 like "$(cat "$ERR")" "from @carol \(stranger, .*forwarded: re-encrypted" \
@@ -169,12 +169,12 @@ like "$(cat "$ERR")" "from @carol \(stranger, .*forwarded: re-encrypted" \
 bounds "control"
 # The same letter without --allow-forwarded: refused as forwarded only.
 fresh
-must_fail 1 xc-open --home "$B" -d "$D" ctl.age
+must_fail 1 xc-open --home "$B" -D "$D" ctl.age
 like "$(cat "$ERR")" "forwarded letter" "control: forwarded without --allow-forwarded"
 printf '%s' "$(anon "$(body)")" | "$CRAFT" sign - > anon.hdr || exit 1
 wrap anon
 fresh
-expect_exit 0 xc-open --home "$B" -d "$D" --allow-forwarded --allow-anonymous anon.age
+expect_exit 0 xc-open --home "$B" -D "$D" --allow-forwarded --allow-anonymous anon.age
 like "$(cat "$ERR")" "anonymous \(unsigned\)" "control: an unsigned letter opens"
 is "$(cat "$OUT")" "hello bob" "control: unsigned letter's text"
 
@@ -374,7 +374,7 @@ runflips() {
 		_files="$_files $_f" _c=$((_c + 1)) _i=$((_i + 1))
 		[ "$_c" -lt "$batch" ] && [ "$_i" -lt "$_total" ] && continue
 		# shellcheck disable=SC2086
-		xc-open --home "$B" -d "$D" $_fwd $_files > "$OUT" 2> "$ERR"
+		xc-open --home "$B" -D "$D" $_fwd $_files > "$OUT" 2> "$ERR"
 		_rc=$?
 		runs=$((runs + 1))
 		eval "_n$_rc=\$((\${_n$_rc:-0} + 1))"
@@ -417,7 +417,7 @@ runflips() {
 printf 'hi bob, alice here\n' > hi.txt
 expect_exit 0 xc-seal --home "$A" -r @bob -A notes.txt -o real.age hi.txt
 fresh
-expect_exit 0 xc-open --home "$B" -d "$D" real.age
+expect_exit 0 xc-open --home "$B" -D "$D" real.age
 is "$(cat "$OUT")|$(cat "$D/notes.txt")" "hi bob, alice here|some notes" \
 	"real envelope: control opens"
 mkdir envflips && "$CRAFT" flip --step 7 envflips < real.age > nenv || exit 1

@@ -64,7 +64,7 @@ is "$classes" 1 "level 2: $n envelopes (texts 1 B-4 KiB, 0-4 attachments of 1 Ki
 first=${sizes# }
 first=${first%% *}
 mkdir o
-expect_exit 0 xc-open --home b --json -d o c-29.age
+expect_exit 0 xc-open --home b --json -D o c-29.age
 like "$(cat "$OUT")" '"ok":true' "the largest of them opens"
 ok "... and its letter is 16 KiB (the smallest class)" sh -c \
 	"age -d -i b/ids/bob/enc-1.key c-29.age | wc -c | grep -qx 16384"
@@ -89,7 +89,7 @@ print(L > 16384 and (L + m) & ~m == L)')" True "above 16 KiB: a Padme size ($n40
 # ---- the route stanza's expiry ----
 expect_exit 0 xc-seal --home a -r @bob --ttl 90s -o ttl.age t1
 r=$(route ttl.age)
-expect_exit 0 xc-open --home b --json -d o ttl.age
+expect_exit 0 xc-open --home b --json -D o ttl.age
 signed=$(python3 -c '
 import json, datetime, calendar
 o = json.loads(open("'"$OUT"'").readline())
@@ -97,10 +97,10 @@ print(calendar.timegm(datetime.datetime.strptime(o["expires"], "%Y-%m-%dT%H:%M:%
 is "$((r % 3600))" 0 "the route stanza's expiry is a whole hour ($r)"
 ok "... not before the signed expiry ($signed)" test "$r" -ge "$signed"
 ok "... and less than an hour after it" test "$((r - signed))" -lt 3600
-XC_TEST_NOW=$((signed - 1)) expect_exit 0 xc-open --home b -d o ttl.age
-XC_TEST_NOW=$signed must_fail 1 xc-open --home b -d o ttl.age
+XC_TEST_NOW=$((signed - 1)) expect_exit 0 xc-open --home b -D o ttl.age
+XC_TEST_NOW=$signed must_fail 1 xc-open --home b -D o ttl.age
 like "$(cat "$ERR")" 'the letter has expired' "at the signed expiry, refused (the route says $((r - signed)) s more)"
-XC_TEST_NOW=$signed must_fail 1 xc-open --home b --json -d o ttl.age
+XC_TEST_NOW=$signed must_fail 1 xc-open --home b --json -D o ttl.age
 like "$(cat "$OUT")" '"error":"expired"' "... --json: expired"
 expect_exit 0 xc-seal --home a -r @bob -o none.age t1
 is "$(route none.age)" 0 "no expiry: 0"
@@ -116,13 +116,13 @@ seq 1 200000 > text.txt
 printf 'the text\nof the letter\n' > body.txt
 : > empty.bin
 expect_exit 0 xc-seal --home a -r @bob -A big.bin -A text.txt -A empty.bin -o f.age body.txt
-expect_exit 0 xc-open --home b -d from-file f.age
+expect_exit 0 xc-open --home b -D from-file f.age
 is "$(cat "$OUT")" "$(cat body.txt)" "from files: the text"
 # The same through pipes: the text on stdin, big.bin through -A -... no:
 # stdin can be one of them only.  The text from a pipe, the others from
 # process substitutions (bash) and /dev/stdin.
 expect_exit 0 bash -c 'cat body.txt | xc-seal --home a -r @bob -A <(cat big.bin) -A <(cat text.txt) -A <(cat empty.bin) -o p.age'
-expect_exit 0 xc-open --home b --json -d from-pipe p.age
+expect_exit 0 xc-open --home b --json -D from-pipe p.age
 python3 -c '
 import json
 o = json.loads(open("'"$OUT"'").readline())
@@ -144,11 +144,11 @@ is "$(ls -A tmpdir)" "" "nothing left in \$TMPDIR (staging is an unlinked file)"
 # -A /dev/stdin and -A -, with the text from a file.
 mkdir s1 s2
 expect_exit 0 sh -c 'cat big.bin | xc-seal --home a -r @bob -A /dev/stdin -o s1.age body.txt'
-expect_exit 0 xc-open --home b -d s1 s1.age
+expect_exit 0 xc-open --home b -D s1 s1.age
 ok "-A /dev/stdin: the same bytes" cmp big.bin s1/stdin
 is "$(cat "$OUT")" "$(cat body.txt)" "-A /dev/stdin: the text from MESSAGE_FILE"
 expect_exit 0 sh -c 'cat text.txt | xc-seal --home a -r @bob -A - -o s2.age'
-expect_exit 0 xc-open --home b --json -d s2 s2.age
+expect_exit 0 xc-open --home b --json -D s2 s2.age
 like "$(cat "$OUT")" '"body":"","attachments":\[\{"name":"stdin"' "-A - without MESSAGE_FILE: an empty text"
 ok "-A -: the same bytes" cmp text.txt s2/stdin
 # A pipe of compressible text is staged compressed (zlib in the header).
@@ -197,9 +197,9 @@ else
 	XC_CRYPTO=libsodium xc-seal --home a -r @bob -A big.bin -o bs.age t1
 fi
 mkdir x1 x2
-XC_CRYPTO=libsodium expect_exit 0 xc-open --home b -d x1 bg.age
+XC_CRYPTO=libsodium expect_exit 0 xc-open --home b -D x1 bg.age
 ok "sealed with OpenSSL, opened with libsodium" cmp big.bin x1/big.bin
-expect_exit 0 xc-open --home b -d x2 bs.age
+expect_exit 0 xc-open --home b -D x2 bs.age
 ok "sealed with libsodium, opened with OpenSSL" cmp big.bin x2/big.bin
 ok "age opens both" sh -c 'age -d -i b/ids/bob/enc-1.key bg.age > /dev/null &&
 	age -d -i b/ids/bob/enc-1.key bs.age > /dev/null'

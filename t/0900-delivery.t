@@ -271,7 +271,7 @@ env_py drop m3.age X25519 > onestanza.age
 env_py drop m1.age xc-route > noroute.age
 refused 3 R junk.txt "not an xc envelope"
 refused 3 R rand.bin "not an xc envelope"
-refused 3 R empty.bin "not an xc envelope"
+refused 3 R empty.bin "empty, not an envelope"
 refused 3 R plain.age "not an xc envelope: .*xc-route"
 refused 3 R plain.asc "not an xc envelope: .*xc-route"
 refused 3 R headonly.age "not an xc envelope: envelope without a payload"
@@ -328,7 +328,10 @@ like "$(cat "$ERR")" "^xc-send: error: cannot open 'nosuch.age'" "a missing oper
 seal m5.age "where is the spool" -r @bob
 id5=$(envid m5.age)
 mkdir L
-printf '# comment\n\n  spool %s\n' "$tmp/w/cfgspool" > L/config
+# L's user has a config of their own: XDG_CONFIG_HOME=Lconf.
+mkdir -p Lconf/xc
+printf '# comment\n\n  spool %s\n' "$tmp/w/cfgspool" > Lconf/xc/config
+Lconf=$tmp/w/Lconf
 # lands WHERE DESC CMD...: CMD puts m5 into spool WHERE and no other.
 lands() {
 	_where=$1 _d=$2
@@ -344,14 +347,15 @@ lands() {
 }
 mkdir L2
 lands L2/spool "default: \$XC_HOME/spool" env XC_HOME="$tmp/w/L2" xc-send m5.age
-lands cfgspool "'spool DIR' in \$XC_HOME/config" xc-send --home L m5.age
-lands envspool "\$XC_SPOOL before the config" env XC_SPOOL=envspool xc-send --home L m5.age
-lands optspool "--spool before \$XC_SPOOL" env XC_SPOOL=envspool xc-send --home L --spool optspool m5.age
-rm L/config
-lands L/spool "without config: --home DIR's spool" xc-send --home L m5.age
+lands cfgspool "'spool DIR' in \$XDG_CONFIG_HOME/xc/config" env XDG_CONFIG_HOME="$Lconf" xc-send --home L m5.age
+lands envspool "\$XC_SPOOL before the config" env XDG_CONFIG_HOME="$Lconf" XC_SPOOL=envspool xc-send --home L m5.age
+lands optspool "--spool before \$XC_SPOOL" env XDG_CONFIG_HOME="$Lconf" XC_SPOOL=envspool xc-send --home L --spool optspool m5.age
+rm Lconf/xc/config
+lands L/spool "without config: --home DIR's spool" env XDG_CONFIG_HOME="$Lconf" xc-send --home L m5.age
 copy_of bobL
-printf 'spool %s\n' "$tmp/w/L/spool" > bobL/config
-expect_exit 0 xc-fetch --home bobL
+mkdir -p bobLconf/xc
+printf 'spool %s\n' "$tmp/w/L/spool" > bobLconf/xc/config
+expect_exit 0 env XDG_CONFIG_HOME="$tmp/w/bobLconf" xc-fetch --home bobL
 is "$(cat "$OUT")" "bobL/inbox/new/$id5-0.age" "xc-fetch finds the spool in its config"
 expect_exit 0 env XC_HOME="$tmp/w/bobL" XC_SPOOL="$tmp/w/L/spool" xc-fetch
 is "$(cat "$OUT")" "" "... and \$XC_SPOOL: the same spool, nothing new"
@@ -534,7 +538,8 @@ is "$(cat f.*.out | sort | tr '\n' /)" \
     "... the union of the printed paths is the inbox"
 is "$(ls bobW/inbox/new | wc -l | tr -d ' ')|$(listing bobW/inbox/cur)|$(listing bobW/inbox/tmp)" \
     "40||" "... 40 letters in new/, nothing in cur/ or tmp/"
-ls bobW/inbox/new/* | xc-open --home bobW > opened 2> /dev/null
+ls bobW/inbox/new/* | xc-open --home bobW 2> /dev/null |
+    grep -v -e '^=== from @' -e '^$' > opened
 is "$(sort opened | tr '\n' /)" "$(i=0; while [ $i -lt 40 ]; do echo "concurrent $i"; i=$((i + 1)); done | sort | tr '\n' /)" \
     "... they open to the 40 texts"
 
@@ -598,7 +603,7 @@ while :; do
 	seal mz.age "expires in Z, with an attachment" -r @bob --ttl 2s -A att.txt
 	xc-send --home alice --spool Z mz.age > /dev/null 2>&1 &&
 	    xc-fetch --home bobE --spool Z --json > fetched.json 2> /dev/null &&
-	    xc-open --home bobE -d att "$(sed 's/.*"path":"\([^"]*\)".*/\1/' fetched.json)" \
+	    xc-open --home bobE -D att "$(sed 's/.*"path":"\([^"]*\)".*/\1/' fetched.json)" \
 	    > opened 2> opened.err && break
 	[ "$(date +%s)" -ge "$(env_py expires mz.age)" ] && [ $try -lt 3 ] || break
 done

@@ -1,7 +1,7 @@
 #!/bin/sh
 # 0970-signals: interrupted work (TESTPLAN H05).  SIGINT, SIGTERM or
 # SIGKILL at 20 random moments of a 200 MiB xc-seal -o (two attachments of
-# 100 MiB), xc-open -d DIR of that letter, and xc-fetch of it: after
+# 100 MiB), xc-open -D DIR of that letter, and xc-fetch of it: after
 # SIGINT and SIGTERM no temporary file is left at all; what SIGKILL leaves
 # is removed by the next run; the output (the envelope, the directory, the
 # inbox) is at every moment either complete or untouched; a last run
@@ -133,13 +133,13 @@ is "$(sed -n 3p seal.out)" "left by INT/TERM 0" "... SIGINT and SIGTERM leave no
 is "$(sed -n 4p seal.out)" "left by KILL after the next run 0" "... what SIGKILL left, the next run removes"
 is "$(sed -n 5p seal.out)" "last run 0 whole, temporary files 0" "... the last run writes the envelope, nothing else"
 
-# ---- xc-open -d DIR ----
+# ---- xc-open -D DIR ----
 mkdir out
 xc-seal --home alice -r @bob -A a1.bin -A a2.bin -o big.age msg.txt || bail "xc-seal"
-python3 "$tmp/kill.py" open "$rounds" xc-open --home bob -d out big.age \
+python3 "$tmp/kill.py" open "$rounds" xc-open --home bob -D out big.age \
     > open.out 2> open.err || bail "kill.py open: $(cat open.out open.err)"
 diag "$(cat open.err)"
-is "$(sed -n 1p open.out)" "crashed 0" "xc-open -d: every run ends by its signal or exit 0"
+is "$(sed -n 1p open.out)" "crashed 0" "xc-open -D: every run ends by its signal or exit 0"
 is "$(sed -n 2p open.out)" "partial 0" "... the directory is complete or untouched"
 is "$(sed -n 3p open.out)" "left by INT/TERM 0" "... SIGINT and SIGTERM leave no .part file"
 is "$(sed -n 4p open.out)" "left by KILL after the next run 0" "... what SIGKILL left, the next run removes"
@@ -190,13 +190,13 @@ is "$(ls -A | grep -c '^\.hup.age.xc-')|$(test -e hup.age && echo there)" "0|" \
     "... leaving no temporary file and no output"
 expect_exit 0 xc-fetch --home bob --spool S
 is "$(cat "$OUT")" "bob/inbox/new/$NAME" "the letter is fetched"
-# SIGHUP while xc-open -d is in the middle of an attachment: the envelope
+# SIGHUP while xc-open -D DIR is in the middle of an attachment: the envelope
 # comes through a pipe, three quarters of it, and the pipe stays open.
 python3 - <<'PY' > open-hup.out
 import os, signal, subprocess, time
 env = open('bob/inbox/new/' + os.environ['NAME'], 'rb').read()
 r, w = os.pipe()
-p = subprocess.Popen(['xc-open', '--home', 'bob', '-d', 'out'], stdin=r,
+p = subprocess.Popen(['xc-open', '--home', 'bob', '-D', 'out'], stdin=r,
                      stdout=subprocess.DEVNULL)
 os.close(r)
 os.write(w, env[:len(env) * 3 // 4])
@@ -207,7 +207,7 @@ print(p.wait(), len(parts))
 os.close(w)
 PY
 is "$(cat open-hup.out)|$(ls -A out | tr '\n' /)" "-1 2|a1.bin/a2.bin/" \
-    "xc-open -d: SIGHUP in the middle of an attachment removes its .part file"
+    "xc-open -D: SIGHUP in the middle of an attachment removes its .part file"
 is "$(ls bob/inbox/new)" "$NAME" "... and the letter stays unread"
 
 # ---- attachments: all or none ----
@@ -223,18 +223,18 @@ else
 	# Which linkat calls save the attachments: temporary files are
 	# linked into place too (O_TMPFILE, through /proc/self/fd).
 	rm -rf o2 && mkdir o2
-	strace -f -qq -e trace=linkat -o links.trace xc-open --home bob -d o2 two.age \
+	strace -f -qq -e trace=linkat -o links.trace xc-open --home bob -D o2 two.age \
 	    > /dev/null 2>&1
 	grep -n 'linkat(' links.trace | grep -v '/proc/self/fd' | cut -d: -f1 > saves
 	for n in 1 2; do
 		at=$(sed -n "${n}p" saves)
 		rm -rf o2 && mkdir o2
 		must_fail 4 strace -f -qq -o /dev/null -e inject=linkat:error=EIO:when=${at:-0} \
-		    xc-open --home bob -d o2 two.age
+		    xc-open --home bob -D o2 two.age
 		is "$(ls -A o2 | tr '\n' /)" "" "link of attachment $n fails (EIO): nothing saved, no .part left"
 	done
 	rm -rf o2 && mkdir o2
-	expect_exit 0 xc-open --home bob -d o2 two.age
+	expect_exit 0 xc-open --home bob -D o2 two.age
 	is "$(ls -A o2 | tr '\n' /)" "one.txt/two.txt/" "without the failure: both saved"
 fi
 

@@ -52,16 +52,19 @@ must_fail 2 xc-send --home alice --server "$U1" --timeout 0 m1.age
 must_fail 2 xc-send --home alice --server "$U1" --quorum 2 m1.age
 like "$(cat "$ERR")" "a quorum of 2, but 1 server" "... a quorum larger than the servers"
 must_fail 2 xc-fetch --home bob --server "$U1" --quorum 1
-printf '# servers\nsever %s\n' "$U1" > alice/config
+# The config of the user ($HOME is the test's): alice's, then bob's.
+cfg=$HOME/.config/xc/config
+mkdir -p "$HOME/.config/xc"
+printf '# servers\nsever %s\n' "$U1" > "$cfg"
 must_fail 2 xc-send --home alice m1.age
-like "$(cat "$ERR")" "^xc-send: error: config '.*alice/config' line 2: unknown setting" "... an unknown config key, with its line"
-printf 'server %s\nquorum 1\nquorum 2\n' "$U1" > bob/config
+is "$(cat "$ERR")" "xc-send: error: config '$cfg' line 2: unknown setting" "... an unknown config key, with its line"
+printf 'server %s\nquorum 1\nquorum 2\n' "$U1" > "$cfg"
 must_fail 2 xc-fetch --home bob
 like "$(cat "$ERR")" "line 3: quorum given twice" "... a repeated key"
-printf 'server %s\n' "$U1" > bob/config
+printf 'server %s\n' "$U1" > "$cfg"
 must_fail 2 xc-fetch --home bob --gc
 like "$(cat "$ERR")" "no spool to collect" "... --gc needs a spool"
-rm -f alice/config bob/config
+rm -f "$cfg"
 is_file_absent alice/outbox "the refused runs queued nothing"
 
 node_new n1 127.0.40.2:11940
@@ -77,11 +80,11 @@ expect_exit 0 xc-send --home alice --server "$U1" m1.age
 is "$(cat "$OUT")|$(outbox)" "$id1|0" "posted again: a duplicate counts as taken"
 seal m2.age "second"
 id2=$(envid m2.age)
-printf 'server %s\n# and\nserver %s\n' "$U1" "$U2" > alice/config
+printf 'server %s\n# and\nserver %s\n' "$U1" "$U2" > "$cfg"
 expect_exit 0 xc-send --home alice m2.age
 is "$(on "$U1" "$id2")$(on "$U2" "$id2")|$(outbox)" "11|0" "the config's servers both get it"
 is_file_absent alice/spool "no default spool with servers configured"
-printf 'spool %s\nserver %s\n' "$tmp/w/S" "$U2" > alice/config
+printf 'spool %s\nserver %s\n' "$tmp/w/S" "$U2" > "$cfg"
 seal m3.age "third"
 id3=$(envid m3.age)
 expect_exit 0 xc-send --home alice m3.age
@@ -92,7 +95,7 @@ expect_exit 0 xc-send --home alice --spool S2 m4.age
 is "$(on "$U2" "$id4")|$(ls S2/*/ | grep -c "$id4")" "0|1" "--spool on the command line: the spool only"
 expect_exit 0 xc-send --home alice --server "$U1" m4.age
 is "$(on "$U1" "$id4")|$(on "$U2" "$id4")|$(ls S/*/ | grep -c "$id4")" "1|0|0" "--server on the command line: that server only"
-rm -f alice/config
+rm -f "$cfg"
 
 # ---- the quorum ----
 ok "n3 stopped" xc-node stop "$(node_dir n3)"

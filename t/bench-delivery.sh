@@ -78,7 +78,7 @@ while [ "$r" -lt 7 ]; do
 	rate "$per" "$t0" "$t1" >> "$work/send.rates"
 	echo >> "$work/send.rates"
 	t0=$(now_ns)
-	got=$(xc-fetch --home "$B" --spool "$S" | xc-open --home "$B" --json -d "$work" 2>/dev/null |
+	got=$(xc-fetch --home "$B" --spool "$S" | xc-open --home "$B" --json -D "$work" 2>/dev/null |
 		grep -c '"ok":true' || true)
 	t1=$(now_ns)
 	[ "$got" -eq "$per" ] || die "bob opened $got of $per letters"

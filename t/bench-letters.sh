@@ -13,7 +13,7 @@
 # What is measured (the targets are issue 11's):
 #   256 MiB (BENCH_SIZE_MIB) of random bytes as an attachment:
 #     xc-seal -A big.bin > ct   against  age -r R big.bin > ct
-#     xc-open -d DIR ct         against  age -d -i KEY ct > out
+#     xc-open -D DIR ct         against  age -d -i KEY ct > out
 #     (xc-open syncs the saved file and DIR; "age -d ... + fsync" adds an
 #     fsync of age's output, for the durable comparison)
 #     targets: seal <= 1.0x age encrypt; seal+open <= 1.0x age enc+dec
@@ -106,7 +106,7 @@ od -An -tx1 -N 504 /dev/urandom | tr -d ' \n' | fold -w 63 | awk 1 >msg1k.txt
 
 "$XC_BIN/xc-seal" --home "$A" -r @bob -A big.bin empty.txt >big.xc
 mkdir out
-"$XC_BIN/xc-open" --home "$B" -d out big.xc >/dev/null 2>&1 ||
+"$XC_BIN/xc-open" --home "$B" -D out big.xc >/dev/null 2>&1 ||
 	die "xc-open of the big letter failed"
 cmp -s big.bin out/big.bin || die "xc-open gave back other bytes"
 age -d -i "$B/ids/bob/enc-1.key" big.xc | tar tf - >list.txt
@@ -115,7 +115,7 @@ age -d -i "$B/ids/bob/enc-1.key" big.xc | tar tf - >list.txt
 age -r "$R" big.bin >big.age
 age -d -i age.key big.age | cmp -s - big.bin || die "age's round trip differs"
 "$XC_BIN/xc-seal" --home "$A" -r @bob msg1k.txt >small.xc
-"$XC_BIN/xc-open" --home "$B" -d out small.xc 2>/dev/null | cmp -s - msg1k.txt ||
+"$XC_BIN/xc-open" --home "$B" -D out small.xc 2>/dev/null | cmp -s - msg1k.txt ||
 	die "xc's 1 KiB round trip differs"
 age -r "$R" msg1k.txt >small.age
 mkdir many
@@ -126,7 +126,7 @@ while [ "$i" -lt "$many" ]; do
 	echo "$work/many/$i.age" >>many.list
 	i=$((i + 1))
 done
-got=$("$XC_BIN/xc-open" --home "$B" -d out <many.list 2>/dev/null | wc -l)
+got=$("$XC_BIN/xc-open" --home "$B" -D out <many.list 2>/dev/null | grep -c '^disk ')
 [ "$got" -eq "$many" ] || die "xc-open opened $got of $many letters"
 "$XC_BIN/xc-keygen" --home "$T" @tom >/dev/null 2>&1
 "$CRAFT" retag "$T" tom 0
@@ -173,7 +173,7 @@ tools() {
 	_s=$1 _b=$2 _in=$3 _t=$4 _xc=$5 _age=$6 _sig=$7 _gpg=$8 _d=$9
 	_m=${_in:-$_t}
 	row "xc_seal$_s | $_b | - | - | $work/o.xc | $X/xc-seal --home $A -r @bob${_in:+ -A $_in} $_t"
-	row "xc_open$_s | $_b | @fresh $_d | - | - | $X/xc-open --home $B -d $_d $_xc"
+	row "xc_open$_s | $_b | @fresh $_d | - | - | $X/xc-open --home $B -D $_d $_xc"
 	row "age_enc$_s | $_b | - | - | $work/o.age | $AGE -r $R $_m"
 	row "age_dec$_s | $_b | - | - | $work/o.out | $AGE -d -i $work/age.key $_age"
 	[ -n "$_s" ] || row "age_dec_sync | $_b | - | - | - | $AGE -d -i $work/age.key -o $work/o.out $_age ;; @fsync $work/o.out"
@@ -191,7 +191,7 @@ tools() {
 		"$work/big.sig" "$work/big.gpg" "$work/d"
 	tools 1k "$small_batch" "" "$work/msg1k.txt" "$work/small.xc" \
 		"$work/small.age" "$work/small.sig" "$work/small.gpg" "$work/d1"
-	row "xc_open_many | 1 | @fresh $work/dm | $work/many.list | - | $X/xc-open --home $B -d $work/dm"
+	row "xc_open_many | 1 | @fresh $work/dm | $work/many.list | - | $X/xc-open --home $B -D $work/dm"
 	row "age_dec_many | $many | - | - | - | $AGE -d -i $B/ids/bob/enc-1.key %"
 	row "fetch_trial | 1 | @rm $T/state/seen | - | - | $X/xc-fetch --home $T --spool $work/spool"
 	row "x25519 | 1 | - | - | - | @x25519 $trial"

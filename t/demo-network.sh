@@ -58,15 +58,19 @@ run xc-keygen --home "$A" @alice > "$dir/alice.card"
 run xc-keygen --home "$B" @bob > "$dir/bob.card"
 run xc-verify --home "$A" --import "$dir/bob.card"
 run xc-verify --home "$B" --import "$dir/alice.card"
-echo "server nntp://127.0.90.2:11990" > "$A/config"
-echo "server nntp://127.0.90.4:11990" > "$B/config"
-echo "alice/config: $(cat "$A/config")"
-echo "bob/config:   $(cat "$B/config")"
+# Each has a config of their own (~/.config/xc/config, here under
+# XDG_CONFIG_HOME); the user's own is never read.
+AC=$dir/alice-config BC=$dir/bob-config
+mkdir -p "$AC/xc" "$BC/xc"
+echo "server nntp://127.0.90.2:11990" > "$AC/xc/config"
+echo "server nntp://127.0.90.4:11990" > "$BC/xc/config"
+echo "alice's ~/.config/xc/config: $(cat "$AC/xc/config")"
+echo "bob's ~/.config/xc/config:   $(cat "$BC/xc/config")"
 
 step "4. alice seals to @bob and posts to n1 (with proof-of-work, 2 h expiry)"
 echo "$ echo 'disk 91% on db1' | xc-seal -r @bob --ttl 2h | xc-send"
 id=$(echo 'disk 91% on db1' | xc-seal --home "$A" -r @bob --ttl 2h |
-	xc-send --home "$A")
+	XDG_CONFIG_HOME=$AC xc-send --home "$A")
 echo "envelope id: $id"
 echo "the article n1 holds (headers; the body is the envelope's age armor):"
 art=$(find "$dir/n1/spool/articles" -type f | head -n 1)
@@ -80,16 +84,16 @@ until [ -n "$(find "$dir/n3/spool/articles" -type f 2>/dev/null)" ] || [ $t -ge 
 done
 echo "on n3 within $(((t + 1) * 100)) ms"
 echo "$ xc-fetch | xc-open"
-xc-fetch --home "$B" | xc-open --home "$B"
+XDG_CONFIG_HOME=$BC xc-fetch --home "$B" | xc-open --home "$B"
 
 step "6. bob replies through n3; alice fetches the reply from n1"
 echo "$ echo 'on it' | xc-seal -r @alice --ttl 2h | xc-send"
 echo 'on it, cleaning /var/log' | xc-seal --home "$B" -r @alice --ttl 2h |
-	xc-send --home "$B" > /dev/null
+	XDG_CONFIG_HOME=$BC xc-send --home "$B" > /dev/null
 got=
 t=0
 while [ -z "$got" ] && [ $t -lt 50 ]; do
-	got=$(xc-fetch --home "$A")
+	got=$(XDG_CONFIG_HOME=$AC xc-fetch --home "$A")
 	[ -n "$got" ] || sleep 0.2
 	t=$((t + 1))
 done
@@ -98,7 +102,7 @@ echo "$got" | xc-open --home "$A" --json
 
 step "7. fetching again finds nothing new (a cursor per server and group)"
 echo "$ xc-fetch"
-[ -z "$(xc-fetch --home "$B")" ]
+[ -z "$(XDG_CONFIG_HOME=$BC xc-fetch --home "$B")" ]
 echo "(nothing)"
 
 printf '\ndemo-network: ok\n'

@@ -43,19 +43,20 @@ age -d -i "$B/ids/bob/enc-1.key" "$f" | tar tvf - | sed 's/^/  /'
 
 step "5. bob fetches and opens: signature, hashes and padding are checked first"
 mkdir "$dir/bob-files"
-echo "$ xc-fetch --spool spool | xc-open -d bob-files"
-xc-fetch --home "$B" --spool "$S" | xc-open --home "$B" -d "$dir/bob-files"
+echo "$ xc-fetch --spool spool | xc-open -D bob-files"
+xc-fetch --home "$B" --spool "$S" | xc-open --home "$B" -D "$dir/bob-files"
 ls -l "$dir/bob-files" | sed -n '2,$p' | awk '{ print "  " $1, $5, $NF }'
 
-step "6. bob replies (--reply-to the id alice's letter carries); alice fetches it"
+step "6. bob replies (--reply-to the id xc-open printed: to its sender); alice fetches it"
 id=$(xc-fetch --home "$B" --spool "$S" | wc -l)	# nothing new: prints nothing
 [ "$id" -eq 0 ]
 mkdir "$dir/again"
-msgid=$(find "$B/inbox/cur" -name '*.age:2,S' | head -n 1 |
-	xc-open --home "$B" --json -d "$dir/again" 2>/dev/null |
+envid=$(find "$B/inbox/cur" -name '*.age:2,S' | head -n 1 |
+	xc-open --home "$B" --json -D "$dir/again" 2>/dev/null |
 	sed 's/.*"id":"\([0-9a-f]*\)".*/\1/')
+echo "$ printf 'on it...' | xc-seal --reply-to $(printf %.12s "$envid") | xc-send"
 printf 'on it, cleaning /var/log\n' |
-	xc-seal --home "$B" -r @alice --reply-to "$msgid" |
+	xc-seal --home "$B" --reply-to "$(printf %.12s "$envid")" |
 	xc-send --home "$B" --spool "$S" > /dev/null
 echo "$ xc-fetch --spool spool | xc-open --json"
 xc-fetch --home "$A" --spool "$S" | xc-open --home "$A" --json
@@ -64,7 +65,7 @@ step "7. a tampered envelope is refused, with a class and an exit status"
 cp "$f" "$dir/bad.age"
 printf '\001' | dd of="$dir/bad.age" bs=1 seek=$(( $(wc -c < "$dir/bad.age") - 20 )) conv=notrunc 2>/dev/null
 status=0
-xc-open --home "$B" -d "$dir/bob-files" "$dir/bad.age" || status=$?
+xc-open --home "$B" -D "$dir/bob-files" "$dir/bad.age" || status=$?
 echo "exit status: $status (3 = bad input, see xc(7))"
 [ "$status" -eq 3 ]
 

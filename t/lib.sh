@@ -37,6 +37,8 @@ trap 'exit 143' TERM
 HOME=$tmp/home
 XC_HOME=$tmp/xc
 export HOME XC_HOME
+# The config is ~/.config/xc/config of this HOME: never the user's.
+unset XDG_CONFIG_HOME XDG_DATA_HOME
 mkdir "$HOME" "$XC_HOME" "$tmp/w" && cd "$tmp/w" || exit 1
 OUT=$tmp/stdout
 ERR=$tmp/stderr
@@ -228,6 +230,16 @@ need_delivery() {
 # envid FILE: an envelope's id, the BLAKE2b-256 of its bytes.
 envid() {
 	b2sum -l 256 "$1" | cut -c1-64
+}
+# armor FILE: FILE in age's ASCII armor, on stdout (not by xc: a reference).
+armor() {
+	python3 -c '
+import base64, sys
+b = base64.b64encode(open(sys.argv[1], "rb").read()).decode()
+print("-----BEGIN AGE ENCRYPTED FILE-----")
+for i in range(0, len(b), 64):
+    print(b[i:i + 64])
+print("-----END AGE ENCRYPTED FILE-----")' "$1"
 }
 # listing DIR: DIR's entries (dot files too), sorted, each followed by '/'.
 listing() {
