@@ -99,8 +99,11 @@ lib/libxc-age.a: $(AGE_OBJ)
 lib/libxc-id.a: $(ID_OBJ)
 lib/libxc-letter.a: $(LETTER_OBJ)
 lib/libxc-net.a: $(NET_OBJ)
+# Made afresh each time: an object that left a layer must leave its
+# archive too, or a program would link its stale copy.
 $(LIBS):
-	$(AR) rcs $@ $?
+	rm -f $@
+	$(AR) rcs $@ $^
 
 $(LIBOBJ) bin/cli.o bin/cli-net.o: lib/xc.h
 $(LETTER_OBJ): lib/letter.h
