@@ -44,7 +44,8 @@
 #define MAX_BYTES ((uint64_t)4 << 30)	/* bytes read from the spool per run */
 
 static const char usage[] =
-    "usage: xc-fetch [--home DIR] [--spool DIR] [--server URL]... "
+    "usage: xc-fetch [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]\n"
+    "                [--server URL [--pin PINS] [--starttls]]... "
     "[--timeout SECONDS]\n"
     "                [-u @ME] [--json] [--unread] [--no-wait] "
     "[--max-files N]\n"
@@ -64,10 +65,11 @@ help(void)
 	    "$XC_HOME/config,\n"
 	    "                    or $XC_HOME/spool when no server is "
 	    "configured)\n"
-	    "      --server URL  fetch from this server, nntp://host[:port] "
-	    "(repeatable;\n"
-	    "                    default: the \"server URL\" lines of "
-	    "$XC_HOME/config)\n"
+	    "      --server URL  fetch from this server, nntp:// or "
+	    "nntps://HOST[:PORT]\n"
+	    "                    (repeatable; default: the \"server URL\" lines "
+	    "of the config)\n"
+	    CLI_NET_HELP
 	    "      --timeout SECONDS  the longest wait for a server "
 	    "(default 30)\n"
 	    "  -u, --as @ME      fetch for this identity only\n"
@@ -747,6 +749,7 @@ main(int argc, char **argv)
 	c.net.want = wanted;
 	c.net.arg = &c;
 	c.net.cursors = &c.cursors;
+	c.net.o.purpose = XC_NET_FETCH;
 	if ((rc = cli_net_setup(&c.cf, &c.net, c.srv)) != 0) {
 		code = rc;
 		goto out;
@@ -866,6 +869,7 @@ main(int argc, char **argv)
 				 * still read. */
 				cli_error("%s '%s': %s", c.t.name, where,
 				    xc_errdetail());
+				cli_net_hint(&c.net, k - 1);
 				c.partial = 1;
 				if (!code)
 					code = EX_NETWORK;

@@ -44,13 +44,22 @@ struct tlsconn {
 	uint8_t pins[XC_TLS_MAX_PINS][32];
 };
 
-/* The fingerprint of the last certificate a server presented. */
+/* The fingerprint of the last certificate a server presented, and
+ * whether our check refused it. */
 static _Thread_local char last_fp[XC_TLS_PIN_MAX];
+static _Thread_local int last_rejected;
 
 const char *
-xc_tls_last_fingerprint(void)
+xc_tls_rejected_fingerprint(void)
 {
-	return last_fp;
+	return last_rejected && last_fp[0] ? last_fp : NULL;
+}
+
+void
+xc_tls_forget(void)
+{
+	last_fp[0] = '\0';
+	last_rejected = 0;
 }
 
 static void
@@ -105,6 +114,24 @@ xc_tls_pins(uint8_t out[][32], size_t max, size_t *n, const char *s)
 			return 0;
 		s = e + 1;
 	}
+}
+
+int
+xc_tls_pins_text(char out[XC_TLS_PINS_MAX], const char *s)
+{
+	uint8_t md[XC_TLS_MAX_PINS][32];
+	size_t n, i, k = 0;
+	int rc;
+
+	if ((rc = xc_tls_pins(md, XC_TLS_MAX_PINS, &n, s)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (i)
+			out[k++] = ',';
+		fingerprint_text(out + k, md[i]);
+		k += strlen(out + k);
+	}
+	return 0;
 }
 
 int
@@ -325,11 +352,14 @@ handshake_failed(struct tlsconn *t)
 	int reason = ERR_GET_REASON(e);
 
 	ERR_clear_error();
-	if (t->pin_failed)
+	if (t->pin_failed) {
+		last_rejected = 1;
 		return xc_fail(XC_ENET, "the server's certificate is not the "
 		    "pinned one");
+	}
 	if (t->err)
 		return t->err;
+	last_rejected = v != X509_V_OK;
 	switch (v) {
 	case X509_V_OK:
 		break;
@@ -386,7 +416,7 @@ xc_conn_tls(xc_conn **out, xc_conn *inner, const char *host,
 	t->c.close = tls_close;
 	t->c.timeout_ms = inner->timeout_ms;
 	t->c.ctx = t;
-	last_fp[0] = '\0';
+	xc_tls_forget();
 	if (o && o->pin && (rc = xc_tls_pins(t->pins, XC_TLS_MAX_PINS,
 	    &t->npins, o->pin)) < 0)
 		goto fail;
