@@ -1,9 +1,9 @@
 /*
  * cli-net.c - the network options of xc-send and xc-fetch (--server,
- * --quorum, --timeout) and the transports of their servers.  Apart from
- * cli.c so that the programs without a network do not link its layer;
- * which spool and servers the config names is read in cli.c, since
- * xc-seal needs the spool's max-size too.
+ * --quorum, --timeout, --pin, --starttls, --proxy) and the transports of
+ * their servers.  Apart from cli.c so that the programs without a network
+ * do not link its layer; which spool and servers the config names is read
+ * in cli.c, since xc-seal needs the spool's max-size too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +22,31 @@ cli_net_option(int ch, const char *arg, xc_config *cf, const char *usage)
 		if ((rc = xc_config_add_server(cf, arg)) < 0)
 			cli_usage_error(usage, "--server '%s': %s", arg,
 			    rc == XC_EINVAL ? "not a server URL "
-			    "(nntp://host[:port])" : xc_errdetail());
+			    "(nntp://host[:port] or nntps://host[:port])" :
+			    xc_errdetail());
+		return 1;
+	case CLI_OPT_PIN:
+	case CLI_OPT_STARTTLS:
+		if (cf->nserver == 0)
+			cli_usage_error(usage, "%s applies to the --server "
+			    "before it", ch == CLI_OPT_PIN ? "--pin" :
+			    "--starttls");
+		if (ch == CLI_OPT_STARTTLS) {
+			if (cf->starttls[cf->nserver - 1])
+				cli_usage_error(usage, "--starttls given twice "
+				    "for '%s'", cf->server[cf->nserver - 1]);
+			cf->starttls[cf->nserver - 1] = 1;
+		} else if ((rc = xc_config_server_pin(cf, cf->nserver - 1,
+		    arg)) < 0)
+			cli_usage_error(usage, "--pin '%s': %s", arg,
+			    rc == XC_EEXIST ? "a second --pin for one server "
+			    "(give its pins in one, with ',')" :
+			    xc_errdetail());
+		return 1;
+	case CLI_OPT_PROXY:
+		if ((rc = xc_config_proxy(cf, arg)) < 0)
+			cli_usage_error(usage, "--proxy '%s': %s", arg,
+			    xc_errdetail());
 		return 1;
 	case CLI_OPT_QUORUM:
 		if (cf->quorum)
@@ -49,13 +73,40 @@ cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t)
 	size_t i;
 	int rc;
 
+	xc_url u;
+
 	net->o.timeout_ms = s * 1000;
 	net->o.response_ms = 4 * s * 1000;
-	for (i = 0; i < cf->nserver; i++)
-		if ((rc = xc_net_add(net, cf->server[i], &t[i])) < 0) {
+	net->o.proxy = cf->proxy[0] ? cf->proxy : NULL;
+	for (i = 0; i < cf->nserver; i++) {
+		/* Said here, before anything is queued or read, rather than
+		 * by the library at the first connection. */
+		if (!cf->proxy[0] && xc_url_parse(&u, cf->server[i]) == 0 &&
+		    xc_host_is_onion(u.host)) {
+			cli_error("server '%s': an .onion server is reached "
+			    "through Tor only", cf->server[i]);
+			cli_hint("give Tor's SocksPort: --proxy "
+			    "socks5h://127.0.0.1:9050, or a \"proxy\" line "
+			    "in the config");
+			return EX_USAGE_;
+		}
+		if ((rc = xc_net_add_tls(net, cf->server[i],
+		    cf->pin[i][0] ? cf->pin[i] : NULL, cf->starttls[i] ?
+		    XC_TLS_STARTTLS : XC_TLS_OFF, &t[i])) < 0) {
 			cli_error("server '%s': %s", cf->server[i],
 			    xc_errdetail());
 			return rc == XC_ENOMEM ? EX_SYSTEM : EX_USAGE_;
 		}
+	}
 	return 0;
+}
+
+void
+cli_net_hint(const xc_net *net, size_t i)
+{
+	const char *fp = xc_net_rejected(net, i);
+
+	if (fp != NULL)
+		cli_hint("the server's certificate is %s; if its operator "
+		    "confirms it (xc-node status), pin it: --pin %s", fp, fp);
 }

@@ -1198,6 +1198,24 @@ spool_path(char out[XC_PATH_MAX], const char *dir)
 	return 0;
 }
 
+/* A server of the command line without --pin or --starttls is trusted as
+ * the config's line for it says, as ssh's known_hosts does for a host:
+ * naming a server on the command line must not drop its pin. */
+static void
+inherit_tls(xc_config *cf, const xc_config *file)
+{
+	size_t i, j;
+
+	for (i = 0; i < cf->nserver; i++)
+		for (j = 0; j < file->nserver; j++)
+			if (!cf->pin[i][0] && !cf->starttls[i] &&
+			    strcmp(cf->server[i], file->server[j]) == 0) {
+				memcpy(cf->pin[i], file->pin[j],
+				    XC_TLS_PINS_MAX);
+				cf->starttls[i] = file->starttls[j];
+			}
+}
+
 int
 cli_transports(const char *home, const char *spoolopt, xc_config *cf,
     char spool[XC_PATH_MAX])
@@ -1210,6 +1228,15 @@ cli_transports(const char *home, const char *spoolopt, xc_config *cf,
 	int rc, saved, old;
 
 	spool[0] = '\0';
+	for (i = 0; i < cf->nserver; i++)
+		if (xc_config_server_check(cf, i) < 0) {
+			cli_error("--server '%s': %s", cf->server[i],
+			    cf->starttls[i] ? "--starttls is for nntp:// "
+			    "servers (nntps:// is TLS from the first byte)" :
+			    "--pin needs TLS: an nntps:// server, or "
+			    "--starttls");
+			return EX_USAGE_;
+		}
 	rc = xc_config_load(&file, home, path, &line, &old);
 	saved = errno;
 	/* The config moved out of the keyring: the old file still counts,
@@ -1239,6 +1266,7 @@ cli_transports(const char *home, const char *spoolopt, xc_config *cf,
 	if (spoolopt != NULL || cf->nserver > 0) {
 		if (spoolopt != NULL && (rc = spool_path(spool, spoolopt)) != 0)
 			return rc;
+		inherit_tls(cf, &file);
 	} else {
 		rc = 0;
 		if (env != NULL && *env != '\0')
@@ -1247,8 +1275,11 @@ cli_transports(const char *home, const char *spoolopt, xc_config *cf,
 			rc = spool_path(spool, file.spool);
 		if (rc != 0)
 			return rc;
-		for (i = 0; i < file.nserver; i++)
+		for (i = 0; i < file.nserver; i++) {
 			memcpy(cf->server[i], file.server[i], XC_URL_MAX);
+			memcpy(cf->pin[i], file.pin[i], XC_TLS_PINS_MAX);
+			cf->starttls[i] = file.starttls[i];
+		}
 		cf->nserver = file.nserver;
 		if (spool[0] == '\0' && cf->nserver == 0 &&
 		    snprintf(spool, XC_PATH_MAX, "%s/spool", home) >=
@@ -1261,5 +1292,7 @@ cli_transports(const char *home, const char *spoolopt, xc_config *cf,
 		cf->quorum = file.quorum;
 	if (cf->timeout == 0)
 		cf->timeout = file.timeout;
+	if (cf->proxy[0] == '\0')
+		memcpy(cf->proxy, file.proxy, XC_URL_MAX);
 	return 0;
 }

@@ -134,20 +134,42 @@ int cli_transports(const char *home, const char *spoolopt, xc_config *cf,
     char spool[XC_PATH_MAX]);
 
 /* The network options of xc-send and xc-fetch, parsed in one place (TLS
- * pins and proxies join here): CLI_NET_LONGOPTS go into a getopt_long
+ * pins, STARTTLS, the proxy): CLI_NET_LONGOPTS go into a getopt_long
  * table; cli_net_option takes one into cf (1), or says ch is not one
  * (0); a bad value is a usage error (exit 2).  cli_net_setup makes the
  * transport of each server of cf in t[] (after cli_transports), with the
  * timeout: that long without a byte, four times that for a response.
  * Returns an exit code, having reported. */
 #define CLI_DEFAULT_TIMEOUT 30		/* seconds */
-enum { CLI_OPT_SERVER = 0x4000, CLI_OPT_QUORUM, CLI_OPT_TIMEOUT };
+enum { CLI_OPT_SERVER = 0x4000, CLI_OPT_QUORUM, CLI_OPT_TIMEOUT,
+	CLI_OPT_PIN, CLI_OPT_STARTTLS, CLI_OPT_PROXY };
 #define CLI_NET_LONGOPTS \
 	{"server", required_argument, NULL, CLI_OPT_SERVER}, \
-	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT}
+	{"timeout", required_argument, NULL, CLI_OPT_TIMEOUT}, \
+	{"pin", required_argument, NULL, CLI_OPT_PIN}, \
+	{"starttls", no_argument, NULL, CLI_OPT_STARTTLS}, \
+	{"proxy", required_argument, NULL, CLI_OPT_PROXY}
+/* Their lines in --help, the same for both programs. */
+#define CLI_NET_HELP \
+	"      --pin SHA256:...  trust the --server before it by its " \
+	"certificate's hash,\n" \
+	"                    not by the system's authorities (several: " \
+	"comma-separated)\n" \
+	"      --starttls    STARTTLS on the nntp:// --server before it, " \
+	"never plaintext\n" \
+	"      --proxy socks5h://ADDR:PORT  every server through this " \
+	"SOCKS5 proxy\n" \
+	"                    (Tor: socks5h://127.0.0.1:9050); names are " \
+	"resolved there\n"
 int cli_net_option(int ch, const char *arg, xc_config *cf,
     const char *usage);
+/* --pin and --starttls belong to the --server before them (xc-send(1),
+ * "Servers"); a server of the command line that has neither takes those
+ * of its line in the config.  net->o.purpose is the caller's to set. */
 int cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t);
+/* After a server failed: the certificate it showed, when our check
+ * refused it, as a hint. */
+void cli_net_hint(const xc_net *net, size_t i);
 
 /* snprintf for paths under $XC_HOME and the spool: one too long for
  * XC_PATH_MAX is reported and exits 4 (nothing is half-made by then). */

@@ -44,7 +44,8 @@
 #define MAX_BYTES ((uint64_t)4 << 30)	/* bytes read from the spool per run */
 
 static const char usage[] =
-    "usage: xc-fetch [--home DIR] [--spool DIR] [--server URL]... "
+    "usage: xc-fetch [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]\n"
+    "                [--server URL [--pin PINS] [--starttls]]... "
     "[--timeout SECONDS]\n"
     "                [-u @ME] [--json] [--unread] [--no-wait] "
     "[--max-files N]\n"
@@ -65,10 +66,11 @@ help(void)
 	    "                    ~/.config/xc/config, or $XC_HOME/spool when "
 	    "no server\n"
 	    "                    is configured)\n"
-	    "      --server URL  fetch from this server, nntp://host[:port] "
-	    "(repeatable;\n"
-	    "                    default: the \"server URL\" lines of "
-	    "~/.config/xc/config)\n"
+	    "      --server URL  fetch from this server, nntp:// or "
+	    "nntps://HOST[:PORT]\n"
+	    "                    (repeatable; default: the \"server URL\" lines "
+	    "of the config)\n"
+	    CLI_NET_HELP
 	    "      --timeout SECONDS  the longest wait for a server "
 	    "(default 30)\n"
 	    "  -u, --as @ME      fetch for this identity only\n"
@@ -748,6 +750,7 @@ main(int argc, char **argv)
 	c.net.want = wanted;
 	c.net.arg = &c;
 	c.net.cursors = &c.cursors;
+	c.net.o.purpose = XC_NET_FETCH;
 	if ((rc = cli_net_setup(&c.cf, &c.net, c.srv)) != 0) {
 		code = rc;
 		goto out;
@@ -867,6 +870,7 @@ main(int argc, char **argv)
 				 * still read. */
 				cli_error("%s '%s': %s", c.t.name, where,
 				    xc_errdetail());
+				cli_net_hint(&c.net, k - 1);
 				c.partial = 1;
 				if (!code)
 					code = EX_NETWORK;

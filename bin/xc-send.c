@@ -22,10 +22,12 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: xc-send [--home DIR] [--spool DIR] [--server URL]... "
+    "usage: xc-send [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]\n"
+    "               [--server URL [--pin PINS] [--starttls]]... "
     "[--quorum N|all]\n"
     "               [--timeout SECONDS] [ENVELOPE...]\n"
-    "       xc-send [--home DIR] [--spool DIR] [--server URL]... "
+    "       xc-send [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]\n"
+    "               [--server URL [--pin PINS] [--starttls]]... "
     "[--quorum N|all]\n"
     "               [--timeout SECONDS] --flush\n";
 
@@ -42,9 +44,11 @@ help(void)
 	    "                    ~/.config/xc/config, or $XC_HOME/spool when "
 	    "no server\n"
 	    "                    is configured)\n"
-	    "      --server URL  post to this server, nntp://host[:port] "
-	    "(repeatable; default:\n"
-	    "                    the \"server URL\" lines of ~/.config/xc/config)\n"
+	    "      --server URL  post to this server, nntp:// or "
+	    "nntps://HOST[:PORT]\n"
+	    "                    (repeatable; default: the \"server URL\" lines "
+	    "of the config)\n"
+	    CLI_NET_HELP
 	    "      --quorum N|all  servers that must take an envelope "
 	    "(default 1)\n"
 	    "      --timeout SECONDS  the longest wait for a server "
@@ -283,6 +287,7 @@ post(struct ctx *c, int fd, const char *name, const xc_route *r)
 			cli_warn("server '%s': %s (%.64s went to %d of %zu "
 			    "servers)", c->cf.server[i], xc_errdetail(), name,
 			    took, c->net.nsrv);
+		cli_net_hint(&c->net, i);
 	}
 	return took;
 }
@@ -455,6 +460,7 @@ main(int argc, char **argv)
 	}
 	c.now = cli_now();
 	c.net.now = c.now;
+	c.net.o.purpose = XC_NET_POST;
 	if ((code = cli_net_setup(&c.cf, &c.net, c.srv)) != 0)
 		goto out;
 	if (isatty(2)) {

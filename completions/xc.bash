@@ -332,6 +332,17 @@ _xc_verify()
 	fi
 }
 
+# The argument of xc-send's and xc-fetch's --server, --proxy and --pin.
+_xc_net_arg()
+{
+	case $1 in
+	--server) COMPREPLY=($(compgen -W 'nntp:// nntps://' -- "$cur")) ;;
+	--proxy) COMPREPLY=($(compgen -W 'socks5h://127.0.0.1:9050' -- "$cur")) ;;
+	--pin) COMPREPLY=($(compgen -W 'SHA256:' -- "$cur")) ;;
+	esac
+	[[ $1 == --proxy ]] || compopt -o nospace 2>/dev/null
+}
+
 _xc_send()
 {
 	local cur prev
@@ -342,9 +353,8 @@ _xc_send()
 		_xc_dirs
 		return
 		;;
-	--server)
-		COMPREPLY=($(compgen -W 'nntp://' -- "$cur"))
-		compopt -o nospace 2>/dev/null
+	--server | --proxy | --pin)
+		_xc_net_arg "$prev"
 		return
 		;;
 	--quorum)
@@ -357,8 +367,8 @@ _xc_send()
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		_xc_options '--home --spool --server --quorum --timeout --flush
-		    -h --help -V --version'
+		_xc_options '--home --spool --server --pin --starttls --proxy
+		    --quorum --timeout --flush -h --help -V --version'
 	elif _xc_given --flush; then
 		# --flush takes no operands.
 		return
@@ -389,9 +399,8 @@ _xc_fetch()
 		# a number (K, M or G allowed; seconds)
 		return
 		;;
-	--server)
-		COMPREPLY=($(compgen -W 'nntp://' -- "$cur"))
-		compopt -o nospace 2>/dev/null
+	--server | --proxy | --pin)
+		_xc_net_arg "$prev"
 		return
 		;;
 	esac
@@ -399,7 +408,8 @@ _xc_fetch()
 	if _xc_given --gc; then
 		_xc_options '--home --spool'
 	else
-		_xc_options '--home --spool --server --timeout -u --as --json
+		_xc_options '--home --spool --server --pin --starttls --proxy
+		    --timeout -u --as --json
 		    --unread --no-wait --max-files --max-bytes --gc
 		    --passphrase-file -h --help -V --version'
 	fi

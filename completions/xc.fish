@@ -166,11 +166,15 @@ complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards or a good s
 complete -c xc-verify -s h -l help -d 'Print the usage and exit'
 complete -c xc-verify -s V -l version -d 'Print the version and exit'
 
-# xc-send [--home DIR] [--spool DIR] [--server URL]... [--quorum N|all]
+# xc-send [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]
+#     [--server URL [--pin PINS] [--starttls]]... [--quorum N|all]
 #     [--timeout SECONDS] [ENVELOPE...] | [same] --flush | -h | -V
 complete -c xc-send -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring and its outbox in a directory'
 complete -c xc-send -l spool -x -a '(__fish_complete_directories)' -d 'Deliver into this spool, made if missing'
-complete -c xc-send -l server -x -a 'nntp://' -d 'Post to this server (repeatable)'
+complete -c xc-send -l server -x -a 'nntp:// nntps://' -d 'Post to this server (repeatable)'
+complete -c xc-send -l pin -x -a 'SHA256:' -d 'Trust the --server before it by the SHA-256 of its certificate'
+complete -c xc-send -l starttls -d 'STARTTLS on the nntp:// --server before it'
+complete -c xc-send -l proxy -x -a 'socks5h://127.0.0.1:9050' -d 'Reach every server through this SOCKS5 proxy'
 complete -c xc-send -l quorum -x -a 'all 1 2 3' -d 'Servers that must take an envelope'
 complete -c xc-send -l timeout -x -d 'The longest wait for a server, in seconds'
 complete -c xc-send -l flush -d 'Only deliver what waits in the outbox'
@@ -178,14 +182,18 @@ complete -c xc-send -n '__fish_seen_argument -l flush' -f
 complete -c xc-send -s h -l help -d 'Print the usage and exit'
 complete -c xc-send -s V -l version -d 'Print the version and exit'
 
-# xc-fetch [--home DIR] [--spool DIR] [--server URL]... [--timeout SECONDS]
+# xc-fetch [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]
+#     [--server URL [--pin PINS] [--starttls]]... [--timeout SECONDS]
 #     [-u @ME] [--json] [--unread] [--no-wait] [--max-files N]
 #     [--max-bytes N] [--passphrase-file FILE] |
 #     [--home DIR] [--spool DIR] --gc | -h | -V
 complete -c xc-fetch -f
 complete -c xc-fetch -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring, its inbox and state in a directory'
 complete -c xc-fetch -l spool -x -a '(__fish_complete_directories)' -d 'Fetch from this spool'
-complete -c xc-fetch -l server -x -n 'not __fish_seen_argument -l gc' -a 'nntp://' -d 'Fetch from this server (repeatable)'
+complete -c xc-fetch -l server -x -n 'not __fish_seen_argument -l gc' -a 'nntp:// nntps://' -d 'Fetch from this server (repeatable)'
+complete -c xc-fetch -l pin -x -n 'not __fish_seen_argument -l gc' -a 'SHA256:' -d 'Trust the --server before it by the SHA-256 of its certificate'
+complete -c xc-fetch -l starttls -n 'not __fish_seen_argument -l gc' -d 'STARTTLS on the nntp:// --server before it'
+complete -c xc-fetch -l proxy -x -n 'not __fish_seen_argument -l gc' -a 'socks5h://127.0.0.1:9050' -d 'Reach every server through this SOCKS5 proxy'
 complete -c xc-fetch -l timeout -x -n 'not __fish_seen_argument -l gc' -d 'The longest wait for a server, in seconds'
 complete -c xc-fetch -s u -l as -x -n 'not __fish_seen_argument -l gc' -a '(__xc_handles ids)' -d 'Fetch for this identity only'
 complete -c xc-fetch -l json -n 'not __fish_seen_argument -l gc' -d 'Print one JSON object per envelope'
@@ -194,7 +202,7 @@ complete -c xc-fetch -l no-wait -n 'not __fish_seen_argument -l gc' -d 'Exit wit
 complete -c xc-fetch -l max-files -x -n 'not __fish_seen_argument -l gc' -d 'Look at no more than N envelopes in this run'
 complete -c xc-fetch -l max-bytes -x -n 'not __fish_seen_argument -l gc' -d 'Read no more than N bytes of envelopes in this run'
 complete -c xc-fetch -l passphrase-file -r -F -n 'not __fish_seen_argument -l gc' -d 'Unlock protected keys with the first line of a file'
-complete -c xc-fetch -l gc -n 'not __fish_seen_argument -s u -l as -l json -l unread -l no-wait -l max-files -l max-bytes -l passphrase-file -l server -l timeout -l gc' -d 'Remove expired envelopes from the whole spool'
+complete -c xc-fetch -l gc -n 'not __fish_seen_argument -s u -l as -l json -l unread -l no-wait -l max-files -l max-bytes -l passphrase-file -l server -l pin -l starttls -l proxy -l timeout -l gc' -d 'Remove expired envelopes from the whole spool'
 complete -c xc-fetch -s h -l help -d 'Print the usage and exit'
 complete -c xc-fetch -s V -l version -d 'Print the version and exit'
 

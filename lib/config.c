@@ -12,7 +12,13 @@
  * setting written for a later version (a proxy, a pin) cannot be dropped
  * without a word by this one.  Server URLs are kept in one canonical form
  * so that two spellings of one server are one server (for the quorum, and
- * for the cursors of xc-fetch, which are keyed by it).
+ * for the cursors of xc-fetch, which are keyed by it); so are pins and the
+ * proxy.
+ *
+ * A pin belongs to one server, on that server's line ("server URL pin
+ * SHA256:..."), never to the file as a whole: each node has a certificate
+ * of its own, and a pin meant for one server must not become the only
+ * certificate another is allowed to show.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -110,6 +116,88 @@ xc_config_add_server(xc_config *cf, const char *url)
 	return 0;
 }
 
+int
+xc_config_server_pin(xc_config *cf, size_t i, const char *pins)
+{
+	if (cf->pin[i][0])
+		return xc_fail(XC_EEXIST, "pins given twice for one server");
+	return xc_tls_pins_text(cf->pin[i], pins);
+}
+
+int
+xc_config_server_check(const xc_config *cf, size_t i)
+{
+	int tls = strncmp(cf->server[i], "nntps:", 6) == 0;
+
+	if (cf->starttls[i] && tls)
+		return xc_fail(XC_EINVAL, "starttls is for nntp:// servers "
+		    "(nntps:// is TLS from the first byte)");
+	if (cf->pin[i][0] && !tls && !cf->starttls[i])
+		return xc_fail(XC_EINVAL, "a pin needs TLS: an nntps:// "
+		    "server, or starttls");
+	return 0;
+}
+
+int
+xc_config_proxy(xc_config *cf, const char *url)
+{
+	xc_url u;
+	int rc;
+
+	if (cf->proxy[0])
+		return xc_fail(XC_EEXIST, "proxy given twice");
+	if ((rc = xc_proxy_parse(&u, url)) < 0)
+		return rc;
+	snprintf(cf->proxy, sizeof cf->proxy, strchr(u.host, ':') ?
+	    "%s://[%s]:%s" : "%s://%s:%s", u.scheme, u.host, u.port);
+	return 0;
+}
+
+/* The words of a value, split at spaces and tabs (in place). */
+static size_t
+words(char *s, char *w[], size_t max)
+{
+	size_t n = 0;
+
+	for (;;) {
+		while (*s == ' ' || *s == '\t')
+			*s++ = '\0';
+		if (*s == '\0' || n == max)
+			return *s ? max + 1 : n;
+		w[n++] = s;
+		while (*s && *s != ' ' && *s != '\t')
+			s++;
+	}
+}
+
+/* "server URL [pin PINS] [starttls]". */
+static int
+server_line(xc_config *cf, char *value)
+{
+	char *w[8];
+	size_t n = words(value, w, 8), k, i;
+	int rc;
+
+	if (n > 8)
+		return xc_fail(XC_EINVAL, "too many words after the server");
+	if ((rc = xc_config_add_server(cf, w[0])) < 0)
+		return xc_fail(XC_EINVAL, rc == XC_EINVAL ? "not a server URL "
+		    "(nntp://host[:port] or nntps://host[:port])" :
+		    xc_errdetail());
+	i = cf->nserver - 1;
+	for (k = 1; k < n; k++) {
+		if (strcmp(w[k], "starttls") == 0 && !cf->starttls[i])
+			cf->starttls[i] = 1;
+		else if (strcmp(w[k], "pin") == 0 && k + 1 < n) {
+			if ((rc = xc_config_server_pin(cf, i, w[++k])) < 0)
+				return xc_fail(XC_EINVAL, xc_errdetail());
+		} else
+			return xc_fail(XC_EINVAL, "after the server's URL: "
+			    "\"pin SHA256:...\" and \"starttls\", once each");
+	}
+	return xc_config_server_check(cf, i);
+}
+
 /* One "KEY VALUE" line (without its newline, spaces around trimmed). */
 static int
 setting(xc_config *cf, const char *l, size_t n)
@@ -127,7 +215,8 @@ setting(xc_config *cf, const char *l, size_t n)
 	memcpy(key, l, k);
 	key[k] = '\0';
 	if (strcmp(key, "spool") && strcmp(key, "server") &&
-	    strcmp(key, "quorum") && strcmp(key, "timeout"))
+	    strcmp(key, "quorum") && strcmp(key, "timeout") &&
+	    strcmp(key, "proxy"))
 		return xc_fail(XC_EINVAL, "unknown setting");
 	if (v == n)
 		return xc_fail(XC_EINVAL, "a setting without a value");
@@ -140,10 +229,11 @@ setting(xc_config *cf, const char *l, size_t n)
 			return xc_fail(XC_EINVAL, "spool given twice");
 		memcpy(cf->spool, value, n - v + 1);
 	} else if (strcmp(key, "server") == 0) {
-		if ((rc = xc_config_add_server(cf, value)) < 0)
-			return xc_fail(XC_EINVAL, rc == XC_EINVAL ?
-			    "not a server URL (nntp://host[:port])" :
-			    xc_errdetail());
+		if ((rc = server_line(cf, value)) < 0)
+			return rc;
+	} else if (strcmp(key, "proxy") == 0) {
+		if ((rc = xc_config_proxy(cf, value)) < 0)
+			return xc_fail(XC_EINVAL, xc_errdetail());
 	} else if (strcmp(key, "quorum") == 0) {
 		if (cf->quorum)
 			return xc_fail(XC_EINVAL, "quorum given twice");

@@ -309,6 +309,7 @@ xc_conn_open(xc_conn **cp, const xc_url *u, const xc_net_opts *o)
 	xc_conn *c;
 	int rc;
 
+	xc_tls_forget();
 	if ((rc = xc_conn_tcp(&c, u->host, u->port, o)) < 0)
 		return rc;
 	if (strcmp(u->scheme, "nntps") != 0) {

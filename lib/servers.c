@@ -38,6 +38,9 @@ struct xc_server {
 	xc_net *net;
 	char url[XC_URL_MAX];
 	xc_url u;
+	char pin[XC_TLS_PINS_MAX];	/* "": the system's authorities */
+	int tls;			/* XC_TLS_*, for nntp:// */
+	char rejected[XC_TLS_PIN_MAX];	/* the certificate refused */
 	xc_nntp *n;
 	int failed;
 	char err[320];		/* the first failure, kept for later calls */
@@ -95,13 +98,18 @@ down(xc_server *s, int rc)
 static int
 session(xc_server *s)
 {
+	xc_net_opts o = s->net->o;	/* copied by the session */
 	int rc;
 
 	if (s->failed)
 		return xc_fail(XC_ENET, s->err);
 	if (s->n)
 		return 0;
-	if ((rc = xc_nntp_connect(&s->n, &s->u, &s->net->o)) < 0) {
+	o.pin = s->pin[0] ? s->pin : NULL;
+	o.tls = s->tls;
+	if ((rc = xc_nntp_connect(&s->n, &s->u, &o)) < 0) {
+		const char *fp = xc_tls_rejected_fingerprint();
+		snprintf(s->rejected, sizeof s->rejected, "%s", fp ? fp : "");
 		s->n = NULL;
 		return down(s, rc);
 	}
@@ -474,6 +482,20 @@ srv_get(void *ctx, const xc_entry *e, int *fd, uint64_t *size)
 int
 xc_net_add(xc_net *net, const char *url, xc_transport *t)
 {
+	return xc_net_add_tls(net, url, NULL, XC_TLS_OFF, t);
+}
+
+const char *
+xc_net_rejected(const xc_net *net, size_t i)
+{
+	return i < net->nsrv && net->srv[i]->rejected[0] ?
+	    net->srv[i]->rejected : NULL;
+}
+
+int
+xc_net_add_tls(xc_net *net, const char *url, const char *pin, int tls,
+    xc_transport *t)
+{
 	xc_server *s;
 	int rc;
 
@@ -489,7 +511,13 @@ xc_net_add(xc_net *net, const char *url, xc_transport *t)
 		free(s);
 		return rc;
 	}
+	if (pin && strlen(pin) >= sizeof s->pin) {
+		free(s);
+		return xc_fail(XC_EINVAL, "too many pins");
+	}
 	memcpy(s->url, url, strlen(url) + 1);
+	snprintf(s->pin, sizeof s->pin, "%s", pin ? pin : "");
+	s->tls = tls;
 	s->net = net;
 	net->srv[net->nsrv++] = s;
 	if (net->o.max_body == 0)

@@ -44,82 +44,22 @@ struct tlsconn {
 	uint8_t pins[XC_TLS_MAX_PINS][32];
 };
 
-/* The fingerprint of the last certificate a server presented. */
+/* The fingerprint of the last certificate a server presented, and
+ * whether our check refused it. */
 static _Thread_local char last_fp[XC_TLS_PIN_MAX];
+static _Thread_local int last_rejected;
 
 const char *
-xc_tls_last_fingerprint(void)
+xc_tls_rejected_fingerprint(void)
 {
-	return last_fp;
+	return last_rejected && last_fp[0] ? last_fp : NULL;
 }
 
-static void
-fingerprint_text(char out[XC_TLS_PIN_MAX], const uint8_t md[32])
+void
+xc_tls_forget(void)
 {
-	memcpy(out, "SHA256:", 7);
-	xc_b64_encode(out + 7, md, 32);
-}
-
-/* One pin, "SHA256:" and the certificate's SHA-256: 64 hex digits, or 32
- * pairs with ':' between them (openssl x509 -fingerprint -sha256), or
- * base64 (43 characters, or 44 with its '='). */
-static int
-pin_one(uint8_t out[32], const char *s, size_t n)
-{
-	const char *end;
-	size_t i, got;
-
-	if (n < 7 || strncasecmp(s, "SHA256:", 7) != 0)
-		return -1;
-	s += 7;
-	n -= 7;
-	if (n == 64 || n == 95) {
-		for (i = 2; n == 95 && i < n; i += 3)
-			if (s[i] != ':')
-				return -1;
-		return sodium_hex2bin(out, 32, s, n, ":", &got, &end) == 0 &&
-		    got == 32 && end == s + n ? 0 : -1;
-	}
-	if (n == 44 && s[43] == '=')
-		n = 43;
-	if (n != 43 || xc_b64_decode(out, 32, &got, s, 43) != 0 || got != 32)
-		return -1;
-	return 0;
-}
-
-int
-xc_tls_pins(uint8_t out[][32], size_t max, size_t *n, const char *s)
-{
-	const char *e;
-
-	*n = 0;
-	for (;;) {
-		e = strchr(s, ',');
-		if (*n == max)
-			return xc_fail(XC_EINVAL, "too many pins");
-		if (pin_one(out[*n], s, e ? (size_t)(e - s) : strlen(s)) != 0)
-			return xc_fail(XC_EINVAL, "a pin is SHA256: and the "
-			    "certificate's SHA-256 in hex or base64");
-		(*n)++;
-		if (e == NULL)
-			return 0;
-		s = e + 1;
-	}
-}
-
-int
-xc_tls_pin_text(char out[XC_TLS_PIN_MAX], const char *pin)
-{
-	uint8_t md[32];
-	int rc;
-
-	if (strchr(pin, ',') != NULL)
-		return xc_fail(XC_EINVAL, "one pin, please");
-	if ((rc = pin_one(md, pin, strlen(pin))) != 0)
-		return xc_fail(XC_EINVAL, "a pin is SHA256: and the "
-		    "certificate's SHA-256 in hex or base64");
-	fingerprint_text(out, md);
-	return 0;
+	last_fp[0] = '\0';
+	last_rejected = 0;
 }
 
 int
@@ -138,7 +78,7 @@ xc_tls_cert_fingerprint(char out[XC_TLS_PIN_MAX], const char *pem,
 	    X509_digest(x, EVP_sha256(), md, &mdlen) != 1 || mdlen != 32)
 		rc = xc_fail(XC_EINVAL, "not a PEM certificate");
 	else
-		fingerprint_text(out, md);
+		xc_tls_fingerprint_text(out, md);
 	X509_free(x);
 	BIO_free(b);
 	ERR_clear_error();
@@ -293,7 +233,7 @@ pin_verify(X509_STORE_CTX *xs, void *arg)
 		X509_STORE_CTX_set_error(xs, X509_V_ERR_UNSPECIFIED);
 		return 0;
 	}
-	fingerprint_text(last_fp, md);
+	xc_tls_fingerprint_text(last_fp, md);
 	for (i = 0; i < t->npins; i++)
 		if (memcmp(md, t->pins[i], 32) == 0)
 			return 1;
@@ -313,7 +253,7 @@ ca_verify(int ok, X509_STORE_CTX *xs)
 
 	if (X509_STORE_CTX_get_error_depth(xs) == 0 && x != NULL &&
 	    X509_digest(x, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
-		fingerprint_text(last_fp, md);
+		xc_tls_fingerprint_text(last_fp, md);
 	return ok;
 }
 
@@ -325,11 +265,14 @@ handshake_failed(struct tlsconn *t)
 	int reason = ERR_GET_REASON(e);
 
 	ERR_clear_error();
-	if (t->pin_failed)
+	if (t->pin_failed) {
+		last_rejected = 1;
 		return xc_fail(XC_ENET, "the server's certificate is not the "
 		    "pinned one");
+	}
 	if (t->err)
 		return t->err;
+	last_rejected = v != X509_V_OK;
 	switch (v) {
 	case X509_V_OK:
 		break;
@@ -386,7 +329,7 @@ xc_conn_tls(xc_conn **out, xc_conn *inner, const char *host,
 	t->c.close = tls_close;
 	t->c.timeout_ms = inner->timeout_ms;
 	t->c.ctx = t;
-	last_fp[0] = '\0';
+	xc_tls_forget();
 	if (o && o->pin && (rc = xc_tls_pins(t->pins, XC_TLS_MAX_PINS,
 	    &t->npins, o->pin)) < 0)
 		goto fail;

@@ -1,9 +1,9 @@
 /*
  * url.c - the syntax of server and proxy URLs (nntp://, nntps://,
- * socks5h://) and of the hosts in them.
+ * socks5h://), of the hosts in them, and of certificate pins.
  *
  * Apart from the connection layer (lib/net.c) so that reading the config
- * file, which names servers, does not link TLS: xc-seal reads the config
+ * file, which names servers and their pins, does not link TLS: xc-seal reads the config
  * for the spool's max-size and links no OpenSSL.
  */
 #include <arpa/inet.h>
@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+
+#include <sodium.h>
 
 #include "xc.h"
 
@@ -138,5 +140,92 @@ xc_proxy_parse(xc_url *u, const char *s)
 	if (!xc_ip_literal(u->host, a))
 		return xc_fail(XC_EINVAL, "the proxy's address must be "
 		    "numeric (no name is looked up when a proxy is used)");
+	return 0;
+}
+
+void
+xc_tls_fingerprint_text(char out[XC_TLS_PIN_MAX], const uint8_t md[32])
+{
+	memcpy(out, "SHA256:", 7);
+	xc_b64_encode(out + 7, md, 32);
+}
+
+/* One pin, "SHA256:" and the certificate's SHA-256: 64 hex digits, or 32
+ * pairs with ':' between them (openssl x509 -fingerprint -sha256), or
+ * base64 (43 characters, or 44 with its '='). */
+static int
+pin_one(uint8_t out[32], const char *s, size_t n)
+{
+	const char *end;
+	size_t i, got;
+
+	if (n < 7 || strncasecmp(s, "SHA256:", 7) != 0)
+		return -1;
+	s += 7;
+	n -= 7;
+	if (n == 64 || n == 95) {
+		for (i = 2; n == 95 && i < n; i += 3)
+			if (s[i] != ':')
+				return -1;
+		return sodium_hex2bin(out, 32, s, n, ":", &got, &end) == 0 &&
+		    got == 32 && end == s + n ? 0 : -1;
+	}
+	if (n == 44 && s[43] == '=')
+		n = 43;
+	if (n != 43 || xc_b64_decode(out, 32, &got, s, 43) != 0 || got != 32)
+		return -1;
+	return 0;
+}
+
+int
+xc_tls_pins(uint8_t out[][32], size_t max, size_t *n, const char *s)
+{
+	const char *e;
+
+	*n = 0;
+	for (;;) {
+		e = strchr(s, ',');
+		if (*n == max)
+			return xc_fail(XC_EINVAL, "too many pins");
+		if (pin_one(out[*n], s, e ? (size_t)(e - s) : strlen(s)) != 0)
+			return xc_fail(XC_EINVAL, "a pin is SHA256: and the "
+			    "certificate's SHA-256 in hex or base64");
+		(*n)++;
+		if (e == NULL)
+			return 0;
+		s = e + 1;
+	}
+}
+
+int
+xc_tls_pins_text(char out[XC_TLS_PINS_MAX], const char *s)
+{
+	uint8_t md[XC_TLS_MAX_PINS][32];
+	size_t n, i, k = 0;
+	int rc;
+
+	if ((rc = xc_tls_pins(md, XC_TLS_MAX_PINS, &n, s)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (i)
+			out[k++] = ',';
+		xc_tls_fingerprint_text(out + k, md[i]);
+		k += strlen(out + k);
+	}
+	return 0;
+}
+
+int
+xc_tls_pin_text(char out[XC_TLS_PIN_MAX], const char *pin)
+{
+	uint8_t md[32];
+	int rc;
+
+	if (strchr(pin, ',') != NULL)
+		return xc_fail(XC_EINVAL, "one pin, please");
+	if ((rc = pin_one(md, pin, strlen(pin))) != 0)
+		return xc_fail(XC_EINVAL, "a pin is SHA256: and the "
+		    "certificate's SHA-256 in hex or base64");
+	xc_tls_fingerprint_text(out, md);
 	return 0;
 }

@@ -1135,16 +1135,26 @@ int xc_socks5_reply(const uint8_t *p, size_t len, size_t *need);
 #define XC_TLS_PIN_MAX 64	/* "SHA256:" + 43 base64 characters + NUL */
 int xc_conn_tls(xc_conn **c, xc_conn *inner, const char *host,
     const xc_net_opts *o);
-/* Parses a pin list ("SHA256:" + hex, hex pairs with ':', or base64). */
+/* Parses a pin list ("SHA256:" + hex, hex pairs with ':', or base64).
+ * The pin syntax is in lib/url.c (the id layer), so that the config can
+ * check pins without linking TLS. */
 int xc_tls_pins(uint8_t out[][32], size_t max, size_t *n, const char *s);
+/* "SHA256:" and the base64 of md: a pin in its canonical form. */
+void xc_tls_fingerprint_text(char out[XC_TLS_PIN_MAX], const uint8_t md[32]);
 /* One pin in its canonical form, SHA256:BASE64 (43 characters). */
 int xc_tls_pin_text(char out[XC_TLS_PIN_MAX], const char *pin);
 /* The pin of a PEM certificate. */
 int xc_tls_cert_fingerprint(char out[XC_TLS_PIN_MAX], const char *pem,
     size_t len);
-/* The pin of the certificate the last server presented in this thread
- * ("" if none): for a hint after a failed check. */
-const char *xc_tls_last_fingerprint(void);
+/* The pin of the certificate the last server of this thread presented
+ * when the check refused it (a wrong pin, no authority, another host),
+ * for a hint; else NULL.  xc_conn_open forgets it first (xc_tls_forget),
+ * so it is never another server's. */
+const char *xc_tls_rejected_fingerprint(void);
+void xc_tls_forget(void);
+/* A pin list in canonical form: each SHA256:BASE64, ',' between them. */
+#define XC_TLS_PINS_MAX (XC_TLS_MAX_PINS * XC_TLS_PIN_MAX)
+int xc_tls_pins_text(char out[XC_TLS_PINS_MAX], const char *s);
 /* A self-signed certificate for a node (EC P-256, SHA-256, CN, the IP
  * addresses as subjectAltName), PEM; *key is sodium_malloc'd. */
 int xc_tls_make_cert(char **cert, size_t *certlen, char **key,
@@ -1234,12 +1244,15 @@ int xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
  * The configuration of xc-send and xc-fetch (lib/config.c; xc(7),
  * "Configuration"): lines "KEY VALUE", blank lines and '#' comments.
  *   spool DIR          the spool (the rest of the line)
- *   server URL         a server, repeatable (at most XC_MAX_SERVERS)
+ *   server URL [pin PINS] [starttls]
+ *                      a server, repeatable (at most XC_MAX_SERVERS),
+ *                      with the pins of its certificate (nntps://, or
+ *                      nntp:// with starttls) and STARTTLS for nntp://
  *   quorum N|all       servers that must take an envelope (xc-send)
  *   timeout SECONDS    the longest wait for a server
+ *   proxy socks5h://ADDRESS:PORT   every server through this proxy
  * Any other key is an error, and so is a key given twice (server apart):
- * a setting this version does not know, say a proxy, is never silently
- * ignored.
+ * a setting this version does not know is never silently ignored.
  */
 #define XC_MAX_SERVERS 16
 #define XC_URL_MAX 300			/* a server URL, NUL included */
@@ -1252,6 +1265,11 @@ typedef struct {
 	size_t nserver;
 	int quorum;			/* 0: not given; 1..; XC_QUORUM_ALL */
 	int timeout;			/* seconds; 0: not given */
+	/* TLS per server: the pins (canonical, xc_tls_pins_text; "": the
+	 * system's authorities), and STARTTLS for an nntp:// one. */
+	char pin[XC_MAX_SERVERS][XC_TLS_PINS_MAX];
+	int starttls[XC_MAX_SERVERS];
+	char proxy[XC_URL_MAX];		/* canonical; "": direct */
 } xc_config;
 /* The config file: ${XDG_CONFIG_HOME:-$HOME/.config}/xc/config (an
  * XDG_CONFIG_HOME that is not absolute counts as unset); XC_EINVAL
@@ -1273,6 +1291,13 @@ int xc_config_load(xc_config *cf, const char *home, char path[XC_PATH_MAX],
  * in lower case): XC_EINVAL for a bad URL, XC_EEXIST for one given
  * already, XC_ELIMIT past XC_MAX_SERVERS. */
 int xc_config_add_server(xc_config *cf, const char *url);
+/* The pins of server i (XC_EEXIST when it has some already), and its
+ * STARTTLS; xc_config_server_check then says whether what server i has
+ * makes sense: XC_EINVAL for a pin without TLS, or STARTTLS on nntps://. */
+int xc_config_server_pin(xc_config *cf, size_t i, const char *pins);
+int xc_config_server_check(const xc_config *cf, size_t i);
+/* The proxy, canonical (XC_EEXIST when there is one already). */
+int xc_config_proxy(xc_config *cf, const char *url);
 /* "N" (1..XC_MAX_SERVERS) or "all"; -1 when it is neither. */
 int xc_config_quorum(const char *s, int *quorum);
 /* Seconds, 1..XC_MAX_TIMEOUT; -1 otherwise. */
@@ -1298,7 +1323,8 @@ int xc_config_timeout(const char *s, int *seconds);
 #define XC_NET_MAX_WANT 100000		/* articles of a group in one run */
 typedef struct xc_server xc_server;
 typedef struct {
-	xc_net_opts o;			/* timeouts (TLS and proxies: later) */
+	xc_net_opts o;			/* timeouts, proxy, purpose (each
+					   server has its own pin and tls) */
 	int64_t now;
 	const xc_pow_params *pow;	/* NULL: xc_pow_default */
 	uint64_t max_size;		/* 0: XC_NET_MAX_ENVELOPE */
@@ -1321,6 +1347,13 @@ typedef struct {
 /* Adds the server at url (canonical, as xc_config keeps it) and makes its
  * transport in *t; net's settings must be in place. */
 int xc_net_add(xc_net *net, const char *url, xc_transport *t);
+/* The same with TLS: the server's pins (NULL: the system's authorities)
+ * and, for nntp://, XC_TLS_STARTTLS or XC_TLS_OFF. */
+int xc_net_add_tls(xc_net *net, const char *url, const char *pin, int tls,
+    xc_transport *t);
+/* The pin of the certificate the i-th server showed when our check
+ * refused it (the server failed on it), for a hint; else NULL. */
+const char *xc_net_rejected(const xc_net *net, size_t i);
 /* Says goodbye to every server and frees what net holds. */
 void xc_net_free(xc_net *net);
 /* The key of the cursor of (server, group) in the cursor store. */

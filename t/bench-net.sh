@@ -12,7 +12,11 @@
 #   milliseconds per connection;
 #   a fetch of the 1,000 envelopes (one connection, pipelined BODY, each
 #   dearmored, hashed and written to a file; nntp-tool fetch), over
-#   plaintext and over nntps, in milliseconds.
+#   plaintext and over nntps, in milliseconds;
+#   the same by xc-fetch, the client users run (overview, trial
+#   decryption, inbox copies synced, cursors), into a fresh copy of the
+#   recipient's keyring each time, over plaintext and over nntps with the
+#   node's pin, in milliseconds.
 # It prints each measure's median and min-max over the rounds, and the
 # ratios TLS / plaintext: of the medians, and the min-max of the ratios
 # within a round.  The machine may be shared: read the spread.
@@ -79,7 +83,8 @@ done
 cut -d' ' -f1 "$work/posted" >"$work/ids"
 [ "$(wc -l <"$work/ids")" -eq "$envs" ] || die "posted $(wc -l <"$work/ids") of $envs"
 
-# conn KIND: ms per connection; fetch KIND: ms for the whole fetch.
+# conn KIND: ms per connection; fetch KIND: ms for the whole fetch;
+# xcfetch KIND: the same by xc-fetch into a fresh copy of the keyring.
 conn() {
 	case $1 in
 	plain) _o=$("$tool" connect "$U" "$conns") ;;
@@ -101,6 +106,18 @@ fetch() {
 	awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'
 }
 
+xcfetch() {
+	rm -rf "$work/f" && cp -a "$work/xc" "$work/f"
+	_t0=$(now_ns)
+	case $1 in
+	plain) xc-fetch --home "$work/f" --server "$U" ;;
+	nntps) xc-fetch --home "$work/f" --server "$TU" --pin "$pin" ;;
+	esac >"$work/fetched" || die "xc-fetch $1 failed"
+	_t1=$(now_ns)
+	[ "$(wc -l <"$work/fetched")" -eq "$envs" ] || die "xc-fetch $1 incomplete"
+	awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'
+}
+
 : >"$work/results"
 r=1
 while [ "$r" -le "$runs" ]; do
@@ -108,6 +125,7 @@ while [ "$r" -le "$runs" ]; do
 	for k in $order; do echo "conn-$k $r $(conn "$k")" >>"$work/results"; done
 	if [ $((r % 2)) -eq 1 ]; then order="plain nntps"; else order="nntps plain"; fi
 	for k in $order; do echo "fetch-$k $r $(fetch "$k")" >>"$work/results"; done
+	for k in $order; do echo "xcfetch-$k $r $(xcfetch "$k")" >>"$work/results"; done
 	r=$((r + 1))
 done
 
@@ -126,16 +144,19 @@ ratio() {
 med() { stats "$1" | cut -d' ' -f1; }
 
 printf '\n%-40s %10s %18s\n' "measure ($runs rounds)" "median" "min-max"
-for m in conn-plain conn-nntps conn-starttls fetch-plain fetch-nntps; do
+for m in conn-plain conn-nntps conn-starttls fetch-plain fetch-nntps \
+    xcfetch-plain xcfetch-nntps; do
 	set -- $(stats "$m")
 	case $m in
 	conn-*) what="set-up ${m#conn-} (ms/connection)" ;;
 	fetch-*) what="fetch $envs ${m#fetch-} (ms)" ;;
+	xcfetch-*) what="xc-fetch $envs ${m#xcfetch-} (ms)" ;;
 	esac
 	printf '%-40s %10s %18s\n' "$what" "$1" "$2-$3"
 done
 printf '\n%-40s %10s %18s\n' "ratio to plaintext" "medians" "per round"
-for p in "conn-nntps conn-plain" "conn-starttls conn-plain" "fetch-nntps fetch-plain"; do
+for p in "conn-nntps conn-plain" "conn-starttls conn-plain" "fetch-nntps fetch-plain" \
+    "xcfetch-nntps xcfetch-plain"; do
 	set -- $p
 	printf '%-40s %10s %18s\n' "${1#*-} / plaintext (${1%%-*})" \
 	    "$(awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%.2f", a / b }')" \

@@ -58,14 +58,13 @@ static int64_t now_opt;
 static int
 die_net(int rc, const char *what)
 {
-	const char *d = xc_errdetail();
+	const char *fp = xc_tls_rejected_fingerprint();
 
 	fprintf(stderr, "nntp-tool: error: %s: %s: %s\n", what,
-	    xc_strerror(rc), d);
-	if (strncmp(d, "the server's certificate", 24) == 0 &&
-	    xc_tls_last_fingerprint()[0])
+	    xc_strerror(rc), xc_errdetail());
+	if (fp != NULL)
 		fprintf(stderr, "nntp-tool: hint: the server's certificate is "
-		    "%s\n", xc_tls_last_fingerprint());
+		    "%s\n", fp);
 	return rc == XC_ENET ? 5 : 3;
 }
 

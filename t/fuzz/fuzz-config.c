@@ -6,7 +6,10 @@
  * each a URL xc_url_parse takes and in canonical form (adding it to a new
  * config gives the same string), none twice; a quorum of 0, "all" or
  * 1..XC_MAX_SERVERS; a timeout of 0..XC_MAX_TIMEOUT; a spool without a
- * newline.  A refused one names a line within the input.
+ * newline; each server's pins canonical (parsing them again gives the
+ * same text), only with TLS (nntps://, or starttls on nntp://); a proxy
+ * that xc_proxy_parse takes, canonical too.  A refused one names a line
+ * within the input.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static xc_config cf, again;
+	static char pins[XC_TLS_PINS_MAX];
 	size_t line, i, j, lines = 1;
 	xc_url u;
 
@@ -42,6 +46,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (j = 0; j < i; j++)
 			if (strcmp(cf.server[i], cf.server[j]) == 0)
 				abort();
+		if (cf.pin[i][0] && (xc_tls_pins_text(pins, cf.pin[i]) != 0 ||
+		    strcmp(pins, cf.pin[i]) != 0))
+			abort();
+		if (xc_config_server_check(&cf, i) != 0)
+			abort();
 	}
+	if (cf.proxy[0] && (xc_proxy_parse(&u, cf.proxy) != 0 ||
+	    xc_config_proxy(&again, cf.proxy) != 0 ||
+	    strcmp(again.proxy, cf.proxy) != 0))
+		abort();
 	return 0;
 }

@@ -148,7 +148,13 @@ mkdir -p "$out/seed-config"
 printf '# servers\nserver nntp://127.0.0.1:119\nserver nntp://[::1]:1119/\nquorum all\ntimeout 30\nspool /srv/xc spool\n' \
     >"$out/seed-config/full"
 printf 'spool /srv/xc\r\n  \n\tserver   nntp://Example.ORG\n' >"$out/seed-config/spaces"
-echo "fuzz seeds: 2 config files"
+# TLS and the proxy: pins in base64, hex and hex pairs, starttls, Tor.
+printf 'proxy socks5h://127.0.0.1:9050\nserver nntps://n1.example:563 pin SHA256:%s\nserver nntp://[::1]:119 starttls pin sha256:%s,SHA256:%s\n' \
+    "$(printf '%043d' 0)" "$(printf '%064d' 0)" \
+    "$(printf '%062d' 0 | sed 's/../&:/g')00" >"$out/seed-config/tls"
+printf 'proxy socks5h://[::1]\nserver nntps://abcdefghijklmnop.onion\tpin\tSHA256:%s=  starttls\n' \
+    "$(printf '%043d' 0)" >"$out/seed-config/tls-bad"
+echo "fuzz seeds: 4 config files"
 
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;
