@@ -46,12 +46,13 @@ LINK = $(CC) $(XLDFLAGS) $(LDFLAGS) -o $@
 # what it uses; see README, "Layout".  On a link line, higher layers come
 # first.  A new library object goes into the list of its layer; a new
 # program gets a rule like xc-send's, with the LINK_* of its top layer.
-#   age     the age v1 format and the envelope around it, the
+#   age     the age v1 format and the envelope around it (its names, and
+#           the spool marker a sender reads for the max-size), the
 #           directory-relative file layer under everything, and a pipe
 #           between two threads: libsodium
 #   id      JSON, cards, the keyring, contacts, replays, minisign
 #           signatures, the keyed stores of state/, the config file and
-#           the syntax of the server URLs it names: + cJSON
+#           the syntax of the server URLs and pins it names: + cJSON
 #   letter  letters (tar subset, seal, open): + Nettle, zlib
 #   net     transports: the spool, the NNTP client, its proof-of-work, the
 #           servers of xc-send and xc-fetch, and SOCKS5 and TLS under its
@@ -119,11 +120,9 @@ bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc-id.a lib/libxc-age.a
 	$(LINK) bin/xc-keygen.o bin/cli.o $(LINK_ID)
 bin/xc-verify: bin/xc-verify.o bin/cli.o lib/libxc-id.a lib/libxc-age.a
 	$(LINK) bin/xc-verify.o bin/cli.o $(LINK_ID)
-# xc-seal reads the spool's marker for its max-size (lib/spool.o, which
-# needs nothing of the net layer's libraries).
-bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc-net.a lib/libxc-letter.a \
-    lib/libxc-id.a lib/libxc-age.a
-	$(LINK) bin/xc-seal.o bin/cli.o lib/libxc-net.a $(LINK_LETTER)
+bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc-letter.a lib/libxc-id.a \
+    lib/libxc-age.a
+	$(LINK) bin/xc-seal.o bin/cli.o $(LINK_LETTER)
 bin/xc-open: bin/xc-open.o bin/cli.o lib/libxc-letter.a lib/libxc-id.a \
     lib/libxc-age.a
 	$(LINK) bin/xc-open.o bin/cli.o $(LINK_LETTER)

@@ -1171,22 +1171,6 @@ cli_counted_write(void *ctx, const uint8_t *buf, size_t len)
 
 /* ---- the config: which spool and servers ---- */
 
-int
-cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX])
-{
-	static xc_config cf;	/* large; used once per process */
-	int code;
-
-	if ((code = cli_transports(home, opt, &cf, out)) != 0)
-		return code;
-	if (out[0] == '\0' &&
-	    snprintf(out, XC_PATH_MAX, "%s/spool", home) >= XC_PATH_MAX) {
-		cli_error("spool path too long");
-		return EX_USAGE_;
-	}
-	return 0;
-}
-
 /* Copies a spool path, or says it is too long. */
 static int
 spool_path(char out[XC_PATH_MAX], const char *dir)

@@ -118,10 +118,6 @@ int cli_own_keys_pw(const char *home, const char *me, const char *given,
     size_t givenlen, const char *pwfile, int tty, int64_t now, xc_ids *ids,
     struct cli_key **keys);
 
-/* The spool: opt, else $XC_SPOOL, else "spool DIR" in the config,
- * else $XC_HOME/spool.  Returns an exit code. */
-int cli_spool_dir(const char *home, const char *opt, char out[XC_PATH_MAX]);
-
 /* The transports of xc-send and xc-fetch (xc(7), "Transports").  On
  * entry cf holds what the command line gave (--server, --quorum,
  * --timeout) and spoolopt is --spool or NULL.  With --spool or --server,

@@ -105,6 +105,27 @@ xc_route_get(const xc_header *h, xc_route *r)
 }
 
 int
+xc_envelope_route(const xc_header *h, xc_route *r)
+{
+	size_t i, nx = 0;
+	int rc;
+
+	if ((rc = xc_route_get(h, r)) < 0)
+		return rc;
+	for (i = 0; i < h->nst; i++) {
+		if (strcmp(h->st[i].args[0], "X25519") == 0)
+			nx++;
+		else if (strcmp(h->st[i].args[0], "xc-route") != 0)
+			return xc_fail(XC_EHEADER, "an xc envelope has X25519 "
+			    "stanzas only");
+	}
+	if (nx != r->ntags)
+		return xc_fail(XC_EHEADER, "xc-route tags do not match the "
+		    "recipients");
+	return 0;
+}
+
+int
 xc_stanza_hash(uint8_t out[32], const xc_header *h)
 {
 	xc_header t;
@@ -269,6 +290,35 @@ xc_envelope_seal(xc_rd in, xc_wr out, const uint8_t (*pks)[32],
 		rc = xc_envelope_finish(&e);
 	xc_envelope_free(&e);
 	return rc;
+}
+
+/* ---- the spool's marker (here, not in the spool code, since xc-seal
+ * reads the max-size of the spool it will be sent to) ---- */
+
+int
+xc_spool_marker_parse(const char *buf, size_t len, uint64_t *max_size)
+{
+	const char *l, *end = buf + len;
+
+	*max_size = XC_SPOOL_MAX_SIZE;
+	if (len < sizeof XC_SPOOL_MAGIC - 1 ||
+	    memcmp(buf, XC_SPOOL_MAGIC, sizeof XC_SPOOL_MAGIC - 1) != 0)
+		return xc_fail(XC_EUNSUPPORTED, "unknown spool version");
+	/* "max-size N" may lower or raise the envelope limit; other lines
+	 * and values out of range are ignored. */
+	for (l = buf + sizeof XC_SPOOL_MAGIC - 1; l < end;) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t ll = nl ? (size_t)(nl - l) : (size_t)(end - l), i;
+		uint64_t v = 0;
+		if (ll > 9 && ll <= 9 + 14 && memcmp(l, "max-size ", 9) == 0) {
+			for (i = 9; i < ll && l[i] >= '0' && l[i] <= '9'; i++)
+				v = v * 10 + (uint64_t)(l[i] - '0');
+			if (i == ll && v >= 1024 && v <= ((uint64_t)1 << 40))
+				*max_size = v;
+		}
+		l += ll + 1;
+	}
+	return 0;
 }
 
 /* ---- names: "ID-EXPIRY.age" in spools, outboxes and inboxes (here, not in

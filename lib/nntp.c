@@ -118,7 +118,6 @@ xc_nntp_envelope(const uint8_t *env, size_t len, char id[XC_ENVID_HEX + 1],
 	xc_header h;
 	xc_in *in;
 	uint8_t bin[32];
-	size_t i, nx = 0;
 	int rc;
 
 	memset(&h, 0, sizeof h);
@@ -126,22 +125,8 @@ xc_nntp_envelope(const uint8_t *env, size_t len, char id[XC_ENVID_HEX + 1],
 		return xc_fail(XC_ENOMEM, "out of memory");
 	xc_in_init(in, (xc_rd){ xc_mem_read, &m });
 	if ((rc = xc_header_parse(in, &h)) < 0 ||
-	    (rc = xc_route_get(&h, r)) < 0)
+	    (rc = xc_envelope_route(&h, r)) < 0)
 		goto out;
-	for (i = 0; i < h.nst; i++) {
-		if (strcmp(h.st[i].args[0], "X25519") == 0)
-			nx++;
-		else if (strcmp(h.st[i].args[0], "xc-route") != 0) {
-			rc = xc_fail(XC_EHEADER, "an xc envelope has X25519 "
-			    "stanzas only");
-			goto out;
-		}
-	}
-	if (nx != r->ntags) {
-		rc = xc_fail(XC_EHEADER, "xc-route tags do not match the "
-		    "recipients");
-		goto out;
-	}
 	if (len < h.rawlen + 45 + XC_NONCE_BYTES + XC_TAG_BYTES) {
 		rc = xc_fail(XC_EHEADER, "envelope without a payload");
 		goto out;

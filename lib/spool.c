@@ -34,7 +34,6 @@
 
 #include "xc.h"
 
-static const char marker_magic[] = "xc-spool-v1\n";
 #define COPY_BUF 65536
 
 /* ---- envelopes ---- */
@@ -51,7 +50,7 @@ xc_envelope_check(int fd, uint64_t max, char id[XC_ENVID_HEX + 1],
 	xc_in *in;
 	xc_header h;
 	uint8_t *buf = NULL, bin[32];
-	size_t i, nx = 0, got;
+	size_t got;
 	int rc;
 
 	memset(&h, 0, sizeof h);
@@ -66,22 +65,8 @@ xc_envelope_check(int fd, uint64_t max, char id[XC_ENVID_HEX + 1],
 	xc_in_init(in, (xc_rd){ xc_fd_read, &fd });
 	if ((rc = xc_header_parse(in, &h)) < 0)
 		goto out;
-	if ((rc = xc_route_get(&h, route)) < 0)
+	if ((rc = xc_envelope_route(&h, route)) < 0)
 		goto out;
-	for (i = 0; i < h.nst; i++) {
-		if (strcmp(h.st[i].args[0], "X25519") == 0)
-			nx++;
-		else if (strcmp(h.st[i].args[0], "xc-route") != 0) {
-			rc = xc_fail(XC_EHEADER, "an xc envelope has X25519 "
-			    "stanzas only");
-			goto out;
-		}
-	}
-	if (nx != route->ntags) {
-		rc = xc_fail(XC_EHEADER, "xc-route tags do not match the "
-		    "recipients");
-		goto out;
-	}
 	if (id == NULL)		/* the header was all the caller wanted */
 		goto out;
 	/* The id covers every byte: hash from the start again. */
@@ -246,32 +231,6 @@ same_file(int dirfd, const char *name, int fd)
 
 /* ---- the spool ---- */
 
-int
-xc_spool_marker_parse(const char *buf, size_t len, uint64_t *max_size)
-{
-	const char *l, *end = buf + len;
-
-	*max_size = XC_SPOOL_MAX_SIZE;
-	if (len < sizeof marker_magic - 1 ||
-	    memcmp(buf, marker_magic, sizeof marker_magic - 1) != 0)
-		return xc_fail(XC_EUNSUPPORTED, "unknown spool version");
-	/* "max-size N" may lower or raise the envelope limit; other lines
-	 * and values out of range are ignored. */
-	for (l = buf + sizeof marker_magic - 1; l < end;) {
-		const char *nl = memchr(l, '\n', (size_t)(end - l));
-		size_t ll = nl ? (size_t)(nl - l) : (size_t)(end - l), i;
-		uint64_t v = 0;
-		if (ll > 9 && ll <= 9 + 14 && memcmp(l, "max-size ", 9) == 0) {
-			for (i = 9; i < ll && l[i] >= '0' && l[i] <= '9'; i++)
-				v = v * 10 + (uint64_t)(l[i] - '0');
-			if (i == ll && v >= 1024 && v <= ((uint64_t)1 << 40))
-				*max_size = v;
-		}
-		l += ll + 1;
-	}
-	return 0;
-}
-
 /* A new spool directory: with its parent's mode when the parent is
  * set-group-ID (a group's shared folder), else 0777 less the umask. */
 static int
@@ -350,7 +309,7 @@ xc_spool_open(xc_spool *s, const char *dir, int create)
 			    "file)");
 			goto bad;
 		}
-		snprintf(text, sizeof text, "%smax-size %llu\n", marker_magic,
+		snprintf(text, sizeof text, "%smax-size %llu\n", XC_SPOOL_MAGIC,
 		    (unsigned long long)s->max_size);
 		rc = xc_dir_write_file(s->fd, "xc-spool", text, strlen(text),
 		    s->fmode & 0644, 1);

@@ -598,6 +598,10 @@ typedef struct {
 /* The route stanza of a parsed header: XC_EHEADER when there is none, more
  * than one, or it is malformed (not an xc envelope). */
 int xc_route_get(const xc_header *h, xc_route *r);
+/* The same, and the header is an xc envelope's: X25519 stanzas only, as
+ * many as the route's tags (what the spool and the network check of an
+ * envelope before they take it). */
+int xc_envelope_route(const xc_header *h, xc_route *r);
 /* The route stanza's expiry for a letter that expires at expires. */
 int64_t xc_route_expiry(int64_t expires);
 void xc_mailbox_tag(uint8_t tag[XC_TAG_LEN], const uint8_t pk[32], int bits);
@@ -938,8 +942,10 @@ typedef struct {
  * its parent's mode when that is set-group-ID, the marker and tmp/). */
 int xc_spool_open(xc_spool *s, const char *dir, int create);
 void xc_spool_close(xc_spool *s);
-/* The marker's text: XC_EUNSUPPORTED unless it begins "xc-spool-v1\n";
- * *max_size from a "max-size N" line (1024 to 2^40), else the default. */
+#define XC_SPOOL_MAGIC "xc-spool-v1\n"	/* the marker's first line */
+/* The marker's text: XC_EUNSUPPORTED unless it begins with XC_SPOOL_MAGIC;
+ * *max_size from a "max-size N" line (1024 to 2^40), else the default.
+ * In the age layer (lib/envelope.c): xc-seal reads it too. */
 int xc_spool_marker_parse(const char *buf, size_t len, uint64_t *max_size);
 void xc_spool_bucket(char out[8], const uint8_t tag[XC_TAG_LEN], int bits);
 /* Opens a bucket (create: makes it, in the spool's mode). */

@@ -12,7 +12,7 @@
 # shellcheck source=t/net.sh
 . "$root/t/net.sh"
 net_need
-plan 36
+plan 42
 
 A=127.0.10.2:11910
 U=nntp://$A
@@ -73,11 +73,17 @@ elif what == 'notenv':
 elif what == 'flip':	# one byte of the armor changed
     i = body.index(b'\r\n') + 10
     body = body[:i] + (b'A' if body[i:i+1] != b'A' else b'B') + body[i+1:]
+elif what in ('short', 'char', 'midpad'):	# one armor line malformed
+    l = body.split(b'\r\n')
+    l[2] = {'short': l[2][:-1], 'char': l[2][:-1] + b'*',
+            'midpad': l[2][:-1] + b'='}[what]
+    body = b'\r\n'.join(l)
 elif what == 'big':
     body = body.replace(b'-----END', (b'A' * 64 + b'\r\n') * 2000 + b'-----END')
 sys.stdout.buffer.write(b'\r\n'.join(h) + b'\r\n\r\n' + body)
 PY
-for w in nopow badpow expires noexpires control notenv flip big; do
+for w in nopow badpow expires noexpires control notenv flip short char midpad \
+    big; do
 	python3 "$tmp/craft.py" good.art $w > $w.art
 done
 refused "no proof-of-work" nopow.art "$id" "xc: no proof-of-work"
@@ -87,6 +93,9 @@ refused "no Expires" noexpires.art "$id" "xc: Expires is not the route stanza ex
 refused "a Control header" control.art "$id" "xc: header not allowed: Control"
 refused "not an envelope" notenv.art "$id" "xc: not an armored age file"
 refused "id not the hash" flip.art "$id" "xc: Message-ID is not the hash of the envelope"
+refused "an armor line of 63 columns" short.art "$id" "xc: malformed armor"
+refused "a character outside base64" char.art "$id" "xc: malformed armor"
+refused "padding inside the armor" midpad.art "$id" "xc: malformed armor"
 before=$(stored)
 o=$("$NNTP_TOOL" post-article "$U" "$id" big.art 2>/dev/null)
 is "$o" "$id refused 437 Article is bigger than local limit of 106494 bytes" \
