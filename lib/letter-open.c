@@ -550,8 +550,15 @@ decode(xc_letter *L, xc_lpart *p)
 			if ((p->mem = malloc((size_t)p->size + 1)) == NULL)
 				return xc_fail(XC_ENOMEM, "out of memory");
 			p->mem[p->size] = 0;
-			if ((rc = inflate_part(p, p->smem, -1, p->mem, -1)) < 0)
+			/* On failure the buffer is no part's and no body's
+			 * yet: xc_letter_free would not see it. */
+			if ((rc = inflate_part(p, p->smem, -1, p->mem, -1)) <
+			    0) {
+				sodium_memzero(p->mem, (size_t)p->size);
+				free(p->mem);
+				p->mem = NULL;
 				return rc;
+			}
 		}
 		if (p->body) {
 			L->body = p->mem;

@@ -6,10 +6,11 @@
  * the entries against it, the end of the archive and the padding, then
  * zlib.
  *
- * Two kinds of input.  One that begins with 'Z' is a zlib part: bytes 1-3
- * give its declared size (little-endian, at most 16 MiB), the rest its
- * stored bytes; the target wraps them in a valid unsigned letter (right
- * hashes, sizes and padding) so that inflation is reached with any bytes.
+ * Two kinds of input.  One that begins with 'Z' (or 'Y') is a zlib
+ * attachment (or body): bytes 1-3 give its declared size (little-endian,
+ * at most 16 MiB), the rest its stored bytes; the target wraps them in a
+ * valid unsigned letter (right hashes, sizes and padding) so that
+ * inflation is reached with any bytes.
  * Any other input is a letter as it is; the seeds (t/fuzz/seeds.sh) are
  * letters from xc-seal opened with xc-open --raw, most of them unsigned,
  * whose headers a mutation does not break by breaking a signature.
@@ -68,7 +69,9 @@ entry(struct buf *b, const char *name, const uint8_t *d, size_t n)
 	put(b, zero, (size_t)XC_TAR_PAD(n));
 }
 
-/* An unsigned level 1 letter: an empty text and one zlib part. */
+/* An unsigned level 1 letter: an empty text and one zlib part, or (for
+ * 'Y') a zlib text alone.  The body is inflated to memory, an attachment
+ * in memory too here (dirfd -1), but by the body's own path. */
 static void
 zletter(struct buf *b, const uint8_t *data, size_t size)
 {
@@ -87,20 +90,37 @@ zletter(struct buf *b, const uint8_t *data, size_t size)
 	xc_tree_final(&t, h);
 	xc_b64_encode(hb, h, 32);
 	xc_b64_encode(ehb, eh, 32);
-	len = asprintf(&json, "xc-letter-v2 - -\n{\"v\":2,\"id\":\"0123456789abcdef"
-	    "0123456789abcdef\",\"date\":1796399190,\"expires\":0,\"level\":1,"
-	    "\"to\":[{\"handle\":\"bob\",\"fp\":\"12345 12345 12345 12345 12345"
-	    " 12345\"}],\"stanzas\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-	    "AAA\",\"reply_to\":\"\",\"thread\":\"\",\"parts\":[{\"name\":"
-	    "\"message.txt\",\"role\":\"body\",\"type\":\"text/plain; charset="
-	    "utf-8\",\"size\":0,\"stored\":0,\"encoding\":\"none\",\"hash\":"
-	    "\"%s\"},{\"name\":\"z.bin\",\"role\":\"file\",\"type\":"
-	    "\"application/octet-stream\",\"size\":%zu,\"stored\":%zu,"
-	    "\"encoding\":\"zlib\",\"hash\":\"%s\"}]}\n", ehb, declared, n, hb);
+	if (data[0] == 'Y')
+		len = asprintf(&json, "xc-letter-v2 - -\n{\"v\":2,\"id\":"
+		    "\"0123456789abcdef0123456789abcdef\",\"date\":1796399190,"
+		    "\"expires\":0,\"level\":1,\"to\":[{\"handle\":\"bob\","
+		    "\"fp\":\"12345 12345 12345 12345 12345 12345\"}],"
+		    "\"stanzas\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		    "\"reply_to\":\"\",\"thread\":\"\",\"parts\":[{\"name\":"
+		    "\"message.txt\",\"role\":\"body\",\"type\":\"text/plain; "
+		    "charset=utf-8\",\"size\":%zu,\"stored\":%zu,\"encoding\":"
+		    "\"zlib\",\"hash\":\"%s\"}]}\n", declared, n, hb);
+	else
+		len = asprintf(&json, "xc-letter-v2 - -\n{\"v\":2,\"id\":"
+		    "\"0123456789abcdef0123456789abcdef\",\"date\":1796399190,"
+		    "\"expires\":0,\"level\":1,\"to\":[{\"handle\":\"bob\","
+		    "\"fp\":\"12345 12345 12345 12345 12345 12345\"}],"
+		    "\"stanzas\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+		    "\"reply_to\":\"\",\"thread\":\"\",\"parts\":[{\"name\":"
+		    "\"message.txt\",\"role\":\"body\",\"type\":\"text/plain; "
+		    "charset=utf-8\",\"size\":0,\"stored\":0,\"encoding\":"
+		    "\"none\",\"hash\":\"%s\"},{\"name\":\"z.bin\",\"role\":"
+		    "\"file\",\"type\":\"application/octet-stream\",\"size\":%zu,"
+		    "\"stored\":%zu,\"encoding\":\"zlib\",\"hash\":\"%s\"}]}\n",
+		    ehb, declared, n, hb);
 	if (len < 0)
 		abort();
-	entry(b, XC_BODY_NAME, NULL, 0);
-	entry(b, "z.bin", data + 4, n);
+	if (data[0] == 'Y')
+		entry(b, XC_BODY_NAME, data + 4, n);
+	else {
+		entry(b, XC_BODY_NAME, NULL, 0);
+		entry(b, "z.bin", data + 4, n);
+	}
 	entry(b, XC_TRAILER_NAME, (uint8_t *)json, (size_t)len);
 	put(b, zero, sizeof zero);
 	free(json);
@@ -122,7 +142,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		done = 1;
 	}
-	if (size >= 4 && data[0] == 'Z') {
+	if (size >= 4 && (data[0] == 'Z' || data[0] == 'Y')) {
 		zletter(&made, data, size);
 		in = made.p;
 		size = made.len;

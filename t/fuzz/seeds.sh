@@ -74,7 +74,7 @@ printf 'untrusted comment: x\nRWQ=\n' >"$out/seed-minisign/short"
 # padded letter, one with a zlib attachment and an image, an unpadded one,
 # and unsigned ones (--anonymous: a mutation of their header is not
 # stopped by a signature) with zlib parts, long and UTF-8 names, several
-# attachments, an expiry; two zlib parts for the target to wrap ('Z');
+# attachments, an expiry; zlib parts for the target to wrap ('Z', 'Y');
 # the "xc-letter" entries; and for fuzz-letter-header JSON headers it
 # signs itself, carrying the vectors' card 01-first.card (its key is the
 # target's).
@@ -110,12 +110,15 @@ lt=$(mktemp -d "${TMPDIR:-/tmp}/xc-seeds.XXXXXX")
 		cp "$f.tar" "$out/seed-letter-v2/$f"
 		tar xOf "$f.tar" xc-letter >"$out/seed-letter-header/$f"
 	done
-	# 'Z' and a 3-byte size, then a zlib stream (fuzz-letter-v2 wraps it).
+	# 'Z' (an attachment) or 'Y' (the body) and a 3-byte size, then a
+	# zlib stream (fuzz-letter-v2 wraps it).
 	python3 -c '
 import sys, zlib
 d = b"a line of a zlib part\n" * 500
-open(sys.argv[1] + "/z-good", "wb").write(b"Z" + len(d).to_bytes(3, "little") + zlib.compress(d))
-open(sys.argv[1] + "/z-short", "wb").write(b"Z" + (len(d) - 1).to_bytes(3, "little") + zlib.compress(d))
+for k in b"ZY":
+    c = chr(k).lower()
+    open(sys.argv[1] + "/" + c + "-good", "wb").write(bytes([k]) + len(d).to_bytes(3, "little") + zlib.compress(d))
+    open(sys.argv[1] + "/" + c + "-short", "wb").write(bytes([k]) + (len(d) - 1).to_bytes(3, "little") + zlib.compress(d))
 ' "$out/seed-letter-v2"
 	# JSON headers under the target's key: 01-first.card's.
 	card=$(sed 's/\\/\\\\/g; s/"/\\"/g' "$root/t/vectors/card/01-first.card" |
