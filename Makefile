@@ -55,8 +55,8 @@ LINK = $(CC) $(XLDFLAGS) $(LDFLAGS) -o $@
 #           the syntax of the server URLs and pins it names: + cJSON
 #   letter  letters (tar subset, seal, open): + Nettle, zlib
 #   net     transports: the spool, the NNTP client, its proof-of-work, the
-#           servers of xc-send and xc-fetch, and SOCKS5 and TLS under its
-#           connections: + libssl
+#           servers of xc-send and xc-fetch, cards published and looked
+#           up, and SOCKS5 and TLS under its connections: + libssl
 AGE_OBJ = lib/err.o lib/b64.o lib/bech32.o lib/hkdf.o lib/io.o \
 	lib/header.o lib/keys.o lib/age.o lib/stream.o lib/armor.o \
 	lib/envelope.o lib/dirio.o lib/pipe.o
@@ -64,7 +64,7 @@ ID_OBJ = lib/json.o lib/card.o lib/keyring.o lib/minisign.o lib/contacts.o \
 	lib/replay.o lib/store.o lib/config.o lib/url.o
 LETTER_OBJ = lib/tar.o lib/letter.o lib/letter-seal.o lib/letter-open.o
 NET_OBJ = lib/spool.o lib/pow.o lib/net.o lib/nntp.o lib/socks.o lib/tls.o \
-	lib/servers.o
+	lib/servers.o lib/lookup.o
 LIBOBJ = $(AGE_OBJ) $(ID_OBJ) $(LETTER_OBJ) $(NET_OBJ)
 LIBS = lib/libxc-age.a lib/libxc-id.a lib/libxc-letter.a lib/libxc-net.a
 
@@ -89,7 +89,8 @@ UNITOBJ = t/unit/main.o t/unit/test-codec.o t/unit/test-hkdf.o \
 FUZZ = t/fuzz/fuzz-header t/fuzz/fuzz-armor t/fuzz/fuzz-decrypt \
 	t/fuzz/fuzz-json t/fuzz/fuzz-card t/fuzz/fuzz-minisign \
 	t/fuzz/fuzz-letter-header t/fuzz/fuzz-letter-v2 t/fuzz/fuzz-nntp \
-	t/fuzz/fuzz-spool t/fuzz/fuzz-socks t/fuzz/fuzz-config
+	t/fuzz/fuzz-spool t/fuzz/fuzz-socks t/fuzz/fuzz-config \
+	t/fuzz/fuzz-lookup
 MANS = man/xc.7 man/xc-keygen.1 man/xc-seal.1 man/xc-open.1 man/xc-verify.1 \
 	man/xc-send.1 man/xc-fetch.1 man/xc-card.5 man/xc-envelope.5 \
 	man/xc-letter.5 man/xc-spool.5 man/xc-nntp.5 man/xc-node.8
@@ -116,10 +117,12 @@ lib/tls.o: lib/tls.c lib/xc.h
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(SSL_CFLAGS) $(CFLAGS) -c -o $@ lib/tls.c
 
 # One link line per program; each links only the layers it uses.
-bin/xc-keygen: bin/xc-keygen.o bin/cli.o lib/libxc-id.a lib/libxc-age.a
-	$(LINK) bin/xc-keygen.o bin/cli.o $(LINK_ID)
-bin/xc-verify: bin/xc-verify.o bin/cli.o lib/libxc-id.a lib/libxc-age.a
-	$(LINK) bin/xc-verify.o bin/cli.o $(LINK_ID)
+bin/xc-keygen: bin/xc-keygen.o bin/cli.o bin/cli-net.o lib/libxc-net.a \
+    lib/libxc-id.a lib/libxc-age.a
+	$(LINK) bin/xc-keygen.o bin/cli.o bin/cli-net.o $(LINK_NET)
+bin/xc-verify: bin/xc-verify.o bin/cli.o bin/cli-net.o lib/libxc-net.a \
+    lib/libxc-id.a lib/libxc-age.a
+	$(LINK) bin/xc-verify.o bin/cli.o bin/cli-net.o $(LINK_NET)
 bin/xc-seal: bin/xc-seal.o bin/cli.o lib/libxc-letter.a lib/libxc-id.a \
     lib/libxc-age.a
 	$(LINK) bin/xc-seal.o bin/cli.o $(LINK_LETTER)
@@ -210,6 +213,7 @@ t/fuzz/fuzz-spool: t/fuzz/fuzz-spool.c
 t/fuzz/fuzz-nntp: t/fuzz/fuzz-nntp.c t/fuzz/memconn.h
 t/fuzz/fuzz-socks: t/fuzz/fuzz-socks.c t/fuzz/memconn.h
 t/fuzz/fuzz-config: t/fuzz/fuzz-config.c
+t/fuzz/fuzz-lookup: t/fuzz/fuzz-lookup.c t/fuzz/memconn.h
 $(FUZZ):
 	clang $(FUZZCFLAGS) -o $@ $@.c t/fuzz/options.c $(LIBOBJ:.o=.c) $(SSL_LIBS) $(SODIUM_LIBS) $(JSON_LIBS) $(NETTLE_LIBS) -lz -pthread
 # Seeds: the CCTV vectors' age files (inflated where compressed), a few

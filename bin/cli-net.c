@@ -1,7 +1,8 @@
 /*
- * cli-net.c - the network options of xc-send and xc-fetch (--server,
- * --quorum, --timeout, --pin, --starttls, --proxy) and the transports of
- * their servers.  Apart from cli.c so that the programs without a network
+ * cli-net.c - the network options of xc-send and xc-fetch, and of
+ * xc-keygen --publish and xc-verify --lookup (--server, --quorum,
+ * --timeout, --pin, --starttls, --proxy), and the transports of their
+ * servers.  Apart from cli.c so that the programs without a network
  * do not link its layer; which spool and servers the config names is read
  * in cli.c, since xc-seal needs the spool's max-size too.
  */
@@ -99,6 +100,22 @@ cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t)
 		}
 	}
 	return 0;
+}
+
+int
+cli_net_servers(const char *home, xc_config *cf, const char *what)
+{
+	char spool[XC_PATH_MAX];
+	int code;
+
+	if ((code = cli_transports(home, NULL, cf, spool)) != 0)
+		return code;
+	if (cf->nserver > 0)
+		return 0;
+	cli_error("no server to %s", what);
+	cli_hint("give one: --server nntps://HOST, or a \"server\" line in "
+	    "the config (xc(7))");
+	return EX_USAGE_;
 }
 
 void

@@ -157,12 +157,25 @@ enum { CLI_OPT_SERVER = 0x4000, CLI_OPT_QUORUM, CLI_OPT_TIMEOUT,
 	"SOCKS5 proxy\n" \
 	"                    (Tor: socks5h://127.0.0.1:9050); names are " \
 	"resolved there\n"
+/* The same lines for xc-keygen --publish and xc-verify --lookup, whose
+ * help has a narrower option column. */
+#define CLI_NET_HELP_MODE \
+	"  --pin SHA256:...   ... trusted by its certificate's hash " \
+	"(several: ',')\n" \
+	"  --starttls         ... nntp:// with STARTTLS, never plaintext\n" \
+	"  --proxy socks5h://ADDR:PORT\n" \
+	"                     every server through this SOCKS5 proxy (Tor)\n" \
+	"  --timeout SECONDS  the longest wait for a server (default 30)\n"
 int cli_net_option(int ch, const char *arg, xc_config *cf,
     const char *usage);
 /* --pin and --starttls belong to the --server before them (xc-send(1),
  * "Servers"); a server of the command line that has neither takes those
  * of its line in the config.  net->o.purpose is the caller's to set. */
 int cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t);
+/* The servers of xc-keygen --publish and xc-verify --lookup: the command
+ * line's, else the config's; with none, says so (no server to WHAT) and
+ * returns 2. */
+int cli_net_servers(const char *home, xc_config *cf, const char *what);
 /* After a server failed: the certificate it showed, when our check
  * refused it, as a hint. */
 void cli_net_hint(const xc_net *net, size_t i);

@@ -4,7 +4,8 @@
  * identity file, and its signed card, printed on stdout); --rotate makes the
  * next encryption key and card (--older-than: only when the card is that
  * old, for cron); --card prints a card again, --chain all of them, and
- * --list lists identities.  --age makes a bare age X25519 identity in
+ * --list lists identities, --publish posts the chain to the cards group of
+ * news servers (xc-nntp(5)).  --age makes a bare age X25519 identity in
  * age-keygen's format, and -y prints the recipients of an identity file.
  *
  * A key file is created with O_EXCL and mode 0600 and is never overwritten;
@@ -35,6 +36,9 @@ static const char usage[] =
     "       xc-keygen [--home DIR] --list\n"
     "       xc-keygen [--home DIR] --default [@HANDLE]\n"
     "       xc-keygen [--home DIR] --minisign [@HANDLE]\n"
+    "       xc-keygen [--home DIR] [--server URL [--pin P] [--starttls]]..."
+    "\n                 [--proxy URL] [--quorum N|all] [--timeout S]"
+    " --publish [@HANDLE]\n"
     "       xc-keygen --age [-o FILE]\n"
     "       xc-keygen -y [FILE]\n"
     "       xc-keygen -h | -V\n";
@@ -73,6 +77,18 @@ help(void)
 	    "named\n"
 	    "                     (the first one made is); without it, print "
 	    "the default\n"
+	    "  --publish [@HANDLE]\n"
+	    "                     post the identity's chain of cards to the "
+	    "cards group\n"
+	    "                     of the servers (those of the config unless "
+	    "--server\n"
+	    "                     is given), where xc-verify --lookup finds it;"
+	    " again\n"
+	    "                     at least every 30 days and after --rotate\n"
+	    "  --server URL       a server to publish to (nntp:// or "
+	    "nntps://; repeatable)\n"
+	    CLI_NET_HELP_MODE
+	    "  --quorum N|all     servers that must take it (default 1)\n"
 	    "  --minisign [@HANDLE]\n"
 	    "                     the identity key as a minisign public key\n"
 	    "                     (for minisign -V on xc-seal --sign files)\n"
@@ -376,6 +392,89 @@ minisign_key(const char *home, const char *arg)
 	return 0;
 }
 
+/* --publish: the chain of an identity to each server's cards group
+ * (xc-nntp(5), "Cards"), which holds it as long as a node keeps an
+ * article (30 days) or until the card expires, if sooner. */
+static int
+publish(const char *home, const char *arg, xc_config *cf)
+{
+	static xc_transport t[XC_MAX_SERVERS];	/* unused: no envelopes */
+	char h[XC_HANDLE_MAX + 1], *chain = NULL;
+	char until[32];
+	xc_publish p;
+	xc_net net;
+	xc_post_result r;
+	size_t len, i, took = 0;
+	int rc, code, quorum;
+
+	memset(&p, 0, sizeof p);
+	memset(&net, 0, sizeof net);
+	if ((code = cli_pick_identity(home, arg, h)) != 0)
+		return code;
+	if ((code = cli_net_servers(home, cf, "publish to")) != 0)
+		return code;
+	quorum = cf->quorum == XC_QUORUM_ALL ? (int)cf->nserver :
+	    cf->quorum ? cf->quorum : 1;
+	if ((size_t)quorum > cf->nserver) {
+		cli_error("a quorum of %d, but %zu server(s)", quorum,
+		    cf->nserver);
+		return EX_USAGE_;
+	}
+	if ((rc = xc_identity_chain(home, h, &chain, &len)) < 0)
+		return keyring_error(rc, h);
+	if ((rc = xc_publish_init(&p, h, chain, len, cli_now())) < 0) {
+		free(chain);
+		if (rc == XC_EEXPIRED) {
+			cli_error("@%s: the current card has expired (or "
+			    "expires within minutes): nothing to publish", h);
+			cli_hint("make the next card first: xc-keygen --rotate "
+			    "@%s", h);
+			return EX_NO;
+		}
+		return keyring_error(rc, h);
+	}
+	free(chain);
+	net.now = p.now;
+	net.o.purpose = XC_NET_POST;
+	if ((code = cli_net_setup(cf, &net, t)) != 0)
+		goto out;
+	xc_utc(until, p.expires, 0);
+	for (i = 0; i < net.nsrv; i++) {
+		rc = xc_publish_put(&net, i, &p, &r);
+		if (rc == XC_ENOMEM) {
+			cli_error("out of memory");
+			code = EX_SYSTEM;
+			goto out;
+		}
+		if (rc < 0) {
+			cli_error("server '%s': %s", cf->server[i],
+			    xc_errdetail());
+			cli_net_hint(&net, i);
+			continue;
+		}
+		if (r.outcome == XC_POST_ACCEPTED ||
+		    r.outcome == XC_POST_DUPLICATE) {
+			took++;
+			fprintf(stderr, "xc-keygen: published @%s (%zu card%s, "
+			    "until %s) to %s%s\n", h, p.ncards,
+			    p.ncards == 1 ? "" : "s", until, cf->server[i],
+			    r.outcome == XC_POST_DUPLICATE ?
+			    " (it had it already)" : "");
+		} else
+			cli_error("server '%s' refused it: %d %s",
+			    cf->server[i], r.code, r.reason);
+	}
+	if (took < (size_t)quorum) {
+		cli_error("@%s published to %zu of %zu server(s); %d needed",
+		    h, took, net.nsrv, quorum);
+		code = EX_NETWORK;
+	}
+out:
+	xc_net_free(&net);
+	xc_publish_free(&p);
+	return code;
+}
+
 /* The identities in handle order, the default one marked. */
 static int
 list(const char *home)
@@ -449,7 +548,7 @@ main(int argc, char **argv)
 {
 	enum { OPT_AGE = 256, OPT_HOME, OPT_CARD, OPT_LIST, OPT_ROTATE,
 	    OPT_GRACE, OPT_PWFILE, OPT_MINISIGN, OPT_TAGBITS, OPT_OLDER,
-	    OPT_CHAIN, OPT_DEFAULT };
+	    OPT_CHAIN, OPT_DEFAULT, OPT_PUBLISH };
 	static const struct option longopts[] = {
 		{"age", no_argument, NULL, OPT_AGE},
 		{"home", required_argument, NULL, OPT_HOME},
@@ -462,6 +561,9 @@ main(int argc, char **argv)
 		{"older-than", required_argument, NULL, OPT_OLDER},
 		{"chain", no_argument, NULL, OPT_CHAIN},
 		{"default", no_argument, NULL, OPT_DEFAULT},
+		{"publish", no_argument, NULL, OPT_PUBLISH},
+		{"quorum", required_argument, NULL, CLI_OPT_QUORUM},
+		CLI_NET_LONGOPTS,
 		{"passphrase", no_argument, NULL, 'p'},
 		{"passphrase-file", required_argument, NULL, OPT_PWFILE},
 		{"output", required_argument, NULL, 'o'},
@@ -472,8 +574,9 @@ main(int argc, char **argv)
 	const char *outpath = NULL, *homeopt = NULL;
 	char home[XC_PATH_MAX];
 	int age = 0, y = 0, card = 0, lst = 0, rot = 0, ms = 0, chain = 0, c;
-	int dflt = 0;
+	int dflt = 0, pub = 0;
 	long grace = -1, older = -1;
+	static xc_config cf;	/* large */
 
 	prog = "xc-keygen";
 	cli_harden();
@@ -489,6 +592,7 @@ main(int argc, char **argv)
 		case OPT_MINISIGN: ms = 1; break;
 		case OPT_CHAIN: chain = 1; break;
 		case OPT_DEFAULT: dflt = 1; break;
+		case OPT_PUBLISH: pub = 1; break;
 		case OPT_TAGBITS: case OPT_OLDER: {
 			char *e;
 			long v = strtol(optarg, &e, 10);
@@ -533,19 +637,23 @@ main(int argc, char **argv)
 			printf("xc-keygen %s\n", XC_VERSION);
 			return cli_close_stdout(0);
 		default:
-			cli_bad_option(usage, argv, c);
+			if (!cli_net_option(c, optarg, &cf, usage))
+				cli_bad_option(usage, argv, c);
 		}
 	if (sodium_init() < 0) {
 		cli_error("cannot initialise libsodium");
 		return EX_SYSTEM;
 	}
-	if (age + y + card + lst + rot + ms + chain + dflt > 1)
+	if (age + y + card + lst + rot + ms + chain + dflt + pub > 1)
 		cli_usage_error(usage, "--age, -y, --rotate, --card, --chain, "
-		    "--list, --default and --minisign conflict");
+		    "--list, --default, --minisign and --publish conflict");
+	if (!pub && (cf.nserver || cf.quorum || cf.timeout || cf.proxy[0]))
+		cli_usage_error(usage, "--server, --quorum, --timeout and "
+		    "--proxy go with --publish");
 	if (askpw && pwfile)
 		cli_usage_error(usage, "-p and --passphrase-file conflict");
 	if ((askpw || pwfile) && (age || y || card || lst || ms || chain ||
-	    dflt))
+	    dflt || pub))
 		cli_usage_error(usage, "a passphrase goes with @HANDLE or "
 		    "--rotate");
 	if (askpw && rot)
@@ -555,7 +663,8 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "--grace goes with --rotate");
 	if (older >= 0 && !rot)
 		cli_usage_error(usage, "--older-than goes with --rotate");
-	if (tag_bits >= 0 && (age || y || card || lst || ms || chain || dflt))
+	if (tag_bits >= 0 && (age || y || card || lst || ms || chain || dflt ||
+	    pub))
 		cli_usage_error(usage, "--tag-bits goes with @HANDLE or "
 		    "--rotate");
 	if (homeopt && (age || y))
@@ -578,7 +687,8 @@ main(int argc, char **argv)
 		cli_usage_error(usage, "-o goes with --age only");
 	if (argc - optind > 1 || (lst && optind < argc))
 		cli_usage_error(usage, "too many operands");
-	if (!card && !lst && !rot && !ms && !chain && !dflt && optind == argc)
+	if (!card && !lst && !rot && !ms && !chain && !dflt && !pub &&
+	    optind == argc)
 		cli_usage_error(usage, "nothing to do: give @HANDLE, --card, "
 		    "--list, --age or -y");
 	if (xc_home(home, homeopt) < 0) {
@@ -597,6 +707,9 @@ main(int argc, char **argv)
 		return cli_close_stdout(rotate(home, optind < argc ?
 		    argv[optind] : NULL, grace < 0 ? -1 : grace * 86400,
 		    older));
+	if (pub)
+		return cli_close_stdout(publish(home, optind < argc ?
+		    argv[optind] : NULL, &cf));
 	if (chain)
 		return cli_close_stdout(show_card(home, optind < argc ?
 		    argv[optind] : NULL, 1));

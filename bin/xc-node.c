@@ -675,7 +675,7 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	    "    return '';\n"
 	    "}\n1;\n", 0)) != 0)
 		goto out;
-	/* Groups: one per bucket, and those innd needs. */
+	/* Groups: one per bucket, the cards', and those innd needs. */
 	free(text);
 	cap = 256 * 40 + 256;
 	if ((text = malloc(cap)) == NULL) {
@@ -687,6 +687,7 @@ cmd_init(const char *dir, const char *listen, const char *name,
 	for (b = 0; b < 256; b++)
 		ADD("%s%02x 0000000000 0000000001 y\n", XC_NNTP_GROUP_PREFIX,
 		    b);
+	ADD("%s 0000000000 0000000001 y\n", XC_NNTP_CARDS_GROUP);
 	ADD("control 0000000000 0000000001 n\n"
 	    "control.cancel 0000000000 0000000001 n\n"
 	    "junk 0000000000 0000000001 n\n");

@@ -11,6 +11,8 @@
  * --adopt pins a stranger's card from the quarantine, --mark-verified and
  * --unverify record whether the safety number (--fingerprint) was
  * compared, --forget and --rename; --contacts and --strangers list.
+ * --lookup lists the cards on news servers that claim a handle
+ * (xc-nntp(5), "Cards"), and changes no contact but by a rotation.
  *
  * Each good card gets one line on stdout; each bad one an error on stderr.
  * What the contact commands do is said on stderr (status, as git's); what
@@ -41,6 +43,9 @@ static const char usage[] =
     "       xc-verify [--home DIR] --forget @NAME\n"
     "       xc-verify [--home DIR] --rename @NAME @NEWNAME\n"
     "       xc-verify [--home DIR] --contacts\n"
+    "       xc-verify [--home DIR] [--server URL [--pin P] [--starttls]]..."
+    " [--proxy URL]\n"
+    "                 [--timeout S] --lookup @HANDLE\n"
     "       xc-verify [--home DIR] [-q] -m FILE [-x SIG] [-r @HANDLE]\n"
     "       xc-verify -h | -V\n";
 
@@ -66,6 +71,14 @@ help(void)
 	    "stranger's)\n"
 	    "  --rename @N @NEW   give a contact another local name\n"
 	    "  --contacts         list contacts and their trust states\n"
+	    "  --lookup @HANDLE   list every card on the servers that "
+	    "claims @HANDLE\n"
+	    "                     (contacts' later cards are taken as "
+	    "rotations;\n"
+	    "                     strangers' kept for --adopt)\n"
+	    "  --server URL       a server to look up on (default: the "
+	    "config's)\n"
+	    CLI_NET_HELP_MODE
 	    "  -m FILE [-x SIG]   check a minisign signature (xc-seal --sign),"
 	    "\n"
 	    "                     SIG by default FILE.minisig\n"
@@ -81,8 +94,8 @@ help(void)
 	    "commands do.\n"
 	    "Exit status: 0 all good, 1 bad signature, expired, broken chain, "
 	    "a changed key,\nequivocation or a name taken, 2 usage, 3 "
-	    "malformed card, 4 system error.\nSee xc-verify(1), xc-card(5), "
-	    "xc(7).\n");
+	    "malformed card, 4 system error, 5 a server failed (--lookup).\n"
+	    "See xc-verify(1), xc-card(5), xc(7).\n");
 }
 
 /* The last good card of each handle seen so far, to check chains. */
@@ -350,6 +363,252 @@ strangers(const char *home)
 	return 0;
 }
 
+/* ---- --lookup ---- */
+
+static int handle_arg(const char *arg, char h[XC_HANDLE_MAX + 1]);
+
+/* The cards of one identity key among those found. */
+struct claimant {
+	uint8_t ik[32];
+	const xc_found **c;	/* by seq, oldest first */
+	size_t n;
+	int64_t seen;		/* first seen: the earliest article's Date */
+	uint32_t servers;
+	int equivocates;	/* two different cards with one seq */
+};
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const xc_found *x = *(const xc_found *const *)a;
+	const xc_found *y = *(const xc_found *const *)b;
+
+	return x->c.seq < y->c.seq ? -1 : x->c.seq > y->c.seq;
+}
+
+/* Oldest claimant first (by first seen, unknown last), then by key. */
+static int
+by_seen(const void *a, const void *b)
+{
+	const struct claimant *x = a, *y = b;
+
+	if (x->seen != y->seen)
+		return x->seen == 0 ? 1 : y->seen == 0 ? -1 :
+		    x->seen < y->seen ? -1 : 1;
+	return memcmp(x->ik, y->ik, 32);
+}
+
+static int
+popcount(uint32_t v)
+{
+	int n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+/* What a claimant is to me, and what its cards do to my keyring: a later
+ * card of a contact's pinned key is taken (a rotation, as in a letter); a
+ * stranger's newest card is kept aside for --adopt.  Nothing else. */
+static int
+judge(const char *home, const char *h, struct claimant *k, int64_t now,
+    char *status, size_t cap)
+{
+	const xc_found *top = k->c[k->n - 1];
+	char mine[XC_HANDLE_MAX + 1];
+	xc_contact ct, named;
+	size_t i;
+	int rc, outcome, code = 0;
+
+	if (xc_identity_by_key(home, top->c.ik, mine) == 0) {
+		snprintf(status, cap, "you");
+		return 0;
+	}
+	if (xc_contact_by_key(home, top->c.ik, top->c.handle, &ct) == 0) {
+		for (i = 0; i < k->n && !k->equivocates; i++) {
+			if (k->c[i]->c.seq <= ct.card.seq &&
+			    sodium_memcmp(k->c[i]->c.hash, ct.card.hash,
+			    32) == 0)
+				continue;
+			if (k->c[i]->c.seq < ct.card.seq)
+				continue;
+			rc = xc_contact_update(home, &k->c[i]->c,
+			    k->c[i]->card, k->c[i]->len, now, &outcome, &ct);
+			if (rc == 0 && outcome == XC_IMPORT_ROTATED)
+				fprintf(stderr, "xc-verify: @%s: took card %llu, "
+				    "signed by the pinned identity key (a "
+				    "rotation)\n", ct.name,
+				    (unsigned long long)k->c[i]->c.seq);
+			else if (rc < 0) {
+				cli_error("@%s: card %llu: %s", ct.name,
+				    (unsigned long long)k->c[i]->c.seq,
+				    xc_errdetail());
+				code = rc == XC_EEQUIVOCAL ? EX_NO :
+				    cli_exit_code(rc);
+				break;
+			}
+		}
+		snprintf(status, cap, "%s @%s", ct.state == XC_TRUST_VERIFIED ?
+		    "verified contact" : ct.state == XC_TRUST_CHANGED ?
+		    "changed contact" : "contact", ct.name);
+		return code;
+	}
+	/* A stranger.  One who claims the handle of a contact is said to
+	 * be another. */
+	if (xc_contact_get(home, h, &named) == 0)
+		snprintf(status, cap, "stranger, not the @%s you know", h);
+	else
+		snprintf(status, cap, "stranger");
+	if (!k->equivocates && xc_card_check_time(&top->c, now) == 0)
+		(void)xc_stranger_keep(home, &top->c, top->card, top->len,
+		    now);
+	return 0;
+}
+
+static int
+report(const char *home, const char *h, xc_lookup *L, size_t nsrv,
+    int64_t now)
+{
+	struct claimant *k;
+	const xc_found **order;
+	char fp[XC_FINGERPRINT_LEN + 1], seen[32], until[32], status[96];
+	size_t n = 0, i, j, strangers = 0;
+	int code = 0, rc;
+
+	k = calloc(L->n ? L->n : 1, sizeof *k);
+	order = calloc(L->n ? L->n : 1, sizeof *order);
+	if (k == NULL || order == NULL) {
+		free(k);
+		free(order);
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	/* The claimants (identity keys), then each one's cards side by
+	 * side in order[]. */
+	for (i = 0; i < L->n; i++) {
+		for (j = 0; j < n; j++)
+			if (memcmp(k[j].ik, L->v[i].c.ik, 32) == 0)
+				break;
+		if (j == n)
+			memcpy(k[n++].ik, L->v[i].c.ik, 32);
+	}
+	{
+		size_t at = 0;
+		for (j = 0; j < n; j++) {
+			size_t start = at;
+			for (i = 0; i < L->n; i++)
+				if (memcmp(L->v[i].c.ik, k[j].ik, 32) == 0)
+					order[at++] = &L->v[i];
+			k[j].c = order + start;
+			k[j].n = at - start;
+		}
+	}
+	for (j = 0; j < n; j++) {
+		qsort(k[j].c, k[j].n, sizeof *k[j].c, by_seq);
+		for (i = 0; i < k[j].n; i++) {
+			const xc_found *f = k[j].c[i];
+			if (f->seen && (k[j].seen == 0 || f->seen < k[j].seen))
+				k[j].seen = f->seen;
+			k[j].servers |= f->servers;
+			if (i > 0 && f->c.seq == k[j].c[i - 1]->c.seq)
+				k[j].equivocates = 1;
+		}
+	}
+	qsort(k, n, sizeof *k, by_seen);
+	for (j = 0; j < n; j++) {
+		const xc_found *top = k[j].c[k[j].n - 1];
+		if ((rc = judge(home, h, &k[j], now, status,
+		    sizeof status)) != 0 && code == 0)
+			code = rc;
+		if (strncmp(status, "stranger", 8) == 0)
+			strangers++;
+		xc_fingerprint(fp, top->c.handle, top->c.ik);
+		if (k[j].seen)
+			xc_utc(seen, k[j].seen, 1);
+		else
+			snprintf(seen, sizeof seen, "unknown");
+		xc_utc(until, top->c.expires, 0);
+		printf("%s\t@%s\t%s\tseq %llu\tfirst seen %s\texpires %s%s\t"
+		    "on %d of %zu server%s%s\n", fp, top->c.handle, status,
+		    (unsigned long long)top->c.seq, seen, until,
+		    xc_card_check_time(&top->c, now) != 0 ? " (expired)" : "",
+		    popcount(k[j].servers), nsrv, nsrv == 1 ? "" : "s",
+		    k[j].equivocates ? "\tequivocates: two cards with one seq"
+		    : "");
+	}
+	if (n > 1)
+		fprintf(stderr, "xc-verify: %zu identity keys claim @%s: a "
+		    "handle is a claim, the key is the identity\n", n, h);
+	if (strangers)
+		cli_hint("compare a fingerprint with its owner, then: "
+		    "xc-verify --adopt FINGERPRINT");
+	free(k);
+	free(order);
+	return code;
+}
+
+/* --lookup: every card on the servers that claims @HANDLE. */
+static int
+lookup(const char *home, const char *arg, xc_config *cf)
+{
+	static xc_transport t[XC_MAX_SERVERS];	/* unused: no envelopes */
+	char h[XC_HANDLE_MAX + 1];
+	xc_lookup L;
+	xc_net net;
+	size_t i;
+	int rc, code, failed = 0;
+
+	memset(&L, 0, sizeof L);
+	memset(&net, 0, sizeof net);
+	if ((code = handle_arg(arg, h)) != 0)
+		return code;
+	if ((code = cli_net_servers(home, cf, "look up on")) != 0)
+		return code;
+	net.now = cli_now();
+	net.o.purpose = XC_NET_LOOKUP;
+	if ((code = cli_net_setup(cf, &net, t)) != 0)
+		goto out;
+	for (i = 0; i < net.nsrv; i++) {
+		rc = xc_lookup_server(&net, i, h, &L);
+		if (rc == XC_ENOMEM) {
+			cli_error("out of memory");
+			code = EX_SYSTEM;
+			goto out;
+		}
+		if (rc == XC_ENOTFOUND)
+			cli_warn("server '%s' has no cards group (%s)",
+			    cf->server[i], XC_NNTP_CARDS_GROUP);
+		else if (rc < 0) {
+			cli_error("server '%s': %s", cf->server[i],
+			    xc_errdetail());
+			cli_net_hint(&net, i);
+			failed++;
+		}
+	}
+	if (L.refused)
+		cli_warn("left out %zu article(s) or card(s) that are not good "
+		    "cards of @%s", L.refused, h);
+	if (L.capped)
+		cli_warn("more cards claim @%s than one lookup reads: the "
+		    "newest %d article(s) of each server were read", h,
+		    XC_LOOKUP_MAX_ARTICLES);
+	code = report(home, h, &L, net.nsrv, net.now);
+	if (L.n == 0 && (size_t)failed < net.nsrv) {
+		cli_error("no card claims @%s on %zu server%s", h,
+		    net.nsrv - (size_t)failed,
+		    net.nsrv - (size_t)failed == 1 ? "" : "s");
+		if (code == 0)
+			code = EX_NO;
+	}
+	if (failed)
+		code = EX_NETWORK;
+out:
+	xc_net_free(&net);
+	xc_lookup_free(&L);
+	return code;
+}
+
 static int
 contact_error(int rc, const char *h)
 {
@@ -609,7 +868,7 @@ main(int argc, char **argv)
 {
 	enum { OPT_HOME = 256, OPT_IMPORT, OPT_FP, OPT_MARK, OPT_ACCEPT,
 	    OPT_CONTACTS, OPT_NAME, OPT_ADOPT, OPT_STRANGERS, OPT_UNVERIFY,
-	    OPT_FORGET, OPT_RENAME };
+	    OPT_FORGET, OPT_RENAME, OPT_LOOKUP };
 	static const struct option longopts[] = {
 		{"home", required_argument, NULL, OPT_HOME},
 		{"import", no_argument, NULL, OPT_IMPORT},
@@ -623,6 +882,8 @@ main(int argc, char **argv)
 		{"forget", required_argument, NULL, OPT_FORGET},
 		{"rename", required_argument, NULL, OPT_RENAME},
 		{"contacts", no_argument, NULL, OPT_CONTACTS},
+		{"lookup", required_argument, NULL, OPT_LOOKUP},
+		CLI_NET_LONGOPTS,
 		{"as", required_argument, NULL, 'u'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -635,6 +896,7 @@ main(int argc, char **argv)
 	    *xsig = NULL, *rwho = NULL, *name = NULL;
 	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1], *sigdefault = NULL;
 	time_t now = (time_t)cli_now();
+	static xc_config cf;	/* large */
 
 	prog = "xc-verify";
 	cli_harden();
@@ -659,6 +921,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_FP: case OPT_MARK: case OPT_ACCEPT: case OPT_ADOPT:
 		case OPT_UNVERIFY: case OPT_FORGET: case OPT_RENAME:
+		case OPT_LOOKUP:
 			mode = c;
 			who = optarg;
 			modes++;
@@ -668,8 +931,12 @@ main(int argc, char **argv)
 			printf("xc-verify %s\n", XC_VERSION);
 			return cli_close_stdout(0);
 		default:
-			cli_bad_option(usage, argv, c);
+			if (!cli_net_option(c, optarg, &cf, usage))
+				cli_bad_option(usage, argv, c);
 		}
+	if ((cf.nserver || cf.timeout || cf.proxy[0]) && mode != OPT_LOOKUP)
+		cli_usage_error(usage, "--server, --timeout and --proxy go "
+		    "with --lookup");
 	if (mfile || xsig || rwho) {
 		if (!mfile || modes || me || name || optind != argc)
 			cli_usage_error(usage, "-m FILE checks a signature (with "
@@ -698,7 +965,7 @@ main(int argc, char **argv)
 	if (modes > 1)
 		cli_usage_error(usage, "give one of --import, --adopt, "
 		    "--strangers, --fingerprint, --mark-verified, --unverify, "
-		    "--accept, --forget, --rename and --contacts");
+		    "--accept, --forget, --rename, --contacts and --lookup");
 	if (me && mode != OPT_FP)
 		cli_usage_error(usage, "-u goes with --fingerprint");
 	if (name && mode != OPT_IMPORT && mode != OPT_ADOPT)
@@ -741,6 +1008,8 @@ main(int argc, char **argv)
 		return cli_close_stdout(strangers(home));
 	case OPT_FP:
 		return cli_close_stdout(fingerprint(home, me, who));
+	case OPT_LOOKUP:
+		return cli_close_stdout(lookup(home, who, &cf));
 	case OPT_CONTACTS:
 		return cli_close_stdout(contacts(home));
 	case OPT_MARK: case OPT_UNVERIFY: case OPT_ACCEPT: case OPT_FORGET:

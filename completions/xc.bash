@@ -149,10 +149,22 @@ _xc_keygen()
 	_xc_words
 	local opts='--home -p --passphrase --passphrase-file --tag-bits
 	    --rotate --grace --older-than --card --chain --list --default
-	    --minisign --age -o --output -y -h --help -V --version'
+	    --minisign --publish --server --pin --starttls --proxy --quorum
+	    --timeout --age -o --output -y -h --help -V --version'
 	case $prev in
 	-o | --output | --passphrase-file)
 		_xc_files
+		return
+		;;
+	--server | --proxy | --pin)
+		_xc_net_arg "$prev"
+		return
+		;;
+	--quorum)
+		_xc_options '1 2 3 all'
+		return
+		;;
+	--timeout)
 		return
 		;;
 	--home)
@@ -172,7 +184,7 @@ _xc_keygen()
 		_xc_options "$opts"
 	elif _xc_given -y; then
 		_xc_files
-	elif _xc_given --card --chain --rotate --minisign --default; then
+	elif _xc_given --card --chain --rotate --minisign --default --publish; then
 		_xc_handles ids
 	elif [[ -z $cur ]] && ! _xc_given --list --age; then
 		_xc_options "$opts"
@@ -316,14 +328,27 @@ _xc_verify()
 		_xc_files
 		return
 		;;
+	--lookup)
+		# Any handle: contacts' first (a lookup takes their rotations).
+		_xc_handles contacts
+		return
+		;;
+	--server | --proxy | --pin)
+		_xc_net_arg "$(_xc_optarg)"
+		return
+		;;
+	--timeout)
+		return
+		;;
 	esac
 	if [[ $cur == -* ]]; then
 		_xc_options '--home --import --name --adopt --strangers
 		    --fingerprint --mark-verified --unverify --accept --forget
-		    --rename --contacts -u --as -m -x -r -q --quiet -h --help
-		    -V --version'
+		    --rename --contacts --lookup --server --pin --starttls --proxy
+		    --timeout -u --as -m -x -r -q --quiet -h --help -V --version'
 	elif _xc_given --fingerprint --mark-verified --unverify --accept \
-	    --forget --rename --adopt --strangers --contacts -m -x -r; then
+	    --forget --rename --adopt --strangers --contacts --lookup -m -x \
+	    -r; then
 		# These take no file operands (--accept takes a fingerprint,
 		# --rename a new name).
 		return
@@ -332,7 +357,8 @@ _xc_verify()
 	fi
 }
 
-# The argument of xc-send's and xc-fetch's --server, --proxy and --pin.
+# The argument of --server, --proxy and --pin (xc-send, xc-fetch, and
+# xc-keygen --publish and xc-verify --lookup).
 _xc_net_arg()
 {
 	case $1 in

@@ -61,8 +61,10 @@ end
 #     [--older-than DAYS] --rotate [@HANDLE] |
 #     [--home DIR] --card [@HANDLE] | [--home DIR] --chain [@HANDLE] |
 #     [--home DIR] --list | [--home DIR] --default [@HANDLE] |
-#     [--home DIR] --minisign [@HANDLE] | --age [-o FILE] | -y [FILE] |
-#     -h | -V
+#     [--home DIR] --minisign [@HANDLE] |
+#     [--home DIR] [--server URL [--pin PINS] [--starttls]]... [--proxy URL]
+#     [--quorum N|all] [--timeout SECONDS] --publish [@HANDLE] |
+#     --age [-o FILE] | -y [FILE] | -h | -V
 complete -c xc-keygen -f
 complete -c xc-keygen -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
 complete -c xc-keygen -s p -l passphrase -d 'Protect the new secret keys with a passphrase typed on the terminal'
@@ -73,10 +75,17 @@ complete -c xc-keygen -l tag-bits -x -a '(seq 0 16)' -d 'Mailbox tag bits on the
 complete -c xc-keygen -l older-than -x -d 'With --rotate: only cards at least this many days old (cron)'
 complete -c xc-keygen -l card -d 'Print the current card of an identity'
 complete -c xc-keygen -l chain -d 'Print every card of an identity, oldest first'
-complete -c xc-keygen -n '__fish_seen_argument -l card -l chain -l rotate -l minisign -l default' -a '(__xc_handles ids)' -d 'Identity'
+complete -c xc-keygen -n '__fish_seen_argument -l card -l chain -l rotate -l minisign -l default -l publish' -a '(__xc_handles ids)' -d 'Identity'
 complete -c xc-keygen -l list -d 'List the identities in the keyring, the default one marked'
 complete -c xc-keygen -l default -d 'Make an identity the default one, or print it'
 complete -c xc-keygen -l minisign -d 'Print the identity key as a minisign public key'
+complete -c xc-keygen -l publish -d 'Post the chain of cards to the servers\' cards group'
+complete -c xc-keygen -l server -x -a 'nntp:// nntps://' -d 'With --publish: post to this server (repeatable)'
+complete -c xc-keygen -l pin -x -a 'SHA256:' -d 'Trust the --server before it by the SHA-256 of its certificate'
+complete -c xc-keygen -l starttls -d 'STARTTLS on the nntp:// --server before it'
+complete -c xc-keygen -l proxy -x -a 'socks5h://127.0.0.1:9050' -d 'Reach every server through this SOCKS5 proxy'
+complete -c xc-keygen -l quorum -x -a 'all 1 2 3' -d 'Servers that must take the chain'
+complete -c xc-keygen -l timeout -x -d 'The longest wait for a server, in seconds'
 complete -c xc-keygen -l age -d 'Make a new X25519 identity outside the keyring'
 complete -c xc-keygen -s o -l output -r -F -d 'Write the identity to a new file'
 complete -c xc-keygen -s y -d 'Print the recipient of each identity in a file'
@@ -144,7 +153,8 @@ complete -c xc-open -s V -l version -d 'Print the version and exit'
 #     [--home DIR] --accept @NAME FINGERPRINT | [--home DIR] --forget @NAME |
 #     [--home DIR] --rename @NAME @NEWNAME |
 #     [--home DIR] --contacts | [--home DIR] [-q] -m FILE -x SIG [-r @HANDLE] |
-#     -h | -V
+#     [--home DIR] [--server URL [--pin PINS] [--starttls]]... [--proxy URL]
+#     [--timeout SECONDS] --lookup @HANDLE | -h | -V
 complete -c xc-verify -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
 complete -c xc-verify -l import -d 'Add or update contacts from card files'
 complete -c xc-verify -l fingerprint -x -a '(__xc_handles contacts)' -d 'Print the safety number of my identity and a contact'
@@ -157,11 +167,17 @@ complete -c xc-verify -l unverify -x -a '(__xc_handles contacts)' -d 'Take a con
 complete -c xc-verify -l forget -x -a '(__xc_handles contacts)' -d 'Remove a contact'
 complete -c xc-verify -l rename -x -a '(__xc_handles contacts)' -d 'Give a contact another local name (then the new name)'
 complete -c xc-verify -l contacts -d 'List the contacts and their trust states'
+complete -c xc-verify -l lookup -x -a '(__xc_handles contacts)' -d 'List every card on the servers that claims a handle'
+complete -c xc-verify -l server -x -a 'nntp:// nntps://' -d 'With --lookup: look up on this server (repeatable)'
+complete -c xc-verify -l pin -x -a 'SHA256:' -d 'Trust the --server before it by the SHA-256 of its certificate'
+complete -c xc-verify -l starttls -d 'STARTTLS on the nntp:// --server before it'
+complete -c xc-verify -l proxy -x -a 'socks5h://127.0.0.1:9050' -d 'Reach every server through this SOCKS5 proxy'
+complete -c xc-verify -l timeout -x -d 'The longest wait for a server, in seconds'
 complete -c xc-verify -s u -l as -x -a '(__xc_handles ids)' -d 'My identity, when there are several'
 complete -c xc-verify -s m -r -F -d 'Check a signature of a file (in FILE.minisig unless -x)'
 complete -c xc-verify -s x -r -F -d 'The minisign signature to check (default: FILE.minisig)'
 complete -c xc-verify -s r -x -a '(__xc_handles contacts ids)' -d 'The contact or own identity that signed'
-complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -l unverify -l accept -l forget -l rename -l adopt -l strangers -l contacts -s m -s x' -f
+complete -c xc-verify -n '__fish_seen_argument -l fingerprint -l mark-verified -l unverify -l accept -l forget -l rename -l adopt -l strangers -l contacts -l lookup -s m -s x' -f
 complete -c xc-verify -s q -l quiet -d 'Print nothing for good cards or a good signature'
 complete -c xc-verify -s h -l help -d 'Print the usage and exit'
 complete -c xc-verify -s V -l version -d 'Print the version and exit'

@@ -231,6 +231,139 @@ out:
 	return rc;
 }
 
+/* ---- cards (xc-nntp(5), "Cards") ---- */
+
+int
+xc_nntp_cards_id(char id[XC_ENVID_HEX + 1], const char *chain, size_t len,
+    int64_t expires)
+{
+	crypto_generichash_state h;
+	uint8_t be[8], bin[32];
+	uint64_t v = (uint64_t)expires;
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		be[i] = (uint8_t)v;
+	crypto_generichash_init(&h, NULL, 0, 32);
+	crypto_generichash_update(&h, (const uint8_t *)chain, len);
+	crypto_generichash_update(&h, be, sizeof be);
+	crypto_generichash_final(&h, bin, 32);
+	sodium_bin2hex(id, XC_ENVID_HEX + 1, bin, 32);
+	return 0;
+}
+
+int
+xc_nntp_cards_article(uint8_t **out, size_t *outlen, const char *handle,
+    const char *chain, size_t len, int64_t expires, uint64_t nonce,
+    int64_t now, char id[XC_ENVID_HEX + 1])
+{
+	struct mbuf b = { NULL, 0, 0 };
+	char hdr[1024], date[40], exp[40], *b64 = NULL;
+	size_t k, n, i;
+	int rc;
+
+	if (len == 0 || len > XC_NNTP_MAX_CHAIN)
+		return xc_fail(XC_ELIMIT, "a chain of cards of 1 to 65536 "
+		    "bytes");
+	if (strlen(handle) > XC_HANDLE_MAX ||
+	    strspn(handle, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+	    strlen(handle) || !*handle)
+		return xc_fail(XC_EINVAL, "not a handle");
+	xc_nntp_cards_id(id, chain, len, expires);
+	rfc5322(date, now - now % 3600);
+	rfc5322(exp, expires);
+	k = (size_t)snprintf(hdr, sizeof hdr,
+	    "Path: not-for-mail\r\n"
+	    "From: xc <xc@xc.invalid>\r\n"
+	    "Newsgroups: " XC_NNTP_CARDS_GROUP "\r\n"
+	    "Subject: xc-card1 %s\r\n"
+	    "Message-ID: <%s@xc>\r\nDate: %s\r\nExpires: %s\r\n"
+	    "Comments: xc-pow 1 %016llx\r\n\r\n", handle, id, date, exp,
+	    (unsigned long long)nonce);
+	n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	if ((b64 = malloc(n)) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	sodium_bin2base64(b64, n, (const uint8_t *)chain, len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	n = strlen(b64);
+	if ((rc = mput(&b, hdr, k)) < 0)
+		goto out;
+	for (i = 0; i < n; i += 64)
+		if ((rc = mput(&b, b64 + i, n - i < 64 ? n - i : 64)) < 0 ||
+		    (rc = mput(&b, "\r\n", 2)) < 0)
+			goto out;
+	*out = b.p;
+	*outlen = b.len;
+	b.p = NULL;
+out:
+	free(b64);
+	free(b.p);
+	return rc;
+}
+
+int
+xc_nntp_cards_body(const uint8_t *text, size_t len, char **chain,
+    size_t *chainlen)
+{
+	char *joined = NULL, *again = NULL;
+	uint8_t *bin = NULL;
+	size_t i, s = 0, j = 0, ll, n, binlen;
+	int rc = XC_EPAYLOAD;
+
+	*chain = NULL;
+	if (len == 0 || len > (XC_NNTP_MAX_CHAIN + 2) / 3 * 4 / 64 * 66 + 132)
+		return xc_fail(XC_EPAYLOAD, "not a chain of cards (size)");
+	if ((joined = malloc(len + 1)) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	/* Lines of 64 columns, the last of 4 to 64, each ended by LF (the
+	 * client turned CRLF into LF). */
+	for (i = 0; i < len; i++) {
+		if (text[i] != '\n')
+			continue;
+		ll = i - s;
+		if (ll == 0 || ll > 64 || ll % 4 || (ll < 64 && i + 1 != len))
+			goto bad;
+		memcpy(joined + j, text + s, ll);
+		j += ll;
+		s = i + 1;
+	}
+	if (s != len)
+		goto bad;
+	joined[j] = '\0';
+	n = j / 4 * 3;
+	if ((bin = malloc(n + 1)) == NULL) {
+		rc = xc_fail(XC_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (sodium_base642bin(bin, n, joined, j, NULL, &binlen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || binlen == 0 ||
+	    binlen > XC_NNTP_MAX_CHAIN)
+		goto bad;
+	/* Canonical: the one encoding of these bytes (no stray bits). */
+	n = sodium_base64_ENCODED_LEN(binlen, sodium_base64_VARIANT_ORIGINAL);
+	if ((again = malloc(n)) == NULL) {
+		rc = xc_fail(XC_ENOMEM, "out of memory");
+		goto out;
+	}
+	sodium_bin2base64(again, n, bin, binlen,
+	    sodium_base64_VARIANT_ORIGINAL);
+	if (strcmp(again, joined) != 0)
+		goto bad;
+	bin[binlen] = 0;
+	*chain = (char *)bin;
+	*chainlen = binlen;
+	bin = NULL;
+	rc = 0;
+	goto out;
+bad:
+	rc = xc_fail(XC_EPAYLOAD, "not a chain of cards (its base64)");
+out:
+	free(joined);
+	free(again);
+	free(bin);
+	return rc;
+}
+
 /* ---- reading responses ---- */
 
 /* Printable ASCII for messages: the server's words are not trusted. */
@@ -656,22 +789,21 @@ xc_nntp_group(xc_nntp *n, const char *group, uint64_t *count,
 
 struct listing {
 	uint64_t from, to, prev;	/* range asked, last number seen */
-	int (*each)(void *, const xc_nntp_over *);
+	int (*each)(void *, const xc_nntp_overline *);
 	void *arg;
-	uint64_t *foreign;
 	int bad;
 };
 
 /* One overview line: number, subject, from, date, message-id, references,
- * bytes, lines (RFC 3977 8.3).  Envelopes are the lines whose subject is
- * "xc1 TAGS" and message-id "<ID@xc>"; others are skipped. */
+ * bytes, lines (RFC 3977 8.3), in the order asked for; what the fields
+ * say is the caller's to judge. */
 static int
 over_line(void *arg, const uint8_t *l, size_t len)
 {
 	struct listing *L = arg;
 	const uint8_t *f[8];
 	size_t fl[8], i, k = 0, s = 0;
-	xc_nntp_over o;
+	xc_nntp_overline o;
 
 	for (i = 0; i <= len && k < 8; i++)
 		if (i == len || l[i] == '\t') {
@@ -686,35 +818,25 @@ over_line(void *arg, const uint8_t *l, size_t len)
 		return XC_ENET;
 	}
 	L->prev = o.num;
-	if (xc_nntp_subject_tags((const char *)f[1], fl[1], &o.route) < 0 ||
-	    fl[4] != XC_ENVID_HEX + 5 || f[4][0] != '<' ||
-	    memcmp(f[4] + 1 + XC_ENVID_HEX, "@xc>", 4) != 0 ||
-	    parse_u64(f[6], fl[6], &o.bytes) < 0) {
-		(*L->foreign)++;
-		return 0;
-	}
-	for (i = 0; i < XC_ENVID_HEX; i++) {
-		if (hexval(f[4][1 + i]) < 0) {
-			(*L->foreign)++;
-			return 0;
-		}
-		o.id[i] = (char)f[4][1 + i];
-	}
+	o.subject = f[1];
+	o.subjectlen = fl[1];
+	o.date = f[3];
+	o.datelen = fl[3];
+	o.msgid = f[4];
+	o.msgidlen = fl[4];
+	o.has_bytes = parse_u64(f[6], fl[6], &o.bytes) == 0;
 	return L->each(L->arg, &o);
 }
 
 int
-xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
-    int (*each)(void *arg, const xc_nntp_over *o), void *arg,
-    uint64_t *next, uint64_t *foreign)
+xc_nntp_overview(xc_nntp *n, const char *group, uint64_t cursor,
+    int (*each)(void *arg, const xc_nntp_overline *o), void *arg,
+    uint64_t *next)
 {
 	uint64_t count, low, high, from, sent, got;
 	struct listing L;
-	uint64_t dummy = 0;
 	int rc, code;
 
-	if (foreign == NULL)
-		foreign = &dummy;
 	if ((rc = xc_nntp_group(n, group, &count, &low, &high)) < 0)
 		return rc;
 	/* A server whose numbers went back (rebuilt, or another server
@@ -730,7 +852,6 @@ xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
 	memset(&L, 0, sizeof L);
 	L.each = each;
 	L.arg = arg;
-	L.foreign = foreign;
 	/* Chunks of XC_NNTP_OVER_CHUNK numbers, XC_NNTP_PIPELINE in flight. */
 	for (sent = got = from; got <= high;) {
 		while (sent <= high && sent - got <
@@ -762,6 +883,61 @@ xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
 	}
 	*next = high;
 	return 0;
+}
+
+/* "<HEX@xc>" with HEX 64 lower-case hex digits: the id, else -1. */
+int
+xc_nntp_msgid(const uint8_t *p, size_t len, char id[XC_ENVID_HEX + 1])
+{
+	size_t i;
+
+	if (len != XC_ENVID_HEX + 5 || p[0] != '<' ||
+	    memcmp(p + 1 + XC_ENVID_HEX, "@xc>", 4) != 0)
+		return -1;
+	for (i = 0; i < XC_ENVID_HEX; i++) {
+		if (hexval(p[1 + i]) < 0)
+			return -1;
+		id[i] = (char)p[1 + i];
+	}
+	id[XC_ENVID_HEX] = '\0';
+	return 0;
+}
+
+struct envlisting {
+	int (*each)(void *, const xc_nntp_over *);
+	void *arg;
+	uint64_t *foreign;
+};
+
+/* Envelopes are the lines whose subject is "xc1 TAGS" and message-id
+ * "<ID@xc>"; others are skipped and counted. */
+static int
+env_line(void *arg, const xc_nntp_overline *l)
+{
+	struct envlisting *E = arg;
+	xc_nntp_over o;
+
+	memset(&o, 0, sizeof o);
+	o.num = l->num;
+	o.bytes = l->bytes;
+	if (xc_nntp_subject_tags((const char *)l->subject, l->subjectlen,
+	    &o.route) < 0 || xc_nntp_msgid(l->msgid, l->msgidlen, o.id) < 0 ||
+	    !l->has_bytes) {
+		(*E->foreign)++;
+		return 0;
+	}
+	return E->each(E->arg, &o);
+}
+
+int
+xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
+    int (*each)(void *arg, const xc_nntp_over *o), void *arg,
+    uint64_t *next, uint64_t *foreign)
+{
+	uint64_t dummy = 0;
+	struct envlisting E = { each, arg, foreign ? foreign : &dummy };
+
+	return xc_nntp_overview(n, group, cursor, env_line, &E, next);
 }
 
 /* ---- fetching ---- */
@@ -813,18 +989,18 @@ out:
 }
 
 int
-xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
-    int (*got)(void *arg, size_t i, int status, const uint8_t *env,
+xc_nntp_bodies(xc_nntp *n, const char *const *ids, size_t count,
+    int (*got)(void *arg, size_t i, int status, const uint8_t *text,
     size_t len), void *arg)
 {
-	struct mbuf text = { NULL, 0, 0 }, env = { NULL, 0, 0 };
+	struct mbuf text = { NULL, 0, 0 };
 	size_t sent = 0, done = 0, i;
-	int rc = 0, code, st;
+	int rc = 0, code;
 
 	for (i = 0; i < count; i++)
 		if (strlen(ids[i]) != XC_ENVID_HEX ||
 		    strspn(ids[i], "0123456789abcdef") != XC_ENVID_HEX)
-			return xc_fail(XC_EINVAL, "bad envelope id");
+			return xc_fail(XC_EINVAL, "bad article id");
 	while (done < count) {
 		while (sent < count && sent - done < XC_NNTP_PIPELINE)
 			if ((rc = command(n, "BODY <%s@xc>\r\n",
@@ -837,14 +1013,8 @@ xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
 			text.len = 0;
 			if ((rc = block(n, n->o.max_body, collect, &text)) < 0)
 				goto out;
-			st = dearmor_check(&text, ids[done], &env);
-			if (st == XC_ENOMEM) {
-				rc = st;
-				goto out;
-			}
-			rc = st == 0 ? got(arg, done, 0, env.p, env.len) :
-			    got(arg, done, st == XC_EPAYLOAD ? st : XC_EARMOR,
-			    NULL, 0);
+			rc = got(arg, done, 0, text.p ? text.p :
+			    (const uint8_t *)"", text.len);
 		} else if (code == 430 || code == 423)
 			rc = got(arg, done, XC_ENOTFOUND, NULL, 0);
 		else {
@@ -867,6 +1037,41 @@ xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
 	}
 out:
 	free(text.p);
-	free(env.p);
+	return rc;
+}
+
+struct envfetch {
+	const char *const *ids;
+	int (*got)(void *, size_t, int, const uint8_t *, size_t);
+	void *arg;
+	struct mbuf env;
+};
+
+static int
+env_body(void *arg, size_t i, int status, const uint8_t *text, size_t len)
+{
+	struct envfetch *F = arg;
+	struct mbuf t = { (uint8_t *)(uintptr_t)text, len, len };
+	int st;
+
+	if (status != 0)
+		return F->got(F->arg, i, status, NULL, 0);
+	st = dearmor_check(&t, F->ids[i], &F->env);
+	if (st == XC_ENOMEM)
+		return st;
+	return st == 0 ? F->got(F->arg, i, 0, F->env.p, F->env.len) :
+	    F->got(F->arg, i, st == XC_EPAYLOAD ? st : XC_EARMOR, NULL, 0);
+}
+
+int
+xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
+    int (*got)(void *arg, size_t i, int status, const uint8_t *env,
+    size_t len), void *arg)
+{
+	struct envfetch F = { ids, got, arg, { NULL, 0, 0 } };
+	int rc;
+
+	rc = xc_nntp_bodies(n, ids, count, env_body, &F);
+	free(F.env.p);
 	return rc;
 }

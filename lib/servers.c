@@ -480,6 +480,25 @@ srv_get(void *ctx, const xc_entry *e, int *fd, uint64_t *size)
 }
 
 int
+xc_net_nntp(xc_net *net, size_t i, xc_nntp **n)
+{
+	int rc;
+
+	if (i >= net->nsrv)
+		return xc_fail(XC_EINVAL, "no such server");
+	if ((rc = session(net->srv[i])) < 0)
+		return rc;
+	*n = net->srv[i]->n;
+	return 0;
+}
+
+int
+xc_net_down(xc_net *net, size_t i, int rc)
+{
+	return i < net->nsrv ? down(net->srv[i], rc) : rc;
+}
+
+int
 xc_net_add(xc_net *net, const char *url, xc_transport *t)
 {
 	return xc_net_add_tls(net, url, NULL, XC_TLS_OFF, t);

@@ -1190,6 +1190,23 @@ int xc_nntp_groups(char *out, size_t cap, const xc_route *r);
 /* Parses "xc1 TAG..." (the Subject) into tags: -1 if not so. */
 int xc_nntp_subject_tags(const char *s, size_t len, xc_route *r);
 
+/* Cards on the network: a chain of cards (the newest last) is an article
+ * of XC_NNTP_CARDS_GROUP, Subject "xc-card1 HANDLE", Message-ID <ID@xc>
+ * with ID the BLAKE2b-256 of the chain's bytes and of the Expires time (8
+ * bytes, big-endian), the body the chain in padded base64, 64 columns. */
+#define XC_NNTP_CARDS_GROUP "xc.cards"
+#define XC_NNTP_MAX_CHAIN (64 * 1024)	/* bytes of the cards of one article */
+int xc_nntp_cards_id(char id[XC_ENVID_HEX + 1], const char *chain,
+    size_t len, int64_t expires);
+/* The article (CRLF, no dot-stuffing; *out malloc'd); id receives its id. */
+int xc_nntp_cards_article(uint8_t **out, size_t *outlen, const char *handle,
+    const char *chain, size_t len, int64_t expires, uint64_t nonce,
+    int64_t now, char id[XC_ENVID_HEX + 1]);
+/* The chain of a body as xc_nntp_bodies gives it (LF line ends): strict
+ * base64, canonical; *chain malloc'd and NUL-terminated; XC_EPAYLOAD. */
+int xc_nntp_cards_body(const uint8_t *text, size_t len, char **chain,
+    size_t *chainlen);
+
 typedef struct xc_nntp xc_nntp;
 /* Connects (xc_conn_open: the proxy, TLS for nntps) and reads the
  * greeting (200 or 201), then MODE READER, then STARTTLS when o->tls asks
@@ -1231,6 +1248,22 @@ typedef struct {
 	uint64_t bytes;
 	xc_route route;		/* the tags of the Subject (expires: 0) */
 } xc_nntp_over;
+/* One line of an overview (OVER), as the server sent it: nothing in it
+ * is checked but the number, which must be in the range asked, rising. */
+typedef struct {
+	uint64_t num;
+	const uint8_t *subject, *date, *msgid;
+	size_t subjectlen, datelen, msgidlen;
+	uint64_t bytes;
+	int has_bytes;		/* the bytes field was a number */
+} xc_nntp_overline;
+/* Calls each for every article of group numbered above cursor (OVER,
+ * pipelined in chunks); *next as for xc_nntp_list. */
+int xc_nntp_overview(xc_nntp *n, const char *group, uint64_t cursor,
+    int (*each)(void *arg, const xc_nntp_overline *o), void *arg,
+    uint64_t *next);
+/* "<ID@xc>" with ID 64 lower-case hex digits: the ID, else -1. */
+int xc_nntp_msgid(const uint8_t *p, size_t len, char id[XC_ENVID_HEX + 1]);
 /* Lists the articles of group numbered above cursor (OVER, pipelined in
  * chunks), calling each for every xc envelope; other lines are skipped
  * and counted in *foreign.  *next is the cursor to keep once every
@@ -1238,6 +1271,12 @@ typedef struct {
 int xc_nntp_list(xc_nntp *n, const char *group, uint64_t cursor,
     int (*each)(void *arg, const xc_nntp_over *o), void *arg,
     uint64_t *next, uint64_t *foreign);
+/* Fetches the bodies of the articles <ID@xc> (BODY, pipelined): got is
+ * called in order for each, with its lines (dot-unstuffed, each ended by
+ * LF) or, text NULL, XC_ENOTFOUND.  A non-zero return of got stops. */
+int xc_nntp_bodies(xc_nntp *n, const char *const *ids, size_t count,
+    int (*got)(void *arg, size_t i, int status, const uint8_t *text,
+    size_t len), void *arg);
 /* Fetches the envelopes with the ids given (BODY <ID@xc>, pipelined):
  * got is called in order for each, with the binary envelope (dearmored,
  * its hash checked against the id) or, env NULL, a status: XC_ENOTFOUND
@@ -1360,6 +1399,61 @@ int xc_net_add_tls(xc_net *net, const char *url, const char *pin, int tls,
 /* The pin of the certificate the i-th server showed when our check
  * refused it (the server failed on it), for a hint; else NULL. */
 const char *xc_net_rejected(const xc_net *net, size_t i);
+/* The NNTP session of server i, opened at the first call, for what is not
+ * a transport's work (cards: lib/lookup.c); after a network or protocol
+ * error on it, xc_net_down(net, i, rc) closes it and the server is not
+ * tried again in this run (XC_ENET, or XC_ENOMEM, is returned). */
+int xc_net_nntp(xc_net *net, size_t i, xc_nntp **n);
+int xc_net_down(xc_net *net, size_t i, int rc);
+/*
+ * Cards on the network (lib/lookup.c; xc-nntp(5), "Cards").
+ */
+typedef struct {
+	char handle[XC_HANDLE_MAX + 1];
+	char *chain;		/* the newest cards that fit an article */
+	size_t len, ncards;
+	int64_t expires;	/* of the article: at most XC_POW_MAX_TTL */
+	int64_t now;
+	char id[XC_ENVID_HEX + 1];
+	uint8_t *art;		/* made for the first server that wants it */
+	size_t artlen;
+} xc_publish;
+/* Prepares the publication of an own identity's chain (xc_identity_chain)
+ * at now: XC_EEXPIRED when its current card has expired. */
+int xc_publish_init(xc_publish *p, const char *handle, const char *chain,
+    size_t len, int64_t now);
+/* Offers it to server i and sends it if the server wants it; r says what
+ * the server made of it.  XC_ENET when the server could not be asked. */
+int xc_publish_put(xc_net *net, size_t i, xc_publish *p, xc_post_result *r);
+void xc_publish_free(xc_publish *p);
+
+#define XC_LOOKUP_MAX_ARTICLES 1000	/* the newest, per server */
+#define XC_LOOKUP_MAX_CARDS 1024	/* distinct cards in one lookup */
+/* A card found, checked (shape, signature, the handle asked for). */
+typedef struct {
+	char *card;		/* its bytes, NUL-terminated */
+	size_t len;
+	xc_card c;
+	int64_t seen;		/* the earliest Date of an article with it */
+	uint32_t servers;	/* bit i: server i carries it */
+} xc_found;
+typedef struct {
+	xc_found *v;
+	size_t n, cap;
+	size_t articles;	/* article bodies read */
+	size_t refused;		/* articles and cards that were not good */
+	int capped;		/* more than the limits above: the newest */
+} xc_lookup;
+/* Adds the cards that claim handle on server i to L (zeroed before the
+ * first server).  XC_ENOTFOUND: the server has no cards group. */
+int xc_lookup_server(xc_net *net, size_t i, const char *handle,
+    xc_lookup *L);
+/* The same on a session opened elsewhere, the cards marked as found on
+ * server number server (0-31). */
+int xc_lookup_nntp(xc_nntp *n, size_t server, const char *handle,
+    xc_lookup *L);
+void xc_lookup_free(xc_lookup *L);
+
 /* Says goodbye to every server and frees what net holds. */
 void xc_net_free(xc_net *net);
 /* The key of the cursor of (server, group) in the cursor store. */

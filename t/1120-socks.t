@@ -2,8 +2,9 @@
 # 1120-socks: the client through SOCKS5 proxies (socks5h: the proxy
 # resolves names).  Through a logging proxy (t/socks5-proxy.py, which
 # resolves test names from its command line and logs the user name of
-# each CONNECT): posting, fetching and looking up work, over nntp and
-# nntps, and its log shows the three user names xc-post, xc-fetch and
+# each CONNECT): posting, fetching, publishing a card and looking one up
+# (xc-keygen --publish, xc-verify --lookup) work, over nntp and nntps,
+# and its log shows the three user names xc-post, xc-fetch and
 # xc-lookup and the names as the client gave them.  Through Debian's
 # microsocks: posting and fetching work; with an account for xc-post only,
 # posting works and fetching is refused.  A client whose resolver fails
@@ -19,7 +20,7 @@
 # shellcheck source=t/net.sh
 . "$root/t/net.sh"
 net_need
-plan 68
+plan 71
 unset SSL_CERT_FILE SSL_CERT_DIR
 
 A=127.0.11.10
@@ -53,13 +54,19 @@ like "$(cat "$OUT")" "^[0-9]+ $(id envs/e0.age) " "listed through the proxy"
 mkdir got
 expect_exit 0 "$NNTP_TOOL" -x "$R" fetch "nntp://n1.xc.test:$P" got "$(id envs/e0.age)"
 ok "fetched through the proxy" cmp "got/$(id envs/e0.age).age" envs/e0.age
-# A lookup is a fetch for another purpose (xc-verify --lookup will be).
-expect_exit 0 "$NNTP_TOOL" -x "$R" -u lookup list "nntp://n1.xc.test:$P" "$G" 0
+# Publishing a card is posting (xc-post); looking one up has its own
+# user name, so that Tor gives it circuits of its own.
+xc-keygen --home carol @carol >/dev/null 2>&1 || bail "xc-keygen @carol"
+expect_exit 0 xc-keygen --home carol --proxy "$R" --server "nntp://n1.xc.test:$P" --publish
+like "$(cat "$ERR")" "^xc-keygen: published @carol \(1 card, until .*\) to nntp://n1\.xc\.test:$P\$" \
+    "xc-keygen --publish through the proxy"
+expect_exit 0 xc-verify --home carol --proxy "$R" --server "nntp://n1.xc.test:$P" --lookup @carol
+like "$(cat "$OUT")" "	@carol	you	seq 1	" "xc-verify --lookup through the proxy"
 # nntps through the proxy, by name with the pin, by address with the CA.
 expect_exit 0 "$NNTP_TOOL" -x "$R" -p "$pin" post "nntps://n1.xc.test:$TP" envs/e1.age
 like "$(cat "$OUT")" ' accepted 235 ' "posted over nntps through the proxy"
 users=$(sed 's/ .*//; s/^user=//' log.relay | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')
-is "$users" "xc-fetch=2 xc-lookup=1 xc-post=2 " \
+is "$users" "xc-fetch=2 xc-lookup=1 xc-post=3 " \
     "the proxy saw xc-post, xc-fetch and xc-lookup, each for its own connections"
 expect_exit 0 env SSL_CERT_FILE="$N/etc/tls/cert.pem" "$NNTP_TOOL" -x "$R" \
     connect "nntps://$A:$TP"

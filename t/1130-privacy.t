@@ -3,11 +3,14 @@
 # Two peered nodes with TLS; a client that reaches them only through
 # Debian's microsocks (which connects out from 127.0.11.39), over nntps
 # with their pins, posts envelopes to one node and, once they flooded to
-# the other, fetches them there, over nntps and over STARTTLS.  Then every
-# file of both nodes (spool, overview, history, logs, configuration) is
-# searched for the client's address (127.0.0.1), the proxy's address and
-# the handles of sender and recipient (with their '@': a bare "bob" turns
-# up by chance in base64 one run in ten): none is there; nor is the
+# the other, fetches them there, over nntps and over STARTTLS; carol
+# publishes her card to one node and dave looks it up on the other, and
+# looks up @zoe, whom nobody published.  Then every file of both nodes
+# (spool, overview, history, logs, configuration) is searched for the
+# client's address (127.0.0.1), the proxy's address and the handles of
+# sender, recipient, the looker and the one looked up in vain (with their
+# '@' or quotes: a bare "bob" turns up by chance in base64 one run in
+# ten): none is there, only carol's, in her card; nor is the
 # Injection-Info that nnrpd adds to what clients post.
 
 # shellcheck source=t/lib.sh
@@ -16,7 +19,7 @@
 . "$root/t/net.sh"
 net_need
 command -v microsocks >/dev/null || { echo "1..0 # SKIP no microsocks (sh .ci/deps)"; exit 0; }
-plan 9
+plan 14
 unset SSL_CERT_FILE SSL_CERT_DIR
 
 A1=127.0.11.30
@@ -57,13 +60,30 @@ expect_exit 0 "$NNTP_TOOL" -x "$X" -S -p "$pin2" fetch "nntp://$A2:11130" got $(
 ok "what was fetched is what was posted" cmp "got/$(head -n 1 ids).age" envs/e0.age
 like "$(cat microsocks.log)" "connected to $A2:56330" "the proxy carried the connections"
 
+# Cards: published to n1, looked up on n2 once flooded there.
+xc-keygen --home carol @carol >/dev/null 2>&1 && xc-keygen --home dave @dave >/dev/null 2>&1 ||
+    bail "xc-keygen"
+expect_exit 0 xc-keygen --home carol --proxy "$X" --server "nntps://$A1:56330" --pin "$pin1" --publish
+i=0
+while [ "$i" -lt 60 ]; do
+	xc-verify --home dave --proxy "$X" --server "nntps://$A2:56330" --pin "$pin2" \
+	    --lookup @carol >lookup.out 2>/dev/null && break
+	sleep 0.5
+	i=$((i + 1))
+done
+is "$(cut -f2-4 lookup.out)" "@carol	stranger	seq 1" "carol's card reached the peer and was looked up there through the proxy"
+must_fail 1 xc-verify --home dave --proxy "$X" --server "nntps://$A2:56330" --pin "$pin2" --lookup @zoe
+is "$(cat "$ERR")" "xc-verify: error: no card claims @zoe on 1 server" "nobody claims @zoe"
+
 xc-node stop "$(node_dir n1)" >/dev/null
 xc-node stop "$(node_dir n2)" >/dev/null
 px_re=$(printf '%s' "$PX" | sed 's/\./\\./g')
 # The handles with their '@', which no base64 (armor, PEM) can contain.
-leaks=$(grep -rlaE "127\\.0\\.0\\.1|$px_re|@alice|@bob" \
+leaks=$(grep -rlaE "127\\.0\\.0\\.1|$px_re|@alice|@bob|[@\" ]dave\\b|[@\" ]zoe\\b" \
     "$(node_dir n1)" "$(node_dir n2)" 2>/dev/null)
 is "$leaks" "" "no client or proxy address, no handle, in any file of either node"
+is "$(grep -rlaE 'xc-card1 carol' "$(node_dir n1)/spool/articles" "$(node_dir n2)/spool/articles" | wc -l | tr -d ' ')" 2 \
+    "carol's handle is there, in her published card: one article on each node"
 # nnrpd's Injection-Info (the host name, and its pid, the same for every
 # envelope of a connection) is taken out by the node's nnrpd filter.
 is "$(grep -rlaE 'Injection-Info|logging-data' "$(node_dir n1)/spool" \

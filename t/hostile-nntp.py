@@ -21,6 +21,11 @@
 #   p-silent   IHAVE answered 335, then silence
 #   p-wrong    IHAVE answered with a line that is no status
 #   p-later    IHAVE answered 436
+# and for xc-verify --lookup (t/1160): the cards group, whose overview
+# lists the files $HOSTILE_CARDS/1, 2... (bodies sent as they are, with
+# CRLF) as articles with the Subject "xc-card1 $HOSTILE_HANDLE":
+#   l-cards    then QUIT
+#   l-endless  the same, then a body that never ends
 import socket, sys, time
 mode, portfile = sys.argv[1], sys.argv[2]
 ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(1)
@@ -112,6 +117,35 @@ try:
                      b'-----END AGE ENCRYPTED FILE-----\r\n.\r\n')
                 f.readline()              # QUIT
                 send(b'205 bye\r\n')
+    elif mode.startswith('l-'):
+        import os
+        d = os.environ['HOSTILE_CARDS']
+        subj = b'xc-card1 ' + os.environ['HOSTILE_HANDLE'].encode()
+        bodies = []
+        while os.path.exists(os.path.join(d, str(len(bodies) + 1))):
+            bodies.append(open(os.path.join(d, str(len(bodies) + 1)),
+                               'rb').read())
+        n = len(bodies)
+        hello(); f.readline()             # GROUP xc.cards
+        send(b'211 %d 1 %d xc.cards\r\n' % (n, n))
+        f.readline()                      # OVER 1-n
+        ids = [b'<' + (b'%02x' % k) * 32 + b'@xc>' for k in range(1, n + 1)]
+        send(b'224 overview\r\n' + b''.join(
+            b'%d\t%s\tx\tThu, 03 Dec 2026 10:00:00 +0000\t%s\t\t%d\t9\r\n'
+            % (k + 1, subj, ids[k], len(bodies[k])) for k in range(n)) +
+            b'.\r\n')
+        for k in range(n):
+            f.readline()                  # BODY <ID@xc>
+        for k in range(n):
+            if mode == 'l-endless' and k == n - 1:
+                send(b'222 0 ' + ids[k] + b' body\r\n')
+                while time.time() < deadline and send(b'QUFB\r\n' * 4096):
+                    pass
+                break
+            body = bodies[k].replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+            send(b'222 0 ' + ids[k] + b' body\r\n' + body + b'.\r\n')
+        f.readline()                      # QUIT
+        send(b'205 bye\r\n')
     elif mode.startswith('p-'):
         hello(); f.readline()             # IHAVE
         if mode == 'p-silent':

@@ -15,6 +15,10 @@
  *   nntp-tool pow-rate                       trials per second, over ~1 s
  *   nntp-tool pow-vector ID SIZE EXPIRES NONCE NOW
  *                                            "INITIAL TRIAL TARGET ok|short"
+ *   nntp-tool cards-article HANDLE EXPIRES CHAIN OUT
+ *                                            the article of the chain of
+ *                                            cards in the file CHAIN (made
+ *                                            as is: no check), to OUT; "ID"
  *   nntp-tool post URL ENVELOPE...           "ID outcome CODE REASON" each
  *   nntp-tool post-article URL ID FILE       a ready-made (crafted) article
  *   nntp-tool list URL GROUP CURSOR          "NUM ID TAG..." then "next N"
@@ -237,7 +241,8 @@ usage(void)
 	fprintf(stderr, "usage: nntp-tool [-t MS] [-r MS] [-m BYTES] "
 	    "[-n NOW] [-S] [-p PIN] [-x PROXY] [-u PURPOSE]\n"
 	    "       article|articles|variants|pow|pow-rate|pow-vector|post|"
-	    "post-article|list|fetch|watch|connect|pin|fingerprint ...\n");
+	    "post-article|cards-article|list|fetch|watch|connect|pin|"
+	    "fingerprint ...\n");
 	return 2;
 }
 
@@ -390,6 +395,39 @@ main(int argc, char **argv)
 		    xc_pow_ttl(r.expires, now()), &xc_pow_default)),
 		    (long long)(xc_monotonic_ms() - t0));
 		free(env);
+		return 0;
+	}
+	if (strcmp(cmd, "cards-article") == 0 && argc == 5) {
+		uint8_t *chain, *art, bin[32];
+		size_t len, alen;
+		uint64_t nonce;
+		int64_t exp = strtoll(argv[2], NULL, 10);
+		char id[XC_ENVID_HEX + 1];
+		FILE *o;
+		if (slurp(argv[3], &chain, &len) < 0)
+			return 4;
+		xc_nntp_cards_id(id, (const char *)chain, len, exp);
+		sodium_hex2bin(bin, 32, id, XC_ENVID_HEX, NULL, NULL, NULL);
+		/* No work for a lifetime the network refuses anyway (for a
+		 * test of that refusal). */
+		if ((rc = xc_pow_solve(&nonce, bin, len, exp, now(),
+		    &xc_pow_default, NULL, NULL)) == XC_ELIMIT)
+			nonce = 0, rc = 0;
+		if (rc < 0 ||
+		    (rc = xc_nntp_cards_article(&art, &alen, argv[1],
+		    (const char *)chain, len, exp, nonce, now(), id)) < 0) {
+			free(chain);
+			return die_net(rc, argv[3]);
+		}
+		free(chain);
+		if ((o = fopen(argv[4], "wb")) == NULL ||
+		    fwrite(art, 1, alen, o) != alen || fclose(o) != 0) {
+			fprintf(stderr, "nntp-tool: error: cannot write '%s'\n",
+			    argv[4]);
+			return 4;
+		}
+		free(art);
+		printf("%s\n", id);
 		return 0;
 	}
 	if (strcmp(cmd, "pow-rate") == 0 && argc == 1) {

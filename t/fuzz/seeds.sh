@@ -159,6 +159,34 @@ printf 'proxy socks5h://[::1]\nserver nntps://abcdefghijklmnop.onion\tpin\tSHA25
     "$(printf '%043d' 0)" >"$out/seed-config/tls-bad"
 echo "fuzz seeds: 4 config files"
 
+# A server's side of a lookup of @alice (fuzz-lookup): the greeting, MODE
+# READER, GROUP and OVER of xc.cards, then bodies: the vectors' chain of
+# two cards, a card of another key, and junk.
+rm -rf "$out/seed-lookup"
+mkdir -p "$out/seed-lookup"
+python3 - "$root/t/vectors/card" "$out/seed-lookup" <<'PY'
+import base64, sys
+v, out = sys.argv[1], sys.argv[2]
+def card(n):
+    return open('%s/%s.card' % (v, n), 'rb').read()
+def body(b):
+    e = base64.b64encode(b)
+    return b''.join(e[i:i + 64] + b'\r\n' for i in range(0, len(e), 64))
+bodies = [body(card('01-first') + card('02-rotation')),
+          body(card('05-rotation-other-ik')), b'!!!\r\n']
+ids = [b'<' + (b'%02x' % k) * 32 + b'@xc>' for k in range(1, 4)]
+s = b'200 ready\r\n200 reader\r\n211 3 1 3 xc.cards\r\n224 overview\r\n'
+for k in range(3):
+    s += b'%d\txc-card1 alice\tx\tThu, 03 Dec 2026 10:00:00 +0000\t%s\t\t%d\t9\r\n' % (
+        k + 1, ids[k], len(bodies[k]))
+s += b'.\r\n'
+for k in range(3):
+    s += b'222 0 ' + ids[k] + b' body\r\n' + bodies[k] + b'.\r\n'
+open(out + '/chain', 'wb').write(s)
+open(out + '/nogroup', 'wb').write(b'200 ready\r\n200 reader\r\n411 no such group\r\n')
+PY
+echo "fuzz seeds: 2 server transcripts of a lookup"
+
 exec perl -MCompress::Zlib -e '
 	my ($out, @files) = @ARGV;
 	for my $f (@files) {
