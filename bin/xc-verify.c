@@ -411,9 +411,14 @@ popcount(uint32_t v)
 /* What a claimant is to me, and what its cards do to my keyring: a later
  * card of a contact's pinned key is taken (a rotation, as in a letter); a
  * stranger's newest card is kept aside for --adopt.  Nothing else. */
+/* Strangers' cards one lookup keeps aside: a server that answers with a
+ * thousand made-up claimants must not push the cards that letters brought
+ * out of the quarantine (XC_MAX_STRANGERS, least recently seen first). */
+#define LOOKUP_KEEP 16
+
 static int
 judge(const char *home, const char *h, struct claimant *k, int64_t now,
-    char *status, size_t cap)
+    int keep, char *status, size_t cap)
 {
 	const xc_found *top = k->c[k->n - 1];
 	char mine[XC_HANDLE_MAX + 1];
@@ -460,7 +465,7 @@ judge(const char *home, const char *h, struct claimant *k, int64_t now,
 		snprintf(status, cap, "stranger, not the @%s you know", h);
 	else
 		snprintf(status, cap, "stranger");
-	if (!k->equivocates && xc_card_check_time(&top->c, now) == 0)
+	if (keep && !k->equivocates && xc_card_check_time(&top->c, now) == 0)
 		(void)xc_stranger_keep(home, &top->c, top->card, top->len,
 		    now);
 	return 0;
@@ -518,8 +523,8 @@ report(const char *home, const char *h, xc_lookup *L, size_t nsrv,
 	qsort(k, n, sizeof *k, by_seen);
 	for (j = 0; j < n; j++) {
 		const xc_found *top = k[j].c[k[j].n - 1];
-		if ((rc = judge(home, h, &k[j], now, status,
-		    sizeof status)) != 0 && code == 0)
+		if ((rc = judge(home, h, &k[j], now, strangers < LOOKUP_KEEP,
+		    status, sizeof status)) != 0 && code == 0)
 			code = rc;
 		if (strncmp(status, "stranger", 8) == 0)
 			strangers++;
@@ -540,6 +545,9 @@ report(const char *home, const char *h, xc_lookup *L, size_t nsrv,
 	if (n > 1)
 		fprintf(stderr, "xc-verify: %zu identity keys claim @%s: a "
 		    "handle is a claim, the key is the identity\n", n, h);
+	if (strangers > LOOKUP_KEEP)
+		cli_warn("only the first %d strangers' cards were kept for "
+		    "--adopt", LOOKUP_KEEP);
 	if (strangers)
 		cli_hint("compare a fingerprint with its owner, then: "
 		    "xc-verify --adopt FINGERPRINT");

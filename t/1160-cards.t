@@ -10,8 +10,8 @@
 # refuses card articles that are not exactly chains of the Subject's
 # handle (a bad signature, another handle, two keys, unchained, Expires
 # after the card or past 30 days, junk, a crosspost, no proof-of-work); a
-# hostile server's bad cards are left out and counted, and its endless
-# body ends in a clear error.  Bad options: status 2; no card: 1; a
+# hostile server's bad cards are left out and counted, its endless body
+# ends in a clear error, and of its 20 made-up claimants 16 are kept aside.  Bad options: status 2; no card: 1; a
 # server down: 5, the others still read.
 
 # shellcheck source=t/lib.sh
@@ -19,7 +19,7 @@
 # shellcheck source=t/net.sh
 . "$root/t/net.sh"
 net_need
-plan 73
+plan 78
 
 A1=127.0.16.2 A2=127.0.16.3 P=11160
 U1=nntp://$A1:$P U2=nntp://$A2:$P
@@ -159,6 +159,25 @@ hostile_start l-endless
 must_fail 5 xc-verify --home carol --timeout 5 --server "$hostile_url" --lookup @alice
 hostile_stop
 like "$(cat "$ERR")" "too long a response" "an endless body: a clear error, status 5"
+
+# ---- a flood of claimants: the quarantine keeps 16 of them ----
+rm -rf cards
+mkdir cards
+i=1
+while [ "$i" -le 20 ]; do
+	xc-keygen --home "f$i" @alice 2>/dev/null | base64 -w 64 >"cards/$i" ||
+	    bail "xc-keygen f$i"
+	i=$((i + 1))
+done
+xc-keygen --home erin @erin >/dev/null 2>&1 || bail "xc-keygen @erin"
+hostile_start l-cards
+expect_exit 0 xc-verify --home erin --server "$hostile_url" --lookup @alice
+hostile_stop
+is "$(grep -c '	stranger	seq 1	' "$OUT")" 20 "20 claimants: all listed"
+like "$(cat "$ERR")" "^xc-verify: warning: only the first 16 strangers' cards were kept for --adopt\$" \
+    "... and the user told that 16 were kept aside"
+expect_exit 0 xc-verify --home erin --strangers
+is "$(wc -l <"$OUT" | tr -d ' ')" 16 "... 16, so that a lookup cannot push letters' strangers out"
 unset HOSTILE_CARDS HOSTILE_HANDLE
 
 done_testing
