@@ -148,7 +148,7 @@ _xc_keygen()
 	COMPREPLY=()
 	_xc_words
 	local opts='--home -p --passphrase --passphrase-file --tag-bits
-	    --rotate --grace --older-than --card --chain --list --default
+	    --reach --pin --starttls --rotate --grace --older-than --card --chain --list --default
 	    --minisign --age -o --output -y -h --help -V --version'
 	case $prev in
 	-o | --output | --passphrase-file)
@@ -165,6 +165,15 @@ _xc_keygen()
 		;;
 	--tag-bits)
 		_xc_options '0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16'
+		return
+		;;
+	--reach)
+		COMPREPLY=($(compgen -W 'nntp:// nntps:// none' -- "$cur"))
+		compopt -o nospace 2>/dev/null
+		return
+		;;
+	--pin)
+		_xc_net_arg --pin
 		return
 		;;
 	esac
@@ -332,7 +341,8 @@ _xc_verify()
 	fi
 }
 
-# The argument of xc-send's and xc-fetch's --server, --proxy and --pin.
+# The argument of xc-send's and xc-fetch's --server, --proxy and --pin
+# (and xc-keygen's --pin).
 _xc_net_arg()
 {
 	case $1 in
@@ -368,7 +378,7 @@ _xc_send()
 	esac
 	if [[ $cur == -* ]]; then
 		_xc_options '--home --spool --server --pin --starttls --proxy
-		    --quorum --timeout --flush -h --help -V --version'
+		    --quorum --timeout --no-reach --flush -h --help -V --version'
 	elif _xc_given --flush; then
 		# --flush takes no operands.
 		return

@@ -403,18 +403,19 @@ int xc_secret_locked(const char *path);	/* 1 encrypted, 0 not, <0 error */
  * not the default) and lock (flock for rotations).
  * xc_identity_create makes the directory (mkdir: a second identity for a
  * handle is XC_EEXIST), the keys and the first card (tag_bits < 0: the
- * default), returned in *card. */
+ * default) listing the servers reach[0..nreach-1], returned in *card. */
 int xc_identity_create(const char *home, const char *handle, int64_t now,
-    int tag_bits, const char *pw, size_t pwlen, char **card,
-    size_t *cardlen);
+    int tag_bits, const xc_card_reach *reach, size_t nreach, const char *pw,
+    size_t pwlen, char **card, size_t *cardlen);
 /* A new encryption key and the next card, chained to the current one and
  * signed by the identity key (unlocked with pw when it is encrypted).
- * tag_bits < 0 keeps the current card's; grace >= 0 (seconds) is recorded
+ * tag_bits < 0 keeps the current card's, and so does reach NULL its list
+ * of servers (else reach[0..nreach-1]); grace >= 0 (seconds) is recorded
  * for this and later rotations.  Concurrent rotations are serialised
  * (flock); each makes a whole card. */
 int xc_identity_rotate(const char *home, const char *handle, int64_t now,
-    int64_t grace, int tag_bits, const char *pw, size_t pwlen, char **card,
-    size_t *cardlen);
+    int64_t grace, int tag_bits, const xc_card_reach *reach, size_t nreach,
+    const char *pw, size_t pwlen, char **card, size_t *cardlen);
 /* Wipes the retired encryption keys whose grace period is over.  A key
  * enc-N.key is retired by card N+1: it is wiped once now >= the created
  * time of card N+1 plus the grace period, found from the chain on disk
