@@ -3,9 +3,11 @@
  * keyring (an Ed25519 identity key, a first X25519 encryption key as an age
  * identity file, and its signed card, printed on stdout); --rotate makes the
  * next encryption key and card (--older-than: only when the card is that
- * old, for cron); --card prints a card again, --chain all of them, and
- * --list lists identities, --publish posts the chain to the cards group of
- * news servers (xc-nntp(5)).  --age makes a bare age X25519 identity in
+ * old, for cron); --reach lists on the card the servers where its owner
+ * fetches (xc-send posts there too); --card prints a card again, --chain
+ * all of them, --list lists identities, --publish posts the chain to the
+ * cards group of news servers (xc-nntp(5)).  --age makes a bare age X25519
+ * identity in
  * age-keygen's format, and -y prints the recipients of an identity file.
  *
  * A key file is created with O_EXCL and mode 0600 and is never overwritten;
@@ -27,9 +29,12 @@
 
 static const char usage[] =
     "usage: xc-keygen [--home DIR] [-p | --passphrase-file FILE]"
-    " [--tag-bits K] @HANDLE\n"
+    " [--tag-bits K]\n"
+    "                 [--reach URL [--pin PINS] [--starttls]]... @HANDLE\n"
     "       xc-keygen [--home DIR] [--passphrase-file FILE] [--grace DAYS]"
     " [--tag-bits K]\n"
+    "                 [--reach URL [--pin PINS] [--starttls] | --reach none]..."
+    "\n"
     "                 [--older-than DAYS] --rotate [@HANDLE]\n"
     "       xc-keygen [--home DIR] --card [@HANDLE]\n"
     "       xc-keygen [--home DIR] --chain [@HANDLE]\n"
@@ -59,6 +64,11 @@ help(void)
 	    "                     the passphrase is FILE's first line\n"
 	    "  --tag-bits K       mailbox tag bits on the card, 0-16 (default 12;\n"
 	    "                     kept by --rotate unless given)\n"
+	    "  --reach URL        list on the card a server where you fetch,\n"
+	    "                     nntp:// or nntps://HOST[:PORT] (at most 8;\n"
+	    "                     kept by --rotate unless given; none: no list)\n"
+	    "    --pin PINS       the pins of the --reach server before it\n"
+	    "    --starttls       STARTTLS for the nntp:// --reach before it\n"
 	    "  --rotate [@HANDLE] new encryption key and the next card, chained\n"
 	    "                     and signed by the identity key (card on stdout)\n"
 	    "  --grace DAYS       keep retired encryption keys this long after\n"
@@ -233,6 +243,87 @@ get_passphrase(int confirm, char **pw, size_t *len)
 /* -1: not given. */
 static int tag_bits = -1;
 
+/* --reach: the servers the card lists (--rotate keeps the previous
+ * card's unless given; --reach none lists none). */
+static xc_config reach_cf;
+static xc_card_reach reach[XC_MAX_REACH];
+static int reach_given, reach_none;
+enum { OPT_REACH = 0x5000, OPT_REACH_PIN, OPT_REACH_STARTTLS };
+
+/* --reach URL [--pin PINS] [--starttls], paired as xc-send's --server. */
+static void
+reach_option(int ch, const char *arg)
+{
+	xc_config *cf = &reach_cf;
+	int rc;
+
+	if (ch == OPT_REACH) {
+		reach_given = 1;
+		if (strcmp(arg, "none") == 0) {
+			reach_none = 1;
+			return;
+		}
+		if (cf->nserver == XC_MAX_REACH)
+			cli_usage_error(usage, "--reach: at most %d servers on "
+			    "a card", XC_MAX_REACH);
+		if ((rc = xc_config_add_server(cf, arg)) < 0)
+			cli_usage_error(usage, "--reach '%s': %s", arg,
+			    rc == XC_EINVAL ? "not a server URL "
+			    "(nntp://host[:port] or nntps://host[:port])" :
+			    xc_errdetail());
+		return;
+	}
+	if (cf->nserver == 0)
+		cli_usage_error(usage, "%s applies to the --reach (or --server) "
+		    "before it", ch == OPT_REACH_PIN ? "--pin" : "--starttls");
+	if (ch == OPT_REACH_STARTTLS) {
+		if (cf->starttls[cf->nserver - 1])
+			cli_usage_error(usage, "--starttls given twice for '%s'",
+			    cf->server[cf->nserver - 1]);
+		cf->starttls[cf->nserver - 1] = 1;
+	} else if ((rc = xc_config_server_pin(cf, cf->nserver - 1, arg)) < 0)
+		cli_usage_error(usage, "--pin '%s': %s", arg, rc == XC_EEXIST ?
+		    "a second --pin for one server (give its pins in one, "
+		    "with ',')" : xc_errdetail());
+}
+
+/* After the options: the list as the card will hold it. */
+static void
+reach_done(void)
+{
+	size_t i;
+
+	if (reach_none && reach_cf.nserver)
+		cli_usage_error(usage, "--reach none lists no server; it "
+		    "goes alone");
+	for (i = 0; i < reach_cf.nserver; i++) {
+		if (xc_config_server_check(&reach_cf, i) < 0)
+			cli_usage_error(usage, "--reach '%s': %s",
+			    reach_cf.server[i], reach_cf.starttls[i] ?
+			    "--starttls is for nntp:// servers (nntps:// is "
+			    "TLS from the first byte)" : "--pin needs TLS: an "
+			    "nntps:// server, or --starttls");
+		memcpy(reach[i].url, reach_cf.server[i], XC_URL_MAX);
+		memcpy(reach[i].pin, reach_cf.pin[i], XC_TLS_PINS_MAX);
+		reach[i].starttls = reach_cf.starttls[i];
+	}
+}
+
+/* What the card says of where to reach its owner, on stderr. */
+static void
+reach_say(const char *h, const xc_card *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nreach; i++)
+		fprintf(stderr, "Card of @%s lists server %s%s%s\n", h,
+		    c->reach[i].url,
+		    c->reach[i].pin[0] ? " (pinned)" : "",
+		    c->reach[i].starttls ? " (STARTTLS)" : "");
+	if (c->nreach == 0 && reach_none)
+		fprintf(stderr, "The card of @%s lists no server\n", h);
+}
+
 static int
 create(const char *home, const char *arg)
 {
@@ -247,8 +338,8 @@ create(const char *home, const char *arg)
 	}
 	if ((code = get_passphrase(1, &pw, &pwlen)) != 0)
 		return code;
-	rc = xc_identity_create(home, h, cli_now(), tag_bits, pw, pwlen,
-	    &card, &len);
+	rc = xc_identity_create(home, h, cli_now(), tag_bits, reach,
+	    reach_cf.nserver, pw, pwlen, &card, &len);
 	if (pw)
 		cli_passphrase_free(pw);
 	if (rc < 0)
@@ -275,6 +366,7 @@ create(const char *home, const char *arg)
 	xc_card_parse(&c, card, len);
 	xc_fingerprint(fp, c.handle, c.ik);
 	fprintf(stderr, "Fingerprint of @%s: %s\n", c.handle, fp);
+	reach_say(c.handle, &c);
 	free(card);
 	return 0;
 }
@@ -302,8 +394,9 @@ rotate_one(const char *home, const char *h, int64_t grace, long older)
 		if ((code = get_passphrase(0, &pw, &pwlen)) != 0)
 			return code;
 	}
-	rc = xc_identity_rotate(home, h, now, grace, tag_bits, pw, pwlen,
-	    &card, &len);
+	rc = xc_identity_rotate(home, h, now, grace, tag_bits,
+	    reach_given ? reach : NULL, reach_cf.nserver, pw, pwlen, &card,
+	    &len);
 	if (pw)
 		cli_passphrase_free(pw);
 	if (rc < 0) {
@@ -321,6 +414,8 @@ rotate_one(const char *home, const char *h, int64_t grace, long older)
 	}
 	xc_identity_sweep(home, h, now);
 	fwrite(card, 1, len, stdout);
+	if (reach_given && xc_card_parse(&cur, card, len) == 0)
+		reach_say(h, &cur);
 	free(card);
 	return 0;
 }
@@ -558,6 +653,7 @@ main(int argc, char **argv)
 		{"minisign", no_argument, NULL, OPT_MINISIGN},
 		{"grace", required_argument, NULL, OPT_GRACE},
 		{"tag-bits", required_argument, NULL, OPT_TAGBITS},
+		{"reach", required_argument, NULL, OPT_REACH},
 		{"older-than", required_argument, NULL, OPT_OLDER},
 		{"chain", no_argument, NULL, OPT_CHAIN},
 		{"default", no_argument, NULL, OPT_DEFAULT},
@@ -574,7 +670,7 @@ main(int argc, char **argv)
 	const char *outpath = NULL, *homeopt = NULL;
 	char home[XC_PATH_MAX];
 	int age = 0, y = 0, card = 0, lst = 0, rot = 0, ms = 0, chain = 0, c;
-	int dflt = 0, pub = 0;
+	int dflt = 0, pub = 0, last_reach = 0;
 	long grace = -1, older = -1;
 	static xc_config cf;	/* large */
 
@@ -632,12 +728,24 @@ main(int argc, char **argv)
 			outpath = optarg;
 			break;
 		case 'y': y = 1; break;
+		case OPT_REACH:
+			last_reach = 1;
+			reach_option(c, optarg);
+			break;
 		case 'h': help(); return cli_close_stdout(0);
 		case 'V':
 			printf("xc-keygen %s\n", XC_VERSION);
 			return cli_close_stdout(0);
 		default:
-			if (!cli_net_option(c, optarg, &cf, usage))
+			/* --pin and --starttls belong to the --reach or
+			 * --server before them. */
+			if (c == CLI_OPT_SERVER)
+				last_reach = 0;
+			if ((c == CLI_OPT_PIN || c == CLI_OPT_STARTTLS) &&
+			    (last_reach || cf.nserver == 0))
+				reach_option(c == CLI_OPT_PIN ? OPT_REACH_PIN :
+				    OPT_REACH_STARTTLS, optarg);
+			else if (!cli_net_option(c, optarg, &cf, usage))
 				cli_bad_option(usage, argv, c);
 		}
 	if (sodium_init() < 0) {
@@ -667,6 +775,9 @@ main(int argc, char **argv)
 	    pub))
 		cli_usage_error(usage, "--tag-bits goes with @HANDLE or "
 		    "--rotate");
+	if (reach_given && (age || y || card || lst || ms || chain || dflt))
+		cli_usage_error(usage, "--reach goes with @HANDLE or --rotate");
+	reach_done();
 	if (homeopt && (age || y))
 		cli_usage_error(usage, "--home does not apply to --age or -y");
 	if (age) {

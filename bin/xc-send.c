@@ -6,7 +6,14 @@
  * there are servers) took it; whatever was not delivered stays in the
  * outbox, and every later run (or --flush) retries it.  See xc(7),
  * "Transports", for how the spool and servers are chosen.
+ *
+ * Recipients' servers: a contact's pinned card may list where its owner
+ * fetches ("reach", xc-card(5)).  An envelope whose route tags match a
+ * contact's keys is also posted there, best effort: the quorum counts
+ * the configured servers only, since a tag is a hint (tags collide) and
+ * a recipient's server is one this user never chose.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,11 +32,11 @@ static const char usage[] =
     "usage: xc-send [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]\n"
     "               [--server URL [--pin PINS] [--starttls]]... "
     "[--quorum N|all]\n"
-    "               [--timeout SECONDS] [ENVELOPE...]\n"
+    "               [--timeout SECONDS] [--no-reach] [ENVELOPE...]\n"
     "       xc-send [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]\n"
     "               [--server URL [--pin PINS] [--starttls]]... "
     "[--quorum N|all]\n"
-    "               [--timeout SECONDS] --flush\n";
+    "               [--timeout SECONDS] [--no-reach] --flush\n";
 
 static void
 help(void)
@@ -53,6 +60,10 @@ help(void)
 	    "(default 1)\n"
 	    "      --timeout SECONDS  the longest wait for a server "
 	    "(default 30)\n"
+	    "      --no-reach    post only to the configured servers, not also "
+	    "to those\n"
+	    "                    the recipients' cards list (--server and "
+	    "--spool imply it)\n"
 	    "      --flush       only deliver what waits in the outbox\n"
 	    "      --home DIR    the keyring (default $XC_HOME)\n"
 	    "  -h, --help        print this help and exit\n"
@@ -83,7 +94,122 @@ struct ctx {
 	xc_transport srv[XC_MAX_SERVERS];
 	int quorum, reported[XC_MAX_SERVERS], progress_shown;
 	int64_t now;
+	/* The configured servers are net's first nconf; after them, the
+	 * recipients' servers added as envelopes need them (name: the URL
+	 * of each server, for messages). */
+	size_t nconf;
+	const char *name[XC_MAX_SERVERS];
+	xc_card *reach;		/* contacts' cards that list servers */
+	size_t nreach;
+	char skipped[XC_MAX_SERVERS][XC_URL_MAX];	/* said once each */
+	size_t nskipped;
 };
+
+/* The pinned cards of the contacts that list servers, valid now; only
+ * contacts: a stranger's card never picks where we connect. */
+static int
+load_reach(struct ctx *c)
+{
+	char dir[XC_PATH_MAX];
+	struct dirent *e;
+	xc_contact *ct;
+	xc_card *more;
+	DIR *d;
+
+	cli_path(dir, sizeof dir, "%s/contacts", c->home);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	if ((ct = malloc(sizeof *ct)) == NULL) {
+		closedir(d);
+		cli_error("out of memory");
+		return EX_SYSTEM;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' ||
+		    xc_contact_get(c->home, e->d_name, ct) < 0 ||
+		    ct->card.nreach == 0 ||
+		    xc_card_check_time(&ct->card, c->now) < 0)
+			continue;
+		if ((more = realloc(c->reach, (c->nreach + 1) *
+		    sizeof *more)) == NULL) {
+			closedir(d);
+			free(ct);
+			cli_error("out of memory");
+			return EX_SYSTEM;
+		}
+		c->reach = more;
+		c->reach[c->nreach++] = ct->card;
+	}
+	closedir(d);
+	free(ct);
+	return 0;
+}
+
+static int
+is_onion(const char *url)
+{
+	xc_url u;
+
+	return xc_url_parse(&u, url) == 0 && xc_host_is_onion(u.host);
+}
+
+/* Server i of net is one the recipients' cards list: those an envelope
+ * is for get want[i] set, added to net the first time. */
+static void
+reach_servers(struct ctx *c, const xc_route *r, int want[XC_MAX_SERVERS])
+{
+	const xc_card *k;
+	const xc_card_reach *s;
+	size_t i, j, t, n;
+	int mine, rc;
+
+	memset(want, 0, XC_MAX_SERVERS * sizeof *want);
+	for (i = 0; i < c->nreach; i++) {
+		k = &c->reach[i];
+		mine = 0;
+		for (t = 0; t < r->ntags && !mine; t++)
+			for (j = 0; j < k->nenc && !mine; j++)
+				mine = xc_mailbox_match(r->tags[t],
+				    k->enc[j].pk, k->tag_bits);
+		for (j = 0; j < k->nreach && mine; j++) {
+			s = &k->reach[j];
+			/* A configured server, pins and all, wins. */
+			for (n = 0; n < c->net.nsrv &&
+			    strcmp(c->name[n], s->url) != 0; n++)
+				;
+			if (n < c->nconf)
+				continue;
+			if (n < c->net.nsrv) {
+				want[n] = 1;
+				continue;
+			}
+			for (t = 0; t < c->nskipped &&
+			    strcmp(c->skipped[t], s->url) != 0; t++)
+				;
+			if (t < c->nskipped)
+				continue;
+			rc = 0;
+			if (!c->cf.proxy[0] && is_onion(s->url))
+				cli_warn("server '%s' (@%s's card): an .onion "
+				    "server is reached through Tor only: "
+				    "skipped", s->url, k->handle);
+			else if ((rc = xc_net_add_tls(&c->net, s->url,
+			    s->pin[0] ? s->pin : NULL, s->starttls ?
+			    XC_TLS_STARTTLS : XC_TLS_OFF, &c->srv[n])) < 0)
+				cli_warn("server '%s' (@%s's card): %s: "
+				    "skipped", s->url, k->handle,
+				    xc_errdetail());
+			else {
+				c->name[n] = s->url;
+				want[n] = 1;
+				continue;
+			}
+			if (c->nskipped < XC_MAX_SERVERS)
+				memcpy(c->skipped[c->nskipped++], s->url,
+				    XC_URL_MAX);
+		}
+	}
+}
 
 /* Input that is neither an envelope nor armor: named, exit 3. */
 static int
@@ -252,17 +378,28 @@ pow_progress(void *arg, const char *id, uint64_t tried, uint64_t expected)
 	return 0;
 }
 
-/* Posts the envelope in fd to every server; the number that took it. */
+/* Posts the envelope in fd to every configured server and to the
+ * recipients' servers in want; the number of configured ones that took
+ * it. */
 static int
-post(struct ctx *c, int fd, const char *name, const xc_route *r)
+post(struct ctx *c, int fd, const char *name, const xc_route *r,
+    const int want[XC_MAX_SERVERS])
 {
-	int rc[XC_MAX_SERVERS], saved;
+	int rc[XC_MAX_SERVERS], saved[XC_MAX_SERVERS];
+	char why[XC_MAX_SERVERS][256];	/* each server's own error */
 	size_t i;
 	int took = 0;
 
 	for (i = 0; i < c->net.nsrv; i++) {
-		if ((rc[i] = c->srv[i].put(c->srv[i].ctx, fd, name, r)) == 0)
+		rc[i] = 0;
+		if (i >= c->nconf && !want[i])
+			continue;
+		if ((rc[i] = c->srv[i].put(c->srv[i].ctx, fd, name, r)) == 0 &&
+		    i < c->nconf)
 			took++;
+		saved[i] = errno;
+		snprintf(why[i], sizeof why[i], "%s", rc[i] ? xc_errdetail() :
+		    "");
 		if (c->progress_shown) {
 			fprintf(stderr, "\r%60s\r", "");
 			c->progress_shown = 0;
@@ -277,17 +414,22 @@ post(struct ctx *c, int fd, const char *name, const xc_route *r)
 		if (rc[i] == 0 || c->reported[i])
 			continue;
 		c->reported[i] = 1;
-		saved = errno;
-		if (took < c->quorum)
+		if (i >= c->nconf)
+			cli_warn("server '%s' (a recipient's card): %s (%.64s "
+			    "not delivered there)", c->name[i], why[i], name);
+		else if (took < c->quorum)
 			cli_error("cannot deliver %.64s to server '%s': %s%s%s",
-			    name, c->cf.server[i], xc_errdetail(),
+			    name, c->cf.server[i], why[i],
 			    rc[i] == XC_EREAD ? ": " : "",
-			    rc[i] == XC_EREAD ? strerror(saved) : "");
+			    rc[i] == XC_EREAD ? strerror(saved[i]) : "");
 		else
 			cli_warn("server '%s': %s (%.64s went to %d of %zu "
-			    "servers)", c->cf.server[i], xc_errdetail(), name,
-			    took, c->net.nsrv);
-		cli_net_hint(&c->net, i);
+			    "servers)", c->cf.server[i], why[i], name, took,
+			    c->nconf);
+		/* A pin the user could give is for a configured server; a
+		 * recipient's comes with the card. */
+		if (i < c->nconf)
+			cli_net_hint(&c->net, i);
 	}
 	return took;
 }
@@ -300,6 +442,8 @@ flush(struct ctx *c)
 	char **names;
 	size_t i, n;
 	int code = 0, rc, fd, failed = 0, expired = 0, ok, saved, checked;
+	int want[XC_MAX_SERVERS], nwant;
+	size_t k;
 
 	if ((rc = xc_dir_list(c->ob.new, is_envelope, NULL, &names, &n)) < 0)
 		return outbox_error(c, rc);
@@ -338,10 +482,16 @@ flush(struct ctx *c)
 				    strerror(saved) : "");
 			ok = 0;
 		}
+		nwant = 0;
+		if (checked && c->nreach) {
+			reach_servers(c, &r, want);
+			for (k = c->nconf; k < c->net.nsrv; k++)
+				nwant += want[k];
+		}
 		/* An envelope that has expired is not offered to servers
 		 * (every node refuses it); without a spool to take it, no
 		 * run could deliver it: it is removed. */
-		if (!checked || !c->net.nsrv)
+		if (!checked || (!c->nconf && !nwant))
 			;
 		else if (r.expires && r.expires <= c->now) {
 			if (ok && !c->spooldir[0]) {
@@ -351,7 +501,8 @@ flush(struct ctx *c)
 					    name);
 				code = EX_NETWORK;
 			}
-		} else if (post(c, fd, name, &r) < c->quorum) {
+		} else if (post(c, fd, name, &r, want) <
+		    (c->nconf ? c->quorum : 0)) {
 			if (gone(c, name)) {
 				close(fd);
 				continue;
@@ -390,11 +541,12 @@ flush(struct ctx *c)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_HOME = 256, OPT_SPOOL, OPT_FLUSH };
+	enum { OPT_HOME = 256, OPT_SPOOL, OPT_FLUSH, OPT_NOREACH };
 	static const struct option longopts[] = {
 		{"home", required_argument, NULL, OPT_HOME},
 		{"spool", required_argument, NULL, OPT_SPOOL},
 		{"flush", no_argument, NULL, OPT_FLUSH},
+		{"no-reach", no_argument, NULL, OPT_NOREACH},
 		CLI_NET_LONGOPTS,
 		{"quorum", required_argument, NULL, CLI_OPT_QUORUM},
 		{"help", no_argument, NULL, 'h'},
@@ -403,7 +555,8 @@ main(int argc, char **argv)
 	};
 	const char *homeopt = NULL, *spoolopt = NULL;
 	static struct ctx c;
-	int ch, code = 0, rc, onlyflush = 0, i, spool_rc, homefd;
+	int ch, code = 0, rc, onlyflush = 0, i, spool_rc, homefd, reach = 1;
+	size_t k;
 
 	prog = "xc-send";
 	cli_harden();
@@ -416,6 +569,7 @@ main(int argc, char **argv)
 		case OPT_HOME: homeopt = optarg; break;
 		case OPT_SPOOL: spoolopt = optarg; break;
 		case OPT_FLUSH: onlyflush = 1; break;
+		case OPT_NOREACH: reach = 0; break;
 		case 'h': help(); return cli_close_stdout(0);
 		case 'V':
 			printf("xc-send %s\n", XC_VERSION);
@@ -445,6 +599,9 @@ main(int argc, char **argv)
 		cli_error("%s", xc_errdetail());
 		return EX_SYSTEM;
 	}
+	/* Transports named on the command line are all there is. */
+	if (spoolopt != NULL || c.cf.nserver > 0)
+		reach = 0;
 	if ((code = cli_transports(c.home, spoolopt, &c.cf, c.spooldir)) != 0)
 		return code;
 	/* The quorum: one server unless told otherwise.  The network
@@ -462,6 +619,11 @@ main(int argc, char **argv)
 	c.net.now = c.now;
 	c.net.o.purpose = XC_NET_POST;
 	if ((code = cli_net_setup(&c.cf, &c.net, c.srv)) != 0)
+		goto out;
+	c.nconf = c.cf.nserver;
+	for (k = 0; k < c.nconf; k++)
+		c.name[k] = c.cf.server[k];
+	if (reach && (code = load_reach(&c)) != 0)
 		goto out;
 	if (isatty(2)) {
 		c.net.progress = pow_progress;
@@ -527,6 +689,7 @@ main(int argc, char **argv)
 		code = rc;
 out:
 	xc_net_free(&c.net);
+	free(c.reach);
 	if (c.spooldir[0])
 		xc_spool_close(&c.spool);
 	xc_maildir_close(&c.ob);

@@ -148,7 +148,7 @@ _xc_keygen()
 	COMPREPLY=()
 	_xc_words
 	local opts='--home -p --passphrase --passphrase-file --tag-bits
-	    --rotate --grace --older-than --card --chain --list --default
+	    --reach --rotate --grace --older-than --card --chain --list --default
 	    --minisign --publish --server --pin --starttls --proxy --quorum
 	    --timeout --age -o --output -y -h --help -V --version'
 	case $prev in
@@ -177,6 +177,11 @@ _xc_keygen()
 		;;
 	--tag-bits)
 		_xc_options '0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16'
+		return
+		;;
+	--reach)
+		COMPREPLY=($(compgen -W 'nntp:// nntps:// none' -- "$cur"))
+		compopt -o nospace 2>/dev/null
 		return
 		;;
 	esac
@@ -358,7 +363,7 @@ _xc_verify()
 }
 
 # The argument of --server, --proxy and --pin (xc-send, xc-fetch, and
-# xc-keygen --publish and xc-verify --lookup).
+# xc-keygen --reach and --publish, xc-verify --lookup).
 _xc_net_arg()
 {
 	case $1 in
@@ -394,7 +399,7 @@ _xc_send()
 	esac
 	if [[ $cur == -* ]]; then
 		_xc_options '--home --spool --server --pin --starttls --proxy
-		    --quorum --timeout --flush -h --help -V --version'
+		    --quorum --timeout --no-reach --flush -h --help -V --version'
 	elif _xc_given --flush; then
 		# --flush takes no operands.
 		return

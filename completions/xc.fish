@@ -56,8 +56,10 @@ function __xc_inbox_ids
     __fish_complete_path (commandline -ct)
 end
 
-# xc-keygen [--home DIR] [-p | --passphrase-file FILE] [--tag-bits K] @HANDLE |
+# xc-keygen [--home DIR] [-p | --passphrase-file FILE] [--tag-bits K]
+#     [--reach URL [--pin PINS] [--starttls]]... @HANDLE |
 #     [--home DIR] [--passphrase-file FILE] [--grace DAYS] [--tag-bits K]
+#     [--reach URL [--pin PINS] [--starttls] | --reach none]...
 #     [--older-than DAYS] --rotate [@HANDLE] |
 #     [--home DIR] --card [@HANDLE] | [--home DIR] --chain [@HANDLE] |
 #     [--home DIR] --list | [--home DIR] --default [@HANDLE] |
@@ -72,6 +74,7 @@ complete -c xc-keygen -l passphrase-file -r -F -d 'Take the passphrase from the 
 complete -c xc-keygen -l rotate -d 'Make a new encryption key and the next card'
 complete -c xc-keygen -l grace -x -d 'Days to keep retired encryption keys (default 7; kept for later rotations)'
 complete -c xc-keygen -l tag-bits -x -a '(seq 0 16)' -d 'Mailbox tag bits on the card (default 12; --rotate keeps them)'
+complete -c xc-keygen -l reach -x -a 'nntp:// nntps:// none' -d 'List on the card a server where you fetch (none: no list)'
 complete -c xc-keygen -l older-than -x -d 'With --rotate: only cards at least this many days old (cron)'
 complete -c xc-keygen -l card -d 'Print the current card of an identity'
 complete -c xc-keygen -l chain -d 'Print every card of an identity, oldest first'
@@ -81,8 +84,8 @@ complete -c xc-keygen -l default -d 'Make an identity the default one, or print 
 complete -c xc-keygen -l minisign -d 'Print the identity key as a minisign public key'
 complete -c xc-keygen -l publish -d 'Post the chain of cards to the servers\' cards group'
 complete -c xc-keygen -l server -x -a 'nntp:// nntps://' -d 'With --publish: post to this server (repeatable)'
-complete -c xc-keygen -l pin -x -a 'SHA256:' -d 'Trust the --server before it by the SHA-256 of its certificate'
-complete -c xc-keygen -l starttls -d 'STARTTLS on the nntp:// --server before it'
+complete -c xc-keygen -l pin -x -a 'SHA256:' -d 'The pins of the certificate of the --reach or --server before it'
+complete -c xc-keygen -l starttls -d 'STARTTLS on the nntp:// --reach or --server before it'
 complete -c xc-keygen -l proxy -x -a 'socks5h://127.0.0.1:9050' -d 'Reach every server through this SOCKS5 proxy'
 complete -c xc-keygen -l quorum -x -a 'all 1 2 3' -d 'Servers that must take the chain'
 complete -c xc-keygen -l timeout -x -d 'The longest wait for a server, in seconds'
@@ -184,7 +187,7 @@ complete -c xc-verify -s V -l version -d 'Print the version and exit'
 
 # xc-send [--home DIR] [--spool DIR] [--proxy socks5h://ADDR:PORT]
 #     [--server URL [--pin PINS] [--starttls]]... [--quorum N|all]
-#     [--timeout SECONDS] [ENVELOPE...] | [same] --flush | -h | -V
+#     [--timeout SECONDS] [--no-reach] [ENVELOPE...] | [same] --flush | -h | -V
 complete -c xc-send -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring and its outbox in a directory'
 complete -c xc-send -l spool -x -a '(__fish_complete_directories)' -d 'Deliver into this spool, made if missing'
 complete -c xc-send -l server -x -a 'nntp:// nntps://' -d 'Post to this server (repeatable)'
@@ -193,6 +196,7 @@ complete -c xc-send -l starttls -d 'STARTTLS on the nntp:// --server before it'
 complete -c xc-send -l proxy -x -a 'socks5h://127.0.0.1:9050' -d 'Reach every server through this SOCKS5 proxy'
 complete -c xc-send -l quorum -x -a 'all 1 2 3' -d 'Servers that must take an envelope'
 complete -c xc-send -l timeout -x -d 'The longest wait for a server, in seconds'
+complete -c xc-send -l no-reach -d "Post only to the run's servers, not to those the recipients' cards list"
 complete -c xc-send -l flush -d 'Only deliver what waits in the outbox'
 complete -c xc-send -n '__fish_seen_argument -l flush' -f
 complete -c xc-send -s h -l help -d 'Print the usage and exit'

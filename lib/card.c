@@ -6,7 +6,8 @@
  * see authenticated, bounded input: size cap; the fixed first line (magic,
  * identity key, signature) in canonical base64; the Ed25519 signature over
  * "xc-card-v1" NUL || JSON; only then the strict JSON check and cJSON; then
- * every field, with no field missing, unknown or out of range.  The JSON is
+ * every field, with no field missing, unknown or out of range (reach, the
+ * servers where the owner fetches, is the one optional field).  The JSON is
  * written by hand in a fixed order (never by cJSON's printer, which
  * rewrites integers as doubles) and signed as written.
  */
@@ -100,6 +101,7 @@ xc_card_sign(xc_card *c, const uint8_t *seed, char **out, size_t *outlen)
 	    strcmp(h, c->handle) != 0 || c->nenc == 0 ||
 	    c->nenc > XC_MAX_CARD_KEYS || c->seq == 0 || c->tag_bits < 0 ||
 	    c->tag_bits > XC_MAX_TAG_BITS || c->expires <= c->created ||
+	    c->nreach > XC_MAX_REACH ||
 	    (c->seq == 1) == (c->has_prev != 0))
 		return xc_fail(XC_EINVAL, "card fields out of range");
 	if ((sk = sodium_malloc(64)) == NULL ||
@@ -124,10 +126,24 @@ xc_card_sign(xc_card *c, const uint8_t *seed, char **out, size_t *outlen)
 	if (c->has_prev)
 		xc_b64_encode(prev64, c->prev, 32);
 	put(json, cap, &n, "],\"tag_bits\":%d,\"created\":%" PRId64
-	    ",\"expires\":%" PRId64 ",\"seq\":%" PRIu64 ",\"prev\":%s%s%s}",
+	    ",\"expires\":%" PRId64 ",\"seq\":%" PRIu64 ",\"prev\":%s%s%s",
 	    c->tag_bits, c->created, c->expires, c->seq,
 	    c->has_prev ? "\"" : "", c->has_prev ? prev64 : "null",
 	    c->has_prev ? "\"" : "");
+	/* Canonical URLs and pins need no escaping; the read-back below
+	 * refuses anything else. */
+	for (i = 0; i < c->nreach; i++) {
+		const xc_card_reach *r = &c->reach[i];
+		put(json, cap, &n, "%s{\"url\":\"%.*s\"", i ? "," :
+		    ",\"reach\":[", (int)strnlen(r->url, sizeof r->url),
+		    r->url);
+		if (r->pin[0])
+			put(json, cap, &n, ",\"pin\":\"%.*s\"",
+			    (int)strnlen(r->pin, sizeof r->pin), r->pin);
+		put(json, cap, &n, "%s}", r->starttls ? ",\"starttls\":true" :
+		    "");
+	}
+	put(json, cap, &n, "%s}", c->nreach ? "]" : "");
 	if (n >= cap || LINE1 + n + 1 > XC_MAX_CARD) {
 		rc = xc_fail(XC_ELIMIT, "card too large");
 		goto out;
@@ -168,11 +184,71 @@ out:
 
 /* ---- parsing ---- */
 
+/* One server of "reach": what a config's server line would accept, in
+ * canonical form only, so that a card has one spelling of its list. */
+static int
+reach_entry(xc_card_reach *r, const cJSON *e)
+{
+	static const char *const keys[] = { "url", "pin", "starttls", NULL };
+	const cJSON *u = xc_json_get(e, "url"), *p, *s;
+	char canon[XC_URL_MAX];
+
+	if (!cJSON_IsObject(e) || xc_json_only_keys(e, keys) != 0)
+		return xc_fail(XC_ECARD, "bad reach entry: only url, pin and "
+		    "starttls");
+	if (!cJSON_IsString(u) || xc_server_canon(canon, u->valuestring) != 0)
+		return xc_fail(XC_ECARD, "bad reach entry: not a server URL");
+	if (strcmp(canon, u->valuestring) != 0)
+		return xc_fail(XC_ECARD, "bad reach entry: a URL not in "
+		    "canonical form (scheme://host:port, lower case)");
+	memcpy(r->url, canon, strlen(canon) + 1);
+	if ((p = xc_json_get(e, "pin")) != NULL &&
+	    (!cJSON_IsString(p) || xc_tls_pins_text(r->pin, p->valuestring)
+	    != 0 || strcmp(r->pin, p->valuestring) != 0))
+		return xc_fail(XC_ECARD, "bad reach entry: pins not in "
+		    "canonical form (SHA256:BASE64, ',' between them)");
+	if ((s = xc_json_get(e, "starttls")) != NULL && !cJSON_IsTrue(s))
+		return xc_fail(XC_ECARD, "bad reach entry: starttls is only "
+		    "true");
+	r->starttls = s != NULL;
+	if (xc_server_tls_check(r->url, r->pin, r->starttls) != 0)
+		return xc_failf(XC_ECARD, "bad reach entry: %s",
+		    xc_errdetail());
+	return 0;
+}
+
+/* "reach": absent, or 1 to XC_MAX_REACH servers, each once. */
+static int
+reach(xc_card *c, const cJSON *f)
+{
+	const cJSON *e;
+	size_t i;
+	int rc;
+
+	c->nreach = 0;
+	if (f == NULL)
+		return 0;
+	if (!cJSON_IsArray(f) || cJSON_GetArraySize(f) < 1 ||
+	    cJSON_GetArraySize(f) > XC_MAX_REACH)
+		return xc_fail(XC_ECARD, "bad reach: a list of 1 to 8 servers");
+	cJSON_ArrayForEach(e, f) {
+		xc_card_reach *r = &c->reach[c->nreach];
+		if ((rc = reach_entry(r, e)) < 0)
+			return rc;
+		for (i = 0; i < c->nreach; i++)
+			if (strcmp(c->reach[i].url, r->url) == 0)
+				return xc_fail(XC_ECARD, "bad reach: a server "
+				    "listed twice");
+		c->nreach++;
+	}
+	return 0;
+}
+
 static int
 fields(xc_card *c, const cJSON *o)
 {
 	static const char *const top[] = { "v", "handle", "ik", "enc",
-	    "tag_bits", "created", "expires", "seq", "prev", NULL };
+	    "tag_bits", "created", "expires", "seq", "prev", "reach", NULL };
 	static const char *const keyf[] = { "age", "from", "until", NULL };
 	const int64_t tmax = (int64_t)1 << 40;	/* year ~36800 */
 	const cJSON *f, *e;
@@ -225,7 +301,7 @@ fields(xc_card *c, const cJSON *o)
 	    (!c->has_prev || xc_json_b64(f, c->prev, 32) != 0))
 		return xc_fail(XC_ECARD,
 		    "prev must be null on a first card and a hash after it");
-	return 0;
+	return reach(c, xc_json_get(o, "reach"));
 }
 
 /*

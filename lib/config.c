@@ -93,9 +93,8 @@ xc_config_timeout(const char *s, int *seconds)
 }
 
 int
-xc_config_add_server(xc_config *cf, const char *url)
+xc_server_canon(char out[XC_URL_MAX], const char *url)
 {
-	char canon[XC_URL_MAX];
 	xc_url u;
 	size_t i;
 	int rc;
@@ -105,8 +104,20 @@ xc_config_add_server(xc_config *cf, const char *url)
 	for (i = 0; u.host[i]; i++)
 		if (u.host[i] >= 'A' && u.host[i] <= 'Z')
 			u.host[i] = (char)(u.host[i] - 'A' + 'a');
-	snprintf(canon, sizeof canon, strchr(u.host, ':') ? "%s://[%s]:%s" :
+	snprintf(out, XC_URL_MAX, strchr(u.host, ':') ? "%s://[%s]:%s" :
 	    "%s://%s:%s", u.scheme, u.host, u.port);
+	return 0;
+}
+
+int
+xc_config_add_server(xc_config *cf, const char *url)
+{
+	char canon[XC_URL_MAX];
+	size_t i;
+	int rc;
+
+	if ((rc = xc_server_canon(canon, url)) < 0)
+		return rc;
 	for (i = 0; i < cf->nserver; i++)
 		if (strcmp(cf->server[i], canon) == 0)
 			return xc_fail(XC_EEXIST, "a server given twice");
@@ -125,17 +136,24 @@ xc_config_server_pin(xc_config *cf, size_t i, const char *pins)
 }
 
 int
-xc_config_server_check(const xc_config *cf, size_t i)
+xc_server_tls_check(const char *url, const char *pin, int starttls)
 {
-	int tls = strncmp(cf->server[i], "nntps:", 6) == 0;
+	int tls = strncmp(url, "nntps:", 6) == 0;
 
-	if (cf->starttls[i] && tls)
+	if (starttls && tls)
 		return xc_fail(XC_EINVAL, "starttls is for nntp:// servers "
 		    "(nntps:// is TLS from the first byte)");
-	if (cf->pin[i][0] && !tls && !cf->starttls[i])
+	if (pin[0] && !tls && !starttls)
 		return xc_fail(XC_EINVAL, "a pin needs TLS: an nntps:// "
 		    "server, or starttls");
 	return 0;
+}
+
+int
+xc_config_server_check(const xc_config *cf, size_t i)
+{
+	return xc_server_tls_check(cf->server[i], cf->pin[i],
+	    cf->starttls[i]);
 }
 
 int

@@ -362,8 +362,8 @@ undo(const char *home, const char *handle)
 
 int
 xc_identity_create(const char *home, const char *handle, int64_t now,
-    int tag_bits, const char *pw, size_t pwlen, char **cardp,
-    size_t *cardlen)
+    int tag_bits, const xc_card_reach *reach, size_t nreach, const char *pw,
+    size_t pwlen, char **cardp, size_t *cardlen)
 {
 	char p[XC_PATH_MAX], when[32];
 	char *text = NULL, *card = NULL;
@@ -377,6 +377,11 @@ xc_identity_create(const char *home, const char *handle, int64_t now,
 		return rc;
 	if (tag_bits > XC_MAX_TAG_BITS)
 		return xc_fail(XC_EINVAL, "tag bits out of range");
+	if (nreach > XC_MAX_REACH)
+		return xc_fail(XC_EINVAL, "too many servers to list");
+	if (nreach)
+		memcpy(c.reach, reach, nreach * sizeof *reach);
+	c.nreach = nreach;
 	if ((rc = path_of(p, home, "", NULL)) < 0 ||
 	    (rc = xc_mkdirs(p)) < 0 ||
 	    (rc = path_of(p, home, c.handle, NULL)) < 0)
@@ -532,8 +537,8 @@ lock_identity(const char *home, const char *handle, int *fd)
 
 int
 xc_identity_rotate(const char *home, const char *handle, int64_t now,
-    int64_t grace, int tag_bits, const char *pw, size_t pwlen, char **cardp,
-    size_t *cardlen)
+    int64_t grace, int tag_bits, const xc_card_reach *reach, size_t nreach,
+    const char *pw, size_t pwlen, char **cardp, size_t *cardlen)
 {
 	char p[XC_PATH_MAX], name[32], h[XC_HANDLE_MAX + 1];
 	char *text = NULL, *card = NULL, *idtext = NULL;
@@ -546,6 +551,8 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 		return rc;
 	if (tag_bits > XC_MAX_TAG_BITS)
 		return xc_fail(XC_EINVAL, "tag bits out of range");
+	if (reach && nreach > XC_MAX_REACH)
+		return xc_fail(XC_EINVAL, "too many servers to list");
 	if ((rc = path_of(p, home, h, "card")) < 0)
 		return rc;
 	if (access(p, F_OK) != 0)
@@ -592,6 +599,11 @@ xc_identity_rotate(const char *home, const char *handle, int64_t now,
 	c.enc[0].from = now;
 	c.enc[0].until = now + (int64_t)XC_DEFAULT_KEY_DAYS * 86400;
 	c.tag_bits = tag_bits < 0 ? old.tag_bits : tag_bits;
+	if (reach == NULL)
+		nreach = old.nreach, reach = old.reach;
+	if (nreach)
+		memcpy(c.reach, reach, nreach * sizeof *reach);
+	c.nreach = nreach;
 	c.created = now;
 	c.expires = c.enc[0].until;
 	c.seq = old.seq + 1;

@@ -298,6 +298,9 @@ int xc_utf8_valid(const uint8_t *s, size_t n);
 #define XC_MAX_CARD 8192		/* bytes of a whole card */
 #define XC_MAX_CARD_KEYS 8		/* encryption keys on one card */
 #define XC_MAX_TAG_BITS 24
+#define XC_MAX_REACH 8			/* servers listed on one card */
+#define XC_REACH_URL_MAX 300		/* = XC_URL_MAX */
+#define XC_REACH_PINS_MAX 512		/* = XC_TLS_PINS_MAX */
 #define XC_FINGERPRINT_LEN 35		/* 6 groups of 5 digits, 5 spaces */
 #define XC_SAFETY_LEN 71		/* 12 groups of 5 digits, 11 spaces */
 
@@ -305,6 +308,15 @@ typedef struct {
 	uint8_t pk[32];			/* X25519 (age1...) */
 	int64_t from, until;		/* validity, Unix seconds */
 } xc_card_key;
+
+/* A server where the card's owner fetches ("reach", xc-card(5)): as a
+ * config line "server URL [pin PINS] [starttls]" has it, in the forms
+ * xc_config_add_server and xc_tls_pins_text write. */
+typedef struct {
+	char url[XC_REACH_URL_MAX];	/* canonical */
+	char pin[XC_REACH_PINS_MAX];	/* canonical pins; "": none */
+	int starttls;			/* only on nntp:// */
+} xc_card_reach;
 
 typedef struct {
 	char handle[XC_HANDLE_MAX + 1];	/* canonical, without '@' */
@@ -317,6 +329,8 @@ typedef struct {
 	int has_prev;
 	uint8_t prev[32];		/* hash of the previous card */
 	uint8_t hash[32];		/* hash of this card (set by parse/sign) */
+	xc_card_reach reach[XC_MAX_REACH];	/* where the owner fetches */
+	size_t nreach;			/* 0: the card lists none */
 } xc_card;
 
 /* Accepts "alice", "@alice", "@Alice"; writes "alice".  XC_EINVAL if not
@@ -389,18 +403,19 @@ int xc_secret_locked(const char *path);	/* 1 encrypted, 0 not, <0 error */
  * not the default) and lock (flock for rotations).
  * xc_identity_create makes the directory (mkdir: a second identity for a
  * handle is XC_EEXIST), the keys and the first card (tag_bits < 0: the
- * default), returned in *card. */
+ * default) listing the servers reach[0..nreach-1], returned in *card. */
 int xc_identity_create(const char *home, const char *handle, int64_t now,
-    int tag_bits, const char *pw, size_t pwlen, char **card,
-    size_t *cardlen);
+    int tag_bits, const xc_card_reach *reach, size_t nreach, const char *pw,
+    size_t pwlen, char **card, size_t *cardlen);
 /* A new encryption key and the next card, chained to the current one and
  * signed by the identity key (unlocked with pw when it is encrypted).
- * tag_bits < 0 keeps the current card's; grace >= 0 (seconds) is recorded
+ * tag_bits < 0 keeps the current card's, and so does reach NULL its list
+ * of servers (else reach[0..nreach-1]); grace >= 0 (seconds) is recorded
  * for this and later rotations.  Concurrent rotations are serialised
  * (flock); each makes a whole card. */
 int xc_identity_rotate(const char *home, const char *handle, int64_t now,
-    int64_t grace, int tag_bits, const char *pw, size_t pwlen, char **card,
-    size_t *cardlen);
+    int64_t grace, int tag_bits, const xc_card_reach *reach, size_t nreach,
+    const char *pw, size_t pwlen, char **card, size_t *cardlen);
 /* Wipes the retired encryption keys whose grace period is over.  A key
  * enc-N.key is retired by card N+1: it is wiped once now >= the created
  * time of card N+1 plus the grace period, found from the chain on disk
@@ -1304,6 +1319,8 @@ int xc_nntp_fetch(xc_nntp *n, const char *const *ids, size_t count,
 #define XC_MAX_CONFIG (64 * 1024)	/* bytes of the config file */
 #define XC_QUORUM_ALL (-1)
 #define XC_MAX_TIMEOUT 3600		/* seconds */
+_Static_assert(XC_URL_MAX == XC_REACH_URL_MAX &&
+    XC_TLS_PINS_MAX == XC_REACH_PINS_MAX, "a card's servers are config's");
 typedef struct {
 	char spool[XC_PATH_MAX];	/* "" when not given */
 	char server[XC_MAX_SERVERS][XC_URL_MAX];	/* canonical URLs */
@@ -1336,6 +1353,10 @@ int xc_config_load(xc_config *cf, const char *home, char path[XC_PATH_MAX],
  * in lower case): XC_EINVAL for a bad URL, XC_EEXIST for one given
  * already, XC_ELIMIT past XC_MAX_SERVERS. */
 int xc_config_add_server(xc_config *cf, const char *url);
+/* The canonical form of a server URL (XC_EINVAL: not one). */
+int xc_server_canon(char out[XC_URL_MAX], const char *url);
+/* What xc_config_server_check says of a server with these settings. */
+int xc_server_tls_check(const char *url, const char *pin, int starttls);
 /* The pins of server i (XC_EEXIST when it has some already), and its
  * STARTTLS; xc_config_server_check then says whether what server i has
  * makes sense: XC_EINVAL for a pin without TLS, or STARTTLS on nntps://. */

@@ -38,14 +38,6 @@ U=nntp://$A:$P
 TU=nntps://$A:$TP
 UB=nntp://$B:$P
 parties alice bob
-n=0
-# seal: a new envelope from @alice to @bob in m$n.age, its id in $id.
-seal() {
-	n=$((n + 1))
-	echo "letter $n" | xc-seal --home alice -r @bob --ttl 2h -o "m$n.age" ||
-	    bail "xc-seal"
-	id=$(envid "m$n.age")
-}
 outbox() {
 	ls alice/outbox/new | wc -l | tr -d ' '
 }
@@ -55,7 +47,7 @@ usage_is() {
 }
 
 # ---- options and config: refused with status 2, nothing queued ----
-seal
+seal_next
 zero=SHA256:$(printf '%064d' 0)
 must_fail 2 xc-send --home alice --pin "$zero" --server "$TU" m1.age
 usage_is "xc-send: error: --pin applies to the --server before it" "--pin before any --server"
@@ -163,7 +155,7 @@ is "$(inbox_ids bob)" "$id1" "the right pin: fetched over nntps"
 
 # The system-store path: the node's certificate as the only authority,
 # its address checked.
-seal
+seal_next
 id2=$id
 expect_exit 0 env SSL_CERT_FILE="$N/etc/tls/cert.pem" xc-send --home alice \
     --server "$TU" m2.age
@@ -173,7 +165,7 @@ expect_exit 0 env SSL_CERT_FILE="$N/etc/tls/cert.pem" xc-fetch --home bob \
 is "$(inbox_ids bob | grep -c "$id2")" 1 "... and fetched"
 
 # ---- the pin in the config ----
-seal
+seal_next
 id3=$id
 printf 'server nntps://127.0.11.40:%s/ pin %s\n' "$TP" "$pin" > "$cfg"
 expect_exit 0 xc-send --home alice m3.age
@@ -197,7 +189,7 @@ is "$(inbox_ids bob | grep -c "$id3")" 1 "fetched with a config of two pins, one
 rm -f "$cfg"
 
 # ---- STARTTLS ----
-seal
+seal_next
 id4=$id
 expect_exit 0 xc-send --home alice --server "$U" --starttls --pin "$pin" m4.age
 is "$(on "$U" "$id4")" 1 "STARTTLS: posted"
@@ -207,7 +199,7 @@ is "$(inbox_ids bob | grep -c "$id4")" 1 "STARTTLS from the config: fetched"
 rm -f "$cfg"
 # n2 has no TLS: nnrpd does not offer STARTTLS, which is an error, and
 # no other command goes out in the clear.
-seal
+seal_next
 id5=$id
 expect_exit 5 env ASAN_OPTIONS=detect_leaks=0 strace -f -qq -s 64 \
     -e trace=write,sendto,sendmsg -o trace.st xc-send --home alice \
@@ -231,7 +223,7 @@ if command -v microsocks >/dev/null; then
 	wait_port 127.0.0.1 11141 && wait_port 127.0.0.1 11142
 	MP=socks5h://127.0.0.1:11141
 	MF=socks5h://127.0.0.1:11142
-	seal
+	seal_next
 	id6=$id
 	expect_exit 0 xc-send --home alice --proxy "$MP" --server "$TU" --pin "$pin" m6.age
 	is "$(on "$U" "$id6")|$(outbox)" "1|0" "microsocks for xc-post: xc-send posted over nntps"
@@ -240,7 +232,7 @@ if command -v microsocks >/dev/null; then
 	    "microsocks for xc-post: xc-fetch (xc-fetch) refused"
 	expect_exit 0 xc-fetch --home bob --proxy "$MF" --server "$TU" --pin "$pin"
 	is "$(inbox_ids bob | grep -c "$id6")" 1 "microsocks for xc-fetch: xc-fetch fetched"
-	seal
+	seal_next
 	printf 'proxy %s\nserver %s pin %s\n' "$MF" "$TU" "$pin" > "$cfg"
 	must_fail 5 xc-send --home alice m7.age
 	like "$(sed -n 1p "$ERR")" "the proxy refused the user name and password\$" \
@@ -263,7 +255,7 @@ R=socks5h://127.0.0.1:$(cat port.relay)
 NU=nntps://n1.xc.test:$TP
 getent hosts n1.xc.test >/dev/null
 is "$?" 2 "n1.xc.test does not resolve on this machine"
-seal
+seal_next
 id8=$id
 must_fail 5 xc-send --home alice --server "$NU" --pin "$pin" m8.age
 is "$(sed -n 1p "$ERR")" "xc-send: error: cannot deliver $id8 to server '$NU': cannot resolve the server's name" \
@@ -284,7 +276,7 @@ is "$(sed 's/ .*//' log.relay | tr '\n' ' ')" "user=xc-post user=xc-fetch " \
     "the proxy's log: xc-post for xc-send, xc-fetch for xc-fetch"
 is "$(sed 's/^[^ ]* [^ ]* //' log.relay | sort -u)" "atyp=name host=n1.xc.test port=$TP" \
     "the server's name went to the proxy as a name"
-seal
+seal_next
 id9=$id
 expect_exit 0 xc-send --home alice --proxy "$R" --server nntp://abcdefghijklmnop.onion:$P m9.age
 is "$(on "$U" "$id9")|$(tail -n 1 log.relay)" \

@@ -7,7 +7,8 @@
 # not run as root or without inn2.
 #
 # net_need; node_new NAME ADDR:PORT; node_dir NAME; post URL FILE...;
-# seal_envs N DIR (N envelopes to @bob, 2 h expiry); env_group FILE;
+# seal_envs N DIR (N envelopes to @bob, 2 h expiry); seal_next (one more,
+# m$seal_n.age, its id in $id); env_group FILE;
 # net_bg CMD... (a helper server, stopped with the nodes); wait_port ADDR
 # PORT; NNTP_TOOL; hostile_start MODE / hostile_stop (t/hostile-nntp.py on
 # 127.0.0.1).
@@ -107,6 +108,16 @@ seal_envs() {
 		    -o "$2/e$_i.age" || return 1
 		_i=$((_i + 1))
 	done
+}
+
+# seal_next: a new envelope from @alice (keyring alice) to @bob in
+# m$seal_n.age, its id in $id.
+seal_n=0
+seal_next() {
+	seal_n=$((seal_n + 1))
+	echo "letter $seal_n" | xc-seal --home alice -r @bob --ttl 2h \
+	    -o "m$seal_n.age" || bail "xc-seal"
+	id=$(envid "m$seal_n.age")
 }
 
 # make_ids: @alice and @bob in $XC_HOME.

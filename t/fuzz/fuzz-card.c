@@ -9,7 +9,8 @@
  *
  * Properties, beyond no crash and no leak: when a parse succeeds, the hash
  * is SHA-256 of the bytes, a second parse gives the identical struct, every
- * field is inside its documented range, and when the card is under the
+ * field is inside its documented range (reach: canonical servers, each
+ * once), and when the card is under the
  * fuzzer's key xc_card_sign() writes from the fields a card that parses to
  * the same fields.  A failed parse returns a card error only.
  */
@@ -92,6 +93,24 @@ check_fields(const xc_card *c)
 	    c->seq < 1 || c->seq > (uint64_t)tmax ||
 	    (c->has_prev != 0) != (c->seq > 1))
 		abort();
+	/* reach: at most 8 servers, each canonical, once, with TLS settings
+	 * a config line would take. */
+	if (c->nreach > XC_MAX_REACH)
+		abort();
+	for (i = 0; i < c->nreach; i++) {
+		char canon[XC_URL_MAX], pins[XC_TLS_PINS_MAX];
+		const xc_card_reach *r = &c->reach[i];
+		size_t j;
+		if (xc_server_canon(canon, r->url) != 0 ||
+		    strcmp(canon, r->url) != 0 ||
+		    xc_server_tls_check(r->url, r->pin, r->starttls) != 0 ||
+		    (r->pin[0] && (xc_tls_pins_text(pins, r->pin) != 0 ||
+		    strcmp(pins, r->pin) != 0)))
+			abort();
+		for (j = 0; j < i; j++)
+			if (strcmp(c->reach[j].url, r->url) == 0)
+				abort();
+	}
 }
 
 static void

@@ -232,6 +232,58 @@ writer(void)
 	free(want);
 }
 
+/* "reach": written last, in the order given, and read back as written;
+ * the writer refuses a list a reader would refuse. */
+static void
+reach(void)
+{
+	xc_card c, back;
+	uint8_t seed[32];
+	char *out = NULL, *want;
+	size_t len = 0, wlen;
+
+	alice(&c, seed);
+	c.nreach = 3;
+	strcpy(c.reach[0].url, "nntps://n1.example.org:563");
+	strcpy(c.reach[0].pin, "SHA256:"
+	    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	strcpy(c.reach[1].url, "nntp://[::1]:119");
+	c.reach[1].starttls = 1;
+	strcpy(c.reach[2].url, "nntp://abcdefghijklmnop.onion:119");
+	want = slurp(VECDIR "/66-reach.card", &wlen);
+	ok(xc_card_sign(&c, seed, &out, &len) == 0 && want != NULL &&
+	    len == wlen && memcmp(out, want, len) == 0,
+	    "card reach: xc_card_sign writes 66-reach.card byte for byte");
+	ok(out != NULL && xc_card_parse(&back, out, len) == 0 &&
+	    back.nreach == 3 && strcmp(back.reach[0].pin, c.reach[0].pin) == 0 &&
+	    !back.reach[0].starttls && back.reach[1].starttls &&
+	    back.reach[1].pin[0] == '\0' &&
+	    strcmp(back.reach[2].url, c.reach[2].url) == 0,
+	    "card reach: read back, server by server");
+	free(out);
+	free(want);
+	out = NULL;
+	strcpy(c.reach[2].url, "nntp://Example.org");
+	ok(xc_card_sign(&c, seed, &out, &len) == XC_EINVAL && out == NULL,
+	    "card reach: the writer refuses a URL not in canonical form");
+	strcpy(c.reach[2].url, "nntp://example.org:119");
+	strcpy(c.reach[2].pin, c.reach[0].pin);
+	ok(xc_card_sign(&c, seed, &out, &len) == XC_EINVAL && out == NULL,
+	    "card reach: ... and a pin on a plaintext server");
+	c.reach[2].pin[0] = '\0';
+	strcpy(c.reach[2].url, c.reach[0].url);
+	ok(xc_card_sign(&c, seed, &out, &len) == XC_EINVAL && out == NULL,
+	    "card reach: ... and a server listed twice");
+	c.nreach = XC_MAX_REACH + 1;
+	ok(xc_card_sign(&c, seed, &out, &len) == XC_EINVAL && out == NULL,
+	    "card reach: ... and more than %d servers", XC_MAX_REACH);
+	alice(&c, seed);
+	ok(xc_card_sign(&c, seed, &out, &len) == 0 &&
+	    strstr(out, "reach") == NULL,
+	    "card reach: absent from a card that lists no server");
+	free(out);
+}
+
 static void
 handles(void)
 {
@@ -532,6 +584,7 @@ test_card(void)
 {
 	vectors();
 	writer();
+	reach();
 	handles();
 	roundtrip();
 	tamper();

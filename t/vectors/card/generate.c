@@ -675,6 +675,61 @@ main(int argc, char **argv)
 	emit_padded("size-8193", "card", XC_MAX_CARD + 1);
 	emit_padded("oversize-9000", "card", 9000);
 
+	/* "reach": where the owner fetches, as config server lines have it,
+	 * in canonical form only. */
+	{
+		const char *end = "\"prev\":null}";
+		char r[CAP], pin[80];
+		size_t n;
+
+		snprintf(pin, sizeof pin, "SHA256:%043d", 0);
+		for (i = 7; i < 50; i++)
+			pin[i] = 'A';
+		snprintf(r, sizeof r, "\"prev\":null,\"reach\":["
+		    "{\"url\":\"nntps://n1.example.org:563\",\"pin\":\"%s\"},"
+		    "{\"url\":\"nntp://[::1]:119\",\"starttls\":true},"
+		    "{\"url\":\"nntp://abcdefghijklmnop.onion:119\"}]}", pin);
+		emit_edit("reach", "ok", end, r);
+		for (n = 0, i = 1; i <= 9; i++) {
+			add(r, &n, "%s{\"url\":\"nntp://h%d.example.org:119\"}",
+			    i == 1 ? "\"prev\":null,\"reach\":[" : ",", i);
+			if (i == 8) {
+				add(r, &n, "]}");
+				emit_edit("reach-8", "ok", end, r);
+				n -= 2;
+			}
+		}
+		add(r, &n, "]}");
+		emit_edit("reach-9", "card", end, r);
+		emit_edit("reach-empty", "card", end,
+		    "\"prev\":null,\"reach\":[]}");
+		emit_edit("reach-null", "card", end,
+		    "\"prev\":null,\"reach\":null}");
+		emit_edit("reach-bad-url", "card", end, "\"prev\":null,"
+		    "\"reach\":[{\"url\":\"http://example.org:80\"}]}");
+		emit_edit("reach-noncanonical-url", "card", end, "\"prev\":null,"
+		    "\"reach\":[{\"url\":\"nntp://Example.org\"}]}");
+		snprintf(r, sizeof r, "\"prev\":null,\"reach\":[{\"url\":"
+		    "\"nntp://example.org:119\",\"pin\":\"%s\"}]}", pin);
+		emit_edit("reach-pin-plain", "card", end, r);
+		snprintf(r, sizeof r, "\"prev\":null,\"reach\":[{\"url\":"
+		    "\"nntps://example.org:563\",\"pin\":\"SHA256:%064d\"}]}",
+		    0);
+		emit_edit("reach-pin-hex", "card", end, r);
+		emit_edit("reach-starttls-nntps", "card", end, "\"prev\":null,"
+		    "\"reach\":[{\"url\":\"nntps://example.org:563\","
+		    "\"starttls\":true}]}");
+		emit_edit("reach-starttls-false", "card", end, "\"prev\":null,"
+		    "\"reach\":[{\"url\":\"nntp://example.org:119\","
+		    "\"starttls\":false}]}");
+		emit_edit("reach-unknown-member", "card", end, "\"prev\":null,"
+		    "\"reach\":[{\"url\":\"nntps://example.org:563\","
+		    "\"note\":\"hi\"}]}");
+		emit_edit("reach-twice", "card", end, "\"prev\":null,"
+		    "\"reach\":[{\"url\":\"nntp://example.org:119\"},"
+		    "{\"url\":\"nntp://example.org:119\"}]}");
+	}
+
 	snprintf(path, sizeof path, "%s/MANIFEST", outdir);
 	if ((f = fopen(path, "wb")) == NULL)
 		die("cannot create '%s'", path);
