@@ -196,18 +196,20 @@ static int
 on_over(void *arg, const xc_nntp_overline *o)
 {
 	struct lookup *k = arg;
-	struct art *a;
+	struct art a;
 	size_t sl = strlen(k->subject);
 
 	if (o->subjectlen != sl || memcmp(o->subject, k->subject, sl) != 0)
 		return 0;	/* another handle's, or not a card */
-	a = &k->a[k->total % XC_LOOKUP_MAX_ARTICLES];
-	if (xc_nntp_msgid(o->msgid, o->msgidlen, a->id) < 0 ||
+	/* Parsed aside: a full ring's oldest entry stays whole until a
+	 * good one takes its place. */
+	if (xc_nntp_msgid(o->msgid, o->msgidlen, a.id) < 0 ||
 	    !o->has_bytes || o->bytes > 2 * XC_NNTP_MAX_CHAIN) {
 		k->L->refused++;
 		return 0;
 	}
-	a->date = parse_date(o->date, o->datelen);
+	a.date = parse_date(o->date, o->datelen);
+	k->a[k->total % XC_LOOKUP_MAX_ARTICLES] = a;
 	k->total++;
 	return 0;
 }
