@@ -232,6 +232,7 @@ vectors: $(LIBS)
 	rm -f t/vectors/card/generate
 
 bench: all t/craft t/bench t/nntp-tool
+	sh t/bench-startup.sh
 	sh t/bench.sh
 	sh t/bench-letters.sh
 	sh t/bench-delivery.sh
