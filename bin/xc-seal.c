@@ -622,11 +622,26 @@ send_max_size(const char *home, const char **what,
 	static xc_config cf;	/* large; used once per process */
 	char dir[XC_PATH_MAX], p[XC_PATH_MAX + 16], *buf;
 	uint64_t max = XC_SPOOL_MAX_SIZE;
-	size_t len;
+	size_t len, line;
+	int old;
 
 	*what = "the spool's max-size";
 	snprintf(where, XC_PATH_MAX + 64, "the setting is the default "
 	    "max-size");
+	/* The envelope is made: a config xc-send will refuse is worth a
+	 * warning here, not an error with status 0. */
+	if (xc_config_load(&cf, home, p, &line, &old) < 0) {
+		if (line)
+			cli_warn("config '%s' line %zu: %s: the envelope's size "
+			    "was not checked against xc-send's limit", p, line,
+			    xc_errdetail());
+		else
+			cli_warn("config '%s': %s: the envelope's size was not "
+			    "checked against xc-send's limit", p,
+			    xc_errdetail());
+		return UINT64_MAX;
+	}
+	memset(&cf, 0, sizeof cf);
 	if (cli_transports(home, NULL, &cf, dir) != 0)
 		return max;
 	if (dir[0] == '\0')

@@ -10,7 +10,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 26
+plan 29
 need_delivery
 
 parties alice bob
@@ -90,5 +90,13 @@ expect_exit 0 xc-seal --home alice -r @bob -A big.bin -o big.age < /dev/null
 is "$(cat "$ERR")" "xc-seal: warning: the envelope ($(wc -c < big.age | tr -d ' ') bytes) is larger than what the network carries, 33554432 bytes: xc-send will refuse it
 xc-seal: hint: the config names servers; a spool carries more: xc-send --spool DIR" \
     "xc-seal: over 32 MiB with servers in the config, a warning"
+# A config xc-send would refuse: the envelope is made all the same (the
+# config only sets what xc-seal warns about), and that is a warning.
+rm -f big.age
+printf 'server nntp://127.0.0.1:1\nsever x\n' > "$new"
+expect_exit 0 xc-seal --home alice -r @bob -o m2.age < /dev/null
+is "$(cat "$ERR")" "xc-seal: warning: config '$new' line 2: unknown setting: the envelope's size was not checked against xc-send's limit" \
+    "xc-seal: a malformed config, a warning with its line, status 0"
+ok "... and the envelope is made" test -s m2.age
 
 done_testing
