@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <sodium.h>
 
 #include "cli.h"
@@ -45,7 +46,7 @@ static const char usage[] =
     "       xc-verify [--home DIR] --contacts\n"
     "       xc-verify [--home DIR] [--server URL [--pin P] [--starttls]]..."
     " [--proxy URL]\n"
-    "                 [--timeout S] --lookup @HANDLE\n"
+    "                 [--timeout S] [--json] --lookup @HANDLE\n"
     "       xc-verify [--home DIR] [-q] -m FILE [-x SIG] [-r @HANDLE]\n"
     "       xc-verify -h | -V\n";
 
@@ -76,6 +77,7 @@ help(void)
 	    "                     (contacts' later cards are taken as "
 	    "rotations;\n"
 	    "                     strangers' kept for --adopt)\n"
+	    "  --json             ... one JSON object per identity key\n"
 	    "  --server URL       a server to look up on (default: the "
 	    "config's)\n"
 	    CLI_NET_HELP_MODE
@@ -408,17 +410,26 @@ popcount(uint32_t v)
 	return n;
 }
 
-/* What a claimant is to me, and what its cards do to my keyring: a later
- * card of a contact's pinned key is taken (a rotation, as in a letter); a
- * stranger's newest card is kept aside for --adopt.  Nothing else. */
 /* Strangers' cards one lookup keeps aside: a server that answers with a
  * thousand made-up claimants must not push the cards that letters brought
  * out of the quarantine (XC_MAX_STRANGERS, least recently seen first). */
 #define LOOKUP_KEEP 16
 
+/* What a claimant is to me. */
+struct verdict {
+	const char *state;	/* own, verified, contact, changed, stranger */
+	char name[XC_HANDLE_MAX + 1];	/* the contact's local name */
+	int conflict;		/* a stranger with a contact's name */
+	char cfp[XC_FINGERPRINT_LEN + 1];	/* that contact's */
+	int updated;		/* a later card of a contact was taken */
+};
+
+/* What a claimant is to me, and what its cards do to my keyring: a later
+ * card of a contact's pinned key is taken (a rotation, as in a letter); a
+ * stranger's newest card is kept aside for --adopt.  Nothing else. */
 static int
 judge(const char *home, const char *h, struct claimant *k, int64_t now,
-    int keep, char *status, size_t cap)
+    int keep, struct verdict *v)
 {
 	const xc_found *top = k->c[k->n - 1];
 	char mine[XC_HANDLE_MAX + 1];
@@ -426,8 +437,9 @@ judge(const char *home, const char *h, struct claimant *k, int64_t now,
 	size_t i;
 	int rc, outcome, code = 0;
 
+	memset(v, 0, sizeof *v);
 	if (xc_identity_by_key(home, top->c.ik, mine) == 0) {
-		snprintf(status, cap, "you");
+		v->state = "own";
 		return 0;
 	}
 	if (xc_contact_by_key(home, top->c.ik, top->c.handle, &ct) == 0) {
@@ -440,12 +452,13 @@ judge(const char *home, const char *h, struct claimant *k, int64_t now,
 				continue;
 			rc = xc_contact_update(home, &k->c[i]->c,
 			    k->c[i]->card, k->c[i]->len, now, &outcome, &ct);
-			if (rc == 0 && outcome == XC_IMPORT_ROTATED)
+			if (rc == 0 && outcome == XC_IMPORT_ROTATED) {
+				v->updated = 1;
 				fprintf(stderr, "xc-verify: @%s: took card %llu, "
 				    "signed by the pinned identity key (a "
 				    "rotation)\n", ct.name,
 				    (unsigned long long)k->c[i]->c.seq);
-			else if (rc < 0) {
+			} else if (rc < 0) {
 				cli_error("@%s: card %llu: %s", ct.name,
 				    (unsigned long long)k->c[i]->c.seq,
 				    xc_errdetail());
@@ -454,28 +467,80 @@ judge(const char *home, const char *h, struct claimant *k, int64_t now,
 				break;
 			}
 		}
-		snprintf(status, cap, "%s @%s", ct.state == XC_TRUST_VERIFIED ?
-		    "verified contact" : ct.state == XC_TRUST_CHANGED ?
-		    "changed contact" : "contact", ct.name);
+		v->state = ct.state == XC_TRUST_VERIFIED ? "verified" :
+		    ct.state == XC_TRUST_CHANGED ? "changed" : "contact";
+		snprintf(v->name, sizeof v->name, "%s", ct.name);
 		return code;
 	}
 	/* A stranger.  One who claims the handle of a contact is said to
 	 * be another. */
-	if (xc_contact_get(home, h, &named) == 0)
-		snprintf(status, cap, "stranger, not the @%s you know", h);
-	else
-		snprintf(status, cap, "stranger");
+	v->state = "stranger";
+	if (xc_contact_get(home, h, &named) == 0) {
+		v->conflict = 1;
+		xc_fingerprint(v->cfp, named.card.handle, named.card.ik);
+	}
 	if (keep && !k->equivocates && xc_card_check_time(&top->c, now) == 0)
 		(void)xc_stranger_keep(home, &top->c, top->card, top->len,
 		    now);
 	return 0;
 }
 
+/* One claimant as JSON (xc(7), "JSON output"). */
+static int
+claimant_json(const char *h, const struct claimant *k, const struct verdict *v,
+    size_t nsrv, int64_t now)
+{
+	const xc_found *top = k->c[k->n - 1];
+	char fp[XC_FINGERPRINT_LEN + 1], t[32], *text;
+	cJSON *j = cJSON_CreateObject(), *c;
+	int rc;
+
+	if (j == NULL)
+		return -1;
+	xc_fingerprint(fp, top->c.handle, top->c.ik);
+	cJSON_AddStringToObject(j, "fingerprint", fp);
+	cJSON_AddStringToObject(j, "handle", top->c.handle);
+	cJSON_AddStringToObject(j, "verification", v->state);
+	if (v->name[0])
+		cJSON_AddStringToObject(j, "contact", v->name);
+	else
+		cJSON_AddNullToObject(j, "contact");
+	if (v->conflict) {
+		c = cJSON_AddObjectToObject(j, "claim_conflict");
+		cJSON_AddStringToObject(c, "name", h);
+		cJSON_AddStringToObject(c, "with", h);
+		cJSON_AddStringToObject(c, "fingerprint", v->cfp);
+	} else
+		cJSON_AddNullToObject(j, "claim_conflict");
+	cJSON_AddBoolToObject(j, "card_updated", v->updated);
+	cJSON_AddNumberToObject(j, "seq", (double)top->c.seq);
+	xc_utc(t, top->c.expires, 1);
+	cJSON_AddStringToObject(j, "expires", t);
+	cJSON_AddBoolToObject(j, "expired",
+	    xc_card_check_time(&top->c, now) != 0);
+	if (k->seen) {
+		xc_utc(t, k->seen, 1);
+		cJSON_AddStringToObject(j, "first_seen", t);
+	} else
+		cJSON_AddNullToObject(j, "first_seen");
+	cJSON_AddNumberToObject(j, "servers", popcount(k->servers));
+	cJSON_AddNumberToObject(j, "servers_asked", (double)nsrv);
+	cJSON_AddBoolToObject(j, "equivocates", k->equivocates);
+	cJSON_AddStringToObject(j, "card", top->card);
+	text = cJSON_PrintUnformatted(j);
+	rc = text == NULL || cli_json_fputs(text, stdout) != 0 ||
+	    fputc('\n', stdout) == EOF ? -1 : 0;
+	free(text);
+	cJSON_Delete(j);
+	return rc;
+}
+
 static int
 report(const char *home, const char *h, xc_lookup *L, size_t nsrv,
-    int64_t now)
+    int64_t now, int json)
 {
 	struct claimant *k;
+	struct verdict v;
 	const xc_found **order;
 	char fp[XC_FINGERPRINT_LEN + 1], seen[32], until[32], status[96];
 	size_t n = 0, i, j, strangers = 0;
@@ -524,10 +589,28 @@ report(const char *home, const char *h, xc_lookup *L, size_t nsrv,
 	for (j = 0; j < n; j++) {
 		const xc_found *top = k[j].c[k[j].n - 1];
 		if ((rc = judge(home, h, &k[j], now, strangers < LOOKUP_KEEP,
-		    status, sizeof status)) != 0 && code == 0)
+		    &v)) != 0 && code == 0)
 			code = rc;
-		if (strncmp(status, "stranger", 8) == 0)
+		if (strcmp(v.state, "stranger") == 0)
 			strangers++;
+		if (json) {
+			if (claimant_json(h, &k[j], &v, nsrv, now) < 0) {
+				cli_error("out of memory");
+				code = EX_SYSTEM;
+				break;
+			}
+			continue;
+		}
+		if (strcmp(v.state, "own") == 0)
+			snprintf(status, sizeof status, "you");
+		else if (strcmp(v.state, "stranger") == 0)
+			snprintf(status, sizeof status, v.conflict ?
+			    "stranger, not the @%s you know" : "stranger", h);
+		else
+			snprintf(status, sizeof status, "%s @%s",
+			    strcmp(v.state, "contact") == 0 ? "contact" :
+			    strcmp(v.state, "verified") == 0 ?
+			    "verified contact" : "changed contact", v.name);
 		xc_fingerprint(fp, top->c.handle, top->c.ik);
 		if (k[j].seen)
 			xc_utc(seen, k[j].seen, 1);
@@ -558,7 +641,7 @@ report(const char *home, const char *h, xc_lookup *L, size_t nsrv,
 
 /* --lookup: every card on the servers that claims @HANDLE. */
 static int
-lookup(const char *home, const char *arg, xc_config *cf)
+lookup(const char *home, const char *arg, xc_config *cf, int json)
 {
 	static xc_transport t[XC_MAX_SERVERS];	/* unused: no envelopes */
 	char h[XC_HANDLE_MAX + 1];
@@ -601,7 +684,7 @@ lookup(const char *home, const char *arg, xc_config *cf)
 		cli_warn("more cards claim @%s than one lookup reads: the "
 		    "newest %d article(s) of each server were read", h,
 		    XC_LOOKUP_MAX_ARTICLES);
-	code = report(home, h, &L, net.nsrv, net.now);
+	code = report(home, h, &L, net.nsrv, net.now, json);
 	if (L.n == 0 && (size_t)failed < net.nsrv) {
 		cli_error("no card claims @%s on %zu server%s", h,
 		    net.nsrv - (size_t)failed,
@@ -876,7 +959,7 @@ main(int argc, char **argv)
 {
 	enum { OPT_HOME = 256, OPT_IMPORT, OPT_FP, OPT_MARK, OPT_ACCEPT,
 	    OPT_CONTACTS, OPT_NAME, OPT_ADOPT, OPT_STRANGERS, OPT_UNVERIFY,
-	    OPT_FORGET, OPT_RENAME, OPT_LOOKUP };
+	    OPT_FORGET, OPT_RENAME, OPT_LOOKUP, OPT_JSON };
 	static const struct option longopts[] = {
 		{"home", required_argument, NULL, OPT_HOME},
 		{"import", no_argument, NULL, OPT_IMPORT},
@@ -891,6 +974,7 @@ main(int argc, char **argv)
 		{"rename", required_argument, NULL, OPT_RENAME},
 		{"contacts", no_argument, NULL, OPT_CONTACTS},
 		{"lookup", required_argument, NULL, OPT_LOOKUP},
+		{"json", no_argument, NULL, OPT_JSON},
 		CLI_NET_LONGOPTS,
 		{"as", required_argument, NULL, 'u'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -899,7 +983,7 @@ main(int argc, char **argv)
 		{NULL, 0, NULL, 0}
 	};
 	struct seen *seen = NULL, *s;
-	int quiet = 0, c, code = 0, i, mode = 0, modes = 0;
+	int quiet = 0, c, code = 0, i, mode = 0, modes = 0, json = 0;
 	const char *homeopt = NULL, *me = NULL, *who = NULL, *mfile = NULL,
 	    *xsig = NULL, *rwho = NULL, *name = NULL;
 	char home[XC_PATH_MAX], h[XC_HANDLE_MAX + 1], *sigdefault = NULL;
@@ -913,6 +997,7 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":qu:m:x:r:hV", longopts, NULL)) != -1)
 		switch (c) {
 		case 'q': quiet = 1; break;
+		case OPT_JSON: json = 1; break;
 		case 'u': me = optarg; break;
 		case 'm': mfile = optarg; break;
 		case 'x': xsig = optarg; break;
@@ -942,9 +1027,10 @@ main(int argc, char **argv)
 			if (!cli_net_option(c, optarg, &cf, usage))
 				cli_bad_option(usage, argv, c);
 		}
-	if ((cf.nserver || cf.timeout || cf.proxy[0]) && mode != OPT_LOOKUP)
-		cli_usage_error(usage, "--server, --timeout and --proxy go "
-		    "with --lookup");
+	if ((cf.nserver || cf.timeout || cf.proxy[0] || json) &&
+	    mode != OPT_LOOKUP)
+		cli_usage_error(usage, "--server, --timeout, --proxy and --json "
+		    "go with --lookup");
 	if (mfile || xsig || rwho) {
 		if (!mfile || modes || me || name || optind != argc)
 			cli_usage_error(usage, "-m FILE checks a signature (with "
@@ -1017,7 +1103,7 @@ main(int argc, char **argv)
 	case OPT_FP:
 		return cli_close_stdout(fingerprint(home, me, who));
 	case OPT_LOOKUP:
-		return cli_close_stdout(lookup(home, who, &cf));
+		return cli_close_stdout(lookup(home, who, &cf, json));
 	case OPT_CONTACTS:
 		return cli_close_stdout(contacts(home));
 	case OPT_MARK: case OPT_UNVERIFY: case OPT_ACCEPT: case OPT_FORGET:

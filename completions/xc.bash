@@ -349,8 +349,9 @@ _xc_verify()
 	if [[ $cur == -* ]]; then
 		_xc_options '--home --import --name --adopt --strangers
 		    --fingerprint --mark-verified --unverify --accept --forget
-		    --rename --contacts --lookup --server --pin --starttls --proxy
-		    --timeout -u --as -m -x -r -q --quiet -h --help -V --version'
+		    --rename --contacts --lookup --json --server --pin --starttls
+		    --proxy --timeout -u --as -m -x -r -q --quiet -h --help -V
+		    --version'
 	elif _xc_given --fingerprint --mark-verified --unverify --accept \
 	    --forget --rename --adopt --strangers --contacts --lookup -m -x \
 	    -r; then

@@ -157,7 +157,7 @@ complete -c xc-open -s V -l version -d 'Print the version and exit'
 #     [--home DIR] --rename @NAME @NEWNAME |
 #     [--home DIR] --contacts | [--home DIR] [-q] -m FILE -x SIG [-r @HANDLE] |
 #     [--home DIR] [--server URL [--pin PINS] [--starttls]]... [--proxy URL]
-#     [--timeout SECONDS] --lookup @HANDLE | -h | -V
+#     [--timeout SECONDS] [--json] --lookup @HANDLE | -h | -V
 complete -c xc-verify -l home -x -a '(__fish_complete_directories)' -d 'Use the keyring in a directory'
 complete -c xc-verify -l import -d 'Add or update contacts from card files'
 complete -c xc-verify -l fingerprint -x -a '(__xc_handles contacts)' -d 'Print the safety number of my identity and a contact'
@@ -171,6 +171,7 @@ complete -c xc-verify -l forget -x -a '(__xc_handles contacts)' -d 'Remove a con
 complete -c xc-verify -l rename -x -a '(__xc_handles contacts)' -d 'Give a contact another local name (then the new name)'
 complete -c xc-verify -l contacts -d 'List the contacts and their trust states'
 complete -c xc-verify -l lookup -x -a '(__xc_handles contacts)' -d 'List every card on the servers that claims a handle'
+complete -c xc-verify -l json -d 'With --lookup: one JSON object per identity key'
 complete -c xc-verify -l server -x -a 'nntp:// nntps://' -d 'With --lookup: look up on this server (repeatable)'
 complete -c xc-verify -l pin -x -a 'SHA256:' -d 'Trust the --server before it by the SHA-256 of its certificate'
 complete -c xc-verify -l starttls -d 'STARTTLS on the nntp:// --server before it'

@@ -9,7 +9,8 @@
 # microsocks: posting and fetching work; with an account for xc-post only,
 # posting works and fetching is refused.  A client whose resolver fails
 # (its own mount namespace: an empty /etc/hosts, a resolv.conf naming a
-# logging DNS server, t/dns-log.py) resolves nothing through the proxy:
+# logging DNS server, t/dns-log.py) resolves nothing through the proxy,
+# posting, fetching, publishing a card or looking one up:
 # the DNS server hears no query and strace sees no resolver file opened,
 # while the same client without the proxy does query.  .onion names need a
 # proxy; socks5:// and proxies given by name are refused; hostile proxies
@@ -20,7 +21,7 @@
 # shellcheck source=t/net.sh
 . "$root/t/net.sh"
 net_need
-plan 71
+plan 73
 unset SSL_CERT_FILE SSL_CERT_DIR
 
 A=127.0.11.10
@@ -165,11 +166,15 @@ if nsrun true 2>/dev/null; then
 	expect_exit 0 nsrun env ASAN_OPTIONS=detect_leaks=0 strace -f -qq \
 	    -e trace=openat,connect,sendto,sendmsg -o trace \
 	    "$NNTP_TOOL" -x "$R" post "nntp://n1.xc.test:$P" envs/e3.age
+	expect_exit 0 nsrun xc-keygen --home carol --proxy "$R" \
+	    --server "nntp://n1.xc.test:$P" --publish
+	expect_exit 0 nsrun xc-verify --home carol --proxy "$R" \
+	    --server "nntps://n1.xc.test:$TP" --pin "$pin" --lookup @carol
 	is "$(cat dns.log)" "" "through the proxy: no DNS query"
 	is "$(grep -cE 'resolv\.conf|/etc/hosts|nsswitch|gai\.conf|htons\(53\)' trace)" 0 \
 	    "through the proxy: no resolver file opened, nothing sent to port 53"
 	like "$(grep 'connect(' trace)" "htons\\($(cat port.relay)\\)" "strace saw the connection to the proxy"
 else
-	skip 8 "no mount namespaces here (unshare -m)"
+	skip 10 "no mount namespaces here (unshare -m)"
 fi
 done_testing

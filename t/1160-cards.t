@@ -19,7 +19,7 @@
 # shellcheck source=t/net.sh
 . "$root/t/net.sh"
 net_need
-plan 78
+plan 82
 
 A1=127.0.16.2 A2=127.0.16.3 P=11160
 U1=nntp://$A1:$P U2=nntp://$A2:$P
@@ -96,9 +96,19 @@ is "$(xc-verify --home bob --contacts | cut -f4)" "seq 2" "... pinned"
 printf 'after the rotation\n' | xc-seal --home bob -r @alice -o r.age 2>/dev/null
 expect_exit 0 xc-open --home alice r.age
 like "$(cat "$OUT")" "after the rotation" "a letter to @alice uses the new key, which alice opens"
-expect_exit 0 xc-verify --home bob --server "$U1" --server "$U2" --lookup @alice
+expect_exit 0 xc-verify --home bob --server "$U1" --server "$U2" --json --lookup @alice
 unlike_took=$(grep -c "took card" "$ERR")
 is "$unlike_took" "0" "a second lookup takes nothing again"
+# --json: one object per key, the members of xc(7) "JSON output".
+jl=$(grep -n "^{\"fingerprint\":\"$afp\"" "$OUT" | cut -d: -f1)
+is "$(jf '#lines' handle verification contact claim_conflict card_updated seq servers servers_asked equivocates expired)" \
+    "2|alice|contact|alice|null|false|2|2|2|false|false" "--json: alice, a contact, her newest card, on both servers"
+like "$(jf first_seen)|$(jf expires)|$(jf card)" "^20[0-9-]+T[0-9:]+Z\\|20[0-9-]+T[0-9:]+Z\\|xc-card-v1 " \
+    "... dates in ISO 8601, and the card itself"
+jl=$(grep -n "^{\"fingerprint\":\"$mfp\"" "$OUT" | cut -d: -f1)
+is "$(jf verification contact claim_conflict.with claim_conflict.fingerprint servers)" "stranger|null|alice|$afp|1" \
+    "--json: mallory, a stranger claiming the @alice bob knows (her fingerprint named)"
+must_fail 2 xc-verify --home bob --json --contacts
 
 # ---- nobody, a server down ----
 must_fail 1 xc-verify --home bob --server "$U1" --lookup @nobody
