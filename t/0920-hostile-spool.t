@@ -14,7 +14,7 @@
 # shellcheck source=t/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-plan 112
+plan 113
 
 need_delivery
 root_=0
@@ -232,13 +232,18 @@ rm bobk/ids/bob/enc-1.key && mkfifo bobk/ids/bob/enc-1.key
 must_fail 4 timeout -s KILL 5 xc-open --home bobk "$letter"
 like "$(cat "$ERR")" "^xc-open: error: @bob: not a regular file" \
     "a FIFO as bob's key file: exit 4 within 5 s, named"
+# A letter pins nobody: alice is made a contact by the command that does.
 rm -rf bobk && cp -a bob bobk
-xc-open --home bobk "$letter" > /dev/null 2>&1	# pins alice
-rm -f bobk/contacts/alice/card && mkfifo bobk/contacts/alice/card
+xc-verify --home bobk -q --import alice.card >/dev/null 2>&1 &&
+    rm bobk/contacts/alice/card && mkfifo bobk/contacts/alice/card ||
+    bail "a FIFO as alice's card"
 timeout -s KILL 5 xc-open --home bobk "bobk/inbox/new/$(envid m1.age)-0.age" \
-    > /dev/null 2>&1
+    > /dev/null 2>err.fifo
 rc=$?
 ok "a FIFO as a contact's card: xc-open ends within 5 s, no signal (exit $rc)" \
     test "$rc" -lt 124
+# What it cannot read gives no trust: the sender is a stranger.
+like "$(cat err.fifo)" "^xc-open: .*: from @alice \\(stranger, " \
+    "... and the sender whose card is a FIFO counts as a stranger"
 
 done_testing
