@@ -68,13 +68,36 @@ cli_net_option(int ch, const char *arg, xc_config *cf, const char *usage)
 }
 
 int
+cli_net_quorum(const xc_config *cf, int *quorum)
+{
+	/* One server unless told otherwise.  The network floods what one
+	 * node took to the others, and a higher default would keep every
+	 * envelope in the outbox (and every run at status 5) while one
+	 * listed server is down (xc-send(1)). */
+	*quorum = cf->quorum == XC_QUORUM_ALL ? (int)cf->nserver :
+	    cf->quorum ? cf->quorum : 1;
+	if (cf->nserver && (size_t)*quorum > cf->nserver) {
+		cli_error("a quorum of %d, but %zu server(s)", *quorum,
+		    cf->nserver);
+		return EX_USAGE_;
+	}
+	return 0;
+}
+
+int
+cli_net_is_onion(const char *url)
+{
+	xc_url u;
+
+	return xc_url_parse(&u, url) == 0 && xc_host_is_onion(u.host);
+}
+
+int
 cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t)
 {
 	int s = cf->timeout ? cf->timeout : CLI_DEFAULT_TIMEOUT;
 	size_t i;
 	int rc;
-
-	xc_url u;
 
 	net->o.timeout_ms = s * 1000;
 	net->o.response_ms = 4 * s * 1000;
@@ -82,8 +105,7 @@ cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t)
 	for (i = 0; i < cf->nserver; i++) {
 		/* Said here, before anything is queued or read, rather than
 		 * by the library at the first connection. */
-		if (!cf->proxy[0] && xc_url_parse(&u, cf->server[i]) == 0 &&
-		    xc_host_is_onion(u.host)) {
+		if (!cf->proxy[0] && cli_net_is_onion(cf->server[i])) {
 			cli_error("server '%s': an .onion server is reached "
 			    "through Tor only", cf->server[i]);
 			cli_hint("give Tor's SocksPort: --proxy "
@@ -93,7 +115,7 @@ cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t)
 		}
 		if ((rc = xc_net_add_tls(net, cf->server[i],
 		    cf->pin[i][0] ? cf->pin[i] : NULL, cf->starttls[i] ?
-		    XC_TLS_STARTTLS : XC_TLS_OFF, &t[i])) < 0) {
+		    XC_TLS_STARTTLS : XC_TLS_OFF, t ? &t[i] : NULL)) < 0) {
 			cli_error("server '%s': %s", cf->server[i],
 			    xc_errdetail());
 			return rc == XC_ENOMEM ? EX_SYSTEM : EX_USAGE_;

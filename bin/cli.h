@@ -170,12 +170,18 @@ int cli_net_option(int ch, const char *arg, xc_config *cf,
     const char *usage);
 /* --pin and --starttls belong to the --server before them (xc-send(1),
  * "Servers"); a server of the command line that has neither takes those
- * of its line in the config.  net->o.purpose is the caller's to set. */
+ * of its line in the config.  net->o.purpose is the caller's to set; t
+ * may be NULL when the servers carry no envelopes (cards). */
 int cli_net_setup(const xc_config *cf, xc_net *net, xc_transport *t);
 /* The servers of xc-keygen --publish and xc-verify --lookup: the command
  * line's, else the config's; with none, says so (no server to WHAT) and
  * returns 2. */
 int cli_net_servers(const char *home, xc_config *cf, const char *what);
+/* The quorum of cf's servers (1 by default; "all"); more than there are
+ * servers is said, and returns 2. */
+int cli_net_quorum(const xc_config *cf, int *quorum);
+/* 1 if url names an .onion server (reached through Tor only). */
+int cli_net_is_onion(const char *url);
 /* After a server failed: the certificate it showed, when our check
  * refused it, as a hint. */
 void cli_net_hint(const xc_net *net, size_t i);

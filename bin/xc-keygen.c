@@ -493,7 +493,6 @@ minisign_key(const char *home, const char *arg)
 static int
 publish(const char *home, const char *arg, xc_config *cf)
 {
-	static xc_transport t[XC_MAX_SERVERS];	/* unused: no envelopes */
 	char h[XC_HANDLE_MAX + 1], *chain = NULL;
 	char until[32];
 	xc_publish p;
@@ -508,13 +507,8 @@ publish(const char *home, const char *arg, xc_config *cf)
 		return code;
 	if ((code = cli_net_servers(home, cf, "publish to")) != 0)
 		return code;
-	quorum = cf->quorum == XC_QUORUM_ALL ? (int)cf->nserver :
-	    cf->quorum ? cf->quorum : 1;
-	if ((size_t)quorum > cf->nserver) {
-		cli_error("a quorum of %d, but %zu server(s)", quorum,
-		    cf->nserver);
-		return EX_USAGE_;
-	}
+	if ((code = cli_net_quorum(cf, &quorum)) != 0)
+		return code;
 	if ((rc = xc_identity_chain(home, h, &chain, &len)) < 0)
 		return keyring_error(rc, h);
 	if ((rc = xc_publish_init(&p, h, chain, len, cli_now())) < 0) {
@@ -531,7 +525,7 @@ publish(const char *home, const char *arg, xc_config *cf)
 	free(chain);
 	net.now = p.now;
 	net.o.purpose = XC_NET_POST;
-	if ((code = cli_net_setup(cf, &net, t)) != 0)
+	if ((code = cli_net_setup(cf, &net, NULL)) != 0)
 		goto out;
 	xc_utc(until, p.expires, 0);
 	for (i = 0; i < net.nsrv; i++) {

@@ -13,7 +13,6 @@
  * the configured servers only, since a tag is a hint (tags collide) and
  * a recipient's server is one this user never chose.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -105,52 +104,32 @@ struct ctx {
 	size_t nskipped;
 };
 
+/* A contact's pinned card that lists servers, valid now, is kept. */
+static int
+keep_reach(void *arg, const xc_contact *ct)
+{
+	struct ctx *c = arg;
+	xc_card *more;
+
+	if (ct->card.nreach == 0 || xc_card_check_time(&ct->card, c->now) < 0)
+		return 0;
+	if ((more = realloc(c->reach, (c->nreach + 1) * sizeof *more)) == NULL)
+		return xc_fail(XC_ENOMEM, "out of memory");
+	c->reach = more;
+	c->reach[c->nreach++] = ct->card;
+	return 0;
+}
+
 /* The pinned cards of the contacts that list servers, valid now; only
  * contacts: a stranger's card never picks where we connect. */
 static int
 load_reach(struct ctx *c)
 {
-	char dir[XC_PATH_MAX];
-	struct dirent *e;
-	xc_contact *ct;
-	xc_card *more;
-	DIR *d;
-
-	cli_path(dir, sizeof dir, "%s/contacts", c->home);
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	if ((ct = malloc(sizeof *ct)) == NULL) {
-		closedir(d);
+	if (xc_contact_each(c->home, keep_reach, c) < 0) {
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' ||
-		    xc_contact_get(c->home, e->d_name, ct) < 0 ||
-		    ct->card.nreach == 0 ||
-		    xc_card_check_time(&ct->card, c->now) < 0)
-			continue;
-		if ((more = realloc(c->reach, (c->nreach + 1) *
-		    sizeof *more)) == NULL) {
-			closedir(d);
-			free(ct);
-			cli_error("out of memory");
-			return EX_SYSTEM;
-		}
-		c->reach = more;
-		c->reach[c->nreach++] = ct->card;
-	}
-	closedir(d);
-	free(ct);
 	return 0;
-}
-
-static int
-is_onion(const char *url)
-{
-	xc_url u;
-
-	return xc_url_parse(&u, url) == 0 && xc_host_is_onion(u.host);
 }
 
 /* Server i of net is one the recipients' cards list: those an envelope
@@ -189,7 +168,7 @@ reach_servers(struct ctx *c, const xc_route *r, int want[XC_MAX_SERVERS])
 			if (t < c->nskipped)
 				continue;
 			rc = 0;
-			if (!c->cf.proxy[0] && is_onion(s->url))
+			if (!c->cf.proxy[0] && cli_net_is_onion(s->url))
 				cli_warn("server '%s' (@%s's card): an .onion "
 				    "server is reached through Tor only: "
 				    "skipped", s->url, k->handle);
@@ -604,17 +583,8 @@ main(int argc, char **argv)
 		reach = 0;
 	if ((code = cli_transports(c.home, spoolopt, &c.cf, c.spooldir)) != 0)
 		return code;
-	/* The quorum: one server unless told otherwise.  The network
-	 * floods what one node took to the others, and a higher default
-	 * would keep every envelope in the outbox (and every run at
-	 * status 5) while one listed server is down (xc-send(1)). */
-	c.quorum = c.cf.quorum == XC_QUORUM_ALL ? (int)c.cf.nserver :
-	    c.cf.quorum ? c.cf.quorum : 1;
-	if (c.cf.nserver && (size_t)c.quorum > c.cf.nserver) {
-		cli_error("a quorum of %d, but %zu server(s)", c.quorum,
-		    c.cf.nserver);
-		return EX_USAGE_;
-	}
+	if ((code = cli_net_quorum(&c.cf, &c.quorum)) != 0)
+		return code;
 	c.now = cli_now();
 	c.net.now = c.now;
 	c.net.o.purpose = XC_NET_POST;

@@ -119,14 +119,9 @@ find(struct seen *s, const char *handle)
 static int
 next_card(const char *buf, size_t len, size_t *off, size_t *clen)
 {
-	const char *p = buf + *off, *end = buf + len, *nl;
-
-	if (p >= end)
+	if (*off >= len)
 		return 0;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	if (nl != NULL)
-		nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1));
-	*clen = nl ? (size_t)(nl + 1 - p) : (size_t)(end - p);
+	*clen = xc_card_next(buf + *off, len - *off);
 	if (*clen > XC_MAX_CARD)
 		*clen = XC_MAX_CARD + 1;	/* refused as too large */
 	*off += *clen;
@@ -379,13 +374,15 @@ struct claimant {
 	int equivocates;	/* two different cards with one seq */
 };
 
+/* By identity key, then by seq: each claimant's cards side by side. */
 static int
-by_seq(const void *a, const void *b)
+by_key_seq(const void *a, const void *b)
 {
 	const xc_found *x = *(const xc_found *const *)a;
 	const xc_found *y = *(const xc_found *const *)b;
+	int d = memcmp(x->c.ik, y->c.ik, 32);
 
-	return x->c.seq < y->c.seq ? -1 : x->c.seq > y->c.seq;
+	return d ? d : x->c.seq < y->c.seq ? -1 : x->c.seq > y->c.seq;
 }
 
 /* Oldest claimant first (by first seen, unknown last), then by key. */
@@ -554,36 +551,21 @@ report(const char *home, const char *h, xc_lookup *L, size_t nsrv,
 		cli_error("out of memory");
 		return EX_SYSTEM;
 	}
-	/* The claimants (identity keys), then each one's cards side by
-	 * side in order[]. */
+	/* One claimant per run of cards of one key. */
+	for (i = 0; i < L->n; i++)
+		order[i] = &L->v[i];
+	qsort(order, L->n, sizeof *order, by_key_seq);
 	for (i = 0; i < L->n; i++) {
-		for (j = 0; j < n; j++)
-			if (memcmp(k[j].ik, L->v[i].c.ik, 32) == 0)
-				break;
-		if (j == n)
-			memcpy(k[n++].ik, L->v[i].c.ik, 32);
-	}
-	{
-		size_t at = 0;
-		for (j = 0; j < n; j++) {
-			size_t start = at;
-			for (i = 0; i < L->n; i++)
-				if (memcmp(L->v[i].c.ik, k[j].ik, 32) == 0)
-					order[at++] = &L->v[i];
-			k[j].c = order + start;
-			k[j].n = at - start;
-		}
-	}
-	for (j = 0; j < n; j++) {
-		qsort(k[j].c, k[j].n, sizeof *k[j].c, by_seq);
-		for (i = 0; i < k[j].n; i++) {
-			const xc_found *f = k[j].c[i];
-			if (f->seen && (k[j].seen == 0 || f->seen < k[j].seen))
-				k[j].seen = f->seen;
-			k[j].servers |= f->servers;
-			if (i > 0 && f->c.seq == k[j].c[i - 1]->c.seq)
-				k[j].equivocates = 1;
-		}
+		const xc_found *f = order[i];
+		if (i == 0 || memcmp(f->c.ik, order[i - 1]->c.ik, 32) != 0) {
+			memcpy(k[n].ik, f->c.ik, 32);
+			k[n++].c = order + i;
+		} else if (f->c.seq == order[i - 1]->c.seq)
+			k[n - 1].equivocates = 1;
+		k[n - 1].n++;
+		if (f->seen && (k[n - 1].seen == 0 || f->seen < k[n - 1].seen))
+			k[n - 1].seen = f->seen;
+		k[n - 1].servers |= f->servers;
 	}
 	qsort(k, n, sizeof *k, by_seen);
 	for (j = 0; j < n; j++) {
@@ -643,7 +625,6 @@ report(const char *home, const char *h, xc_lookup *L, size_t nsrv,
 static int
 lookup(const char *home, const char *arg, xc_config *cf, int json)
 {
-	static xc_transport t[XC_MAX_SERVERS];	/* unused: no envelopes */
 	char h[XC_HANDLE_MAX + 1];
 	xc_lookup L;
 	xc_net net;
@@ -658,7 +639,7 @@ lookup(const char *home, const char *arg, xc_config *cf, int json)
 		return code;
 	net.now = cli_now();
 	net.o.purpose = XC_NET_LOOKUP;
-	if ((code = cli_net_setup(cf, &net, t)) != 0)
+	if ((code = cli_net_setup(cf, &net, NULL)) != 0)
 		goto out;
 	for (i = 0; i < net.nsrv; i++) {
 		rc = xc_lookup_server(&net, i, h, &L);
@@ -858,36 +839,36 @@ check_signature(const char *home, const char *file, const char *sigpath,
 }
 
 static int
+list_contact(void *arg, const xc_contact *ct)
+{
+	const char *home = arg;
+	char fp[XC_FINGERPRINT_LEN + 1], when[32], pin[32];
+	xc_contact k;
+
+	/* Repairs the key index if a crash left it stale. */
+	(void)xc_contact_by_key(home, ct->card.ik, ct->name, &k);
+	xc_fingerprint(fp, ct->card.handle, ct->card.ik);
+	xc_utc(when, ct->card.expires, 0);
+	if (ct->pinned > 0)
+		xc_utc(pin, ct->pinned, 0);
+	else
+		snprintf(pin, sizeof pin, "unknown");
+	printf("@%s\t%s\t%s\tseq %llu\texpires %s\tpinned %s", ct->name,
+	    xc_trust_name(ct->state), fp, (unsigned long long)ct->card.seq,
+	    when, pin);
+	if (strcmp(ct->name, ct->card.handle) != 0)
+		printf("\thandle @%s", ct->card.handle);
+	putchar('\n');
+	return 0;
+}
+
+static int
 contacts(const char *home)
 {
-	char dir[XC_PATH_MAX], fp[XC_FINGERPRINT_LEN + 1], when[32], pin[32];
-	struct dirent *e;
-	xc_contact ct, k;
-	DIR *d;
-
-	if (snprintf(dir, sizeof dir, "%s/contacts", home) >= (int)sizeof dir
-	    || (d = opendir(dir)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' ||
-		    xc_contact_get(home, e->d_name, &ct) < 0)
-			continue;
-		/* Repairs the key index if a crash left it stale. */
-		(void)xc_contact_by_key(home, ct.card.ik, ct.name, &k);
-		xc_fingerprint(fp, ct.card.handle, ct.card.ik);
-		xc_utc(when, ct.card.expires, 0);
-		if (ct.pinned > 0)
-			xc_utc(pin, ct.pinned, 0);
-		else
-			snprintf(pin, sizeof pin, "unknown");
-		printf("@%s\t%s\t%s\tseq %llu\texpires %s\tpinned %s", ct.name,
-		    xc_trust_name(ct.state), fp,
-		    (unsigned long long)ct.card.seq, when, pin);
-		if (strcmp(ct.name, ct.card.handle) != 0)
-			printf("\thandle @%s", ct.card.handle);
-		putchar('\n');
+	if (xc_contact_each(home, list_contact, (void *)home) < 0) {
+		cli_error("out of memory");
+		return EX_SYSTEM;
 	}
-	closedir(d);
 	return 0;
 }
 

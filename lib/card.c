@@ -184,6 +184,18 @@ out:
 
 /* ---- parsing ---- */
 
+size_t
+xc_card_next(const char *p, size_t left)
+{
+	const char *nl;
+
+	if (left == 0)
+		return 0;
+	if ((nl = memchr(p, '\n', left)) != NULL)
+		nl = memchr(nl + 1, '\n', left - (size_t)(nl + 1 - p));
+	return nl ? (size_t)(nl + 1 - p) : left;
+}
+
 /* One server of "reach": what a config's server line would accept, in
  * canonical form only, so that a card has one spelling of its list. */
 static int

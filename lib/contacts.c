@@ -204,6 +204,32 @@ xc_contact_get(const char *home, const char *name, xc_contact *ct)
 	return get(home, n, ct);
 }
 
+int
+xc_contact_each(const char *home, int (*fn)(void *arg, const xc_contact *ct),
+    void *arg)
+{
+	char dir[XC_PATH_MAX];
+	struct dirent *e;
+	xc_contact *ct;
+	DIR *d;
+	int rc = 0;
+
+	if (xc_keyring_path(dir, home, "contacts", "", NULL) < 0 ||
+	    (d = opendir(dir)) == NULL)
+		return 0;
+	if ((ct = malloc(sizeof *ct)) == NULL) {
+		closedir(d);
+		return xc_fail(XC_ENOMEM, "out of memory");
+	}
+	while (rc == 0 && (e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && xc_contact_get(home, e->d_name,
+		    ct) == 0)
+			rc = fn(arg, ct);
+	closedir(d);
+	free(ct);
+	return rc;
+}
+
 /* Every contact, for a stale index entry: found, the entry is repaired. */
 static int
 scan_for_key(const char *home, const uint8_t ik[32], xc_contact *ct)

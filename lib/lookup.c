@@ -29,32 +29,18 @@
 
 /* ---- publishing ---- */
 
-/* The next card of a chain (each exactly two lines): its length, 0 at the
- * end; a card without its two LFs runs to the end (refused by the parser). */
-static size_t
-next_card(const char *p, size_t left)
-{
-	const char *nl = memchr(p, '\n', left);
-
-	if (left == 0)
-		return 0;
-	if (nl != NULL)
-		nl = memchr(nl + 1, '\n', left - (size_t)(nl + 1 - p));
-	return nl ? (size_t)(nl + 1 - p) : left;
-}
-
 int
 xc_publish_init(xc_publish *p, const char *handle, const char *chain,
     size_t len, int64_t now)
 {
-	size_t off = 0, k, start = 0, starts[1024], n = 0;
+	size_t off = 0, k, start = 0, starts[1024], n = 0, all;
 	xc_card c;
 	int64_t day, exp;
 	int rc;
 
 	memset(p, 0, sizeof *p);
 	/* The cards' offsets, then the newest of them that fit. */
-	while ((k = next_card(chain + off, len - off)) > 0) {
+	while ((k = xc_card_next(chain + off, len - off)) > 0) {
 		if (n == sizeof starts / sizeof starts[0])
 			return xc_fail(XC_ELIMIT, "more than 1024 cards");
 		starts[n++] = off;
@@ -69,7 +55,7 @@ xc_publish_init(xc_publish *p, const char *handle, const char *chain,
 		return xc_fail(XC_ECARD, "the card is another handle's");
 	if ((rc = xc_card_check_time(&c, now)) < 0)
 		return rc;
-	while (n > 0 && len - starts[n - 1] <= XC_NNTP_MAX_CHAIN)
+	for (all = n; n > 0 && len - starts[n - 1] <= XC_NNTP_MAX_CHAIN;)
 		start = starts[--n];
 	if (len - start > XC_NNTP_MAX_CHAIN)
 		return xc_fail(XC_ELIMIT, "the current card is too large");
@@ -88,9 +74,7 @@ xc_publish_init(xc_publish *p, const char *handle, const char *chain,
 	p->now = now;
 	memcpy(p->handle, handle, strlen(handle) + 1);
 	xc_nntp_cards_id(p->id, p->chain, p->len, exp);
-	for (k = 0, off = 0; off < p->len; k++)
-		off += next_card(p->chain + off, p->len - off);
-	p->ncards = k;
+	p->ncards = all - n;
 	return 0;
 }
 
@@ -189,7 +173,7 @@ struct lookup {
 	const char *handle;
 	struct art *a;		/* a ring of the newest articles */
 	size_t total;		/* articles that claim the handle */
-	int rc;
+	size_t first;		/* the oldest kept: a[first % ring size] */
 };
 
 static int
@@ -262,7 +246,7 @@ static int
 on_body(void *arg, size_t i, int status, const uint8_t *text, size_t len)
 {
 	struct lookup *k = arg;
-	const struct art *a = &k->a[i];
+	const struct art *a = &k->a[(k->first + i) % XC_LOOKUP_MAX_ARTICLES];
 	char *chain;
 	size_t chainlen, off = 0, cl;
 	xc_card c;
@@ -277,7 +261,7 @@ on_body(void *arg, size_t i, int status, const uint8_t *text, size_t len)
 		k->L->refused++;
 		return 0;
 	}
-	while ((cl = next_card(chain + off, chainlen - off)) > 0) {
+	while ((cl = xc_card_next(chain + off, chainlen - off)) > 0) {
 		if (cl <= XC_MAX_CARD && xc_card_parse(&c, chain + off,
 		    cl) == 0 && strcmp(c.handle, k->handle) == 0) {
 			if ((rc = found(k, chain + off, cl, &c, a->date)) < 0)
@@ -296,7 +280,7 @@ xc_lookup_nntp(xc_nntp *n, size_t server, const char *handle, xc_lookup *L)
 	struct lookup k;
 	const char **ids = NULL;
 	uint64_t next;
-	size_t m, j, first;
+	size_t m, j;
 	int rc;
 
 	if (server >= 32)
@@ -321,27 +305,16 @@ xc_lookup_nntp(xc_nntp *n, size_t server, const char *handle, xc_lookup *L)
 	    XC_LOOKUP_MAX_ARTICLES;
 	if (k.total > XC_LOOKUP_MAX_ARTICLES)
 		L->capped = 1;
-	first = k.total - m;
+	k.first = k.total - m;
 	if (m == 0)
 		goto out;
 	if ((ids = calloc(m, sizeof *ids)) == NULL) {
 		rc = xc_fail(XC_ENOMEM, "out of memory");
 		goto out;
 	}
-	/* In the order they came, the ring's entries moved to the front. */
-	{
-		struct art *sorted = calloc(m, sizeof *sorted);
-		if (sorted == NULL) {
-			rc = xc_fail(XC_ENOMEM, "out of memory");
-			goto out;
-		}
-		for (j = 0; j < m; j++)
-			sorted[j] = k.a[(first + j) % XC_LOOKUP_MAX_ARTICLES];
-		free(k.a);
-		k.a = sorted;
-	}
+	/* In the order they came, from the oldest kept. */
 	for (j = 0; j < m; j++)
-		ids[j] = k.a[j].id;
+		ids[j] = k.a[(k.first + j) % XC_LOOKUP_MAX_ARTICLES].id;
 	rc = xc_nntp_bodies(n, ids, m, on_body, &k);
 out:
 	free(ids);

@@ -180,12 +180,38 @@ mput_crlf(void *ctx, const uint8_t *p, size_t n)
 	return mput(b, p + s, n - s);
 }
 
+/* The header fields of xc-nntp(5), for an envelope and for cards alike,
+ * in their order and with the blank line after them: their length. */
+static size_t
+headers(char *hdr, size_t cap, const char *groups, const char *subject,
+    const char *id, int64_t now, int64_t expires, uint64_t nonce)
+{
+	char date[40], exp[40] = "";
+
+	/* The hour, not the second: the Date says little about the sender. */
+	rfc5322(date, now - now % 3600);
+	if (expires)
+		rfc5322(exp, expires);
+	return (size_t)snprintf(hdr, cap,
+	    "Path: not-for-mail\r\n"
+	    "From: xc <xc@xc.invalid>\r\n"
+	    "Newsgroups: %s\r\n"
+	    "Subject: %s\r\n"
+	    "Message-ID: <%s@xc>\r\n"
+	    "Date: %s\r\n"
+	    "%s%s%s"
+	    "Comments: xc-pow 1 %016llx\r\n\r\n", groups, subject, id, date,
+	    expires ? "Expires: " : "", exp, expires ? "\r\n" : "",
+	    (unsigned long long)nonce);
+}
+
 int
 xc_nntp_article(uint8_t **out, size_t *outlen, const uint8_t *env,
     size_t len, uint64_t nonce, int64_t now, char id[XC_ENVID_HEX + 1])
 {
 	struct mbuf b = { NULL, 0, 0 };
-	char groups[256 * 10], hdr[256 * 10 + 4096], date[40], exp[40];
+	char groups[256 * 10], subject[4 + 17 * 256], hdr[256 * 10 + 4096 +
+	    sizeof subject];
 	xc_armor_wr *a = NULL;
 	xc_route r;
 	xc_wr w;
@@ -196,27 +222,15 @@ xc_nntp_article(uint8_t **out, size_t *outlen, const uint8_t *env,
 		return rc;
 	if ((rc = xc_nntp_groups(groups, sizeof groups, &r)) < 0)
 		return rc;
-	/* The hour, not the second: the Date says little about the sender. */
-	rfc5322(date, now - now % 3600);
-	k = (size_t)snprintf(hdr, sizeof hdr,
-	    "Path: not-for-mail\r\n"
-	    "From: xc <xc@xc.invalid>\r\n"
-	    "Newsgroups: %s\r\n"
-	    "Subject: xc1", groups);
+	k = (size_t)snprintf(subject, sizeof subject, "xc1");
 	for (i = 0; i < r.ntags; i++) {
-		hdr[k++] = ' ';
+		subject[k++] = ' ';
 		for (j = 0; j < XC_TAG_LEN; j++)
-			k += (size_t)snprintf(hdr + k, 3, "%02x", r.tags[i][j]);
+			k += (size_t)snprintf(subject + k, 3, "%02x",
+			    r.tags[i][j]);
 	}
-	k += (size_t)snprintf(hdr + k, sizeof hdr - k,
-	    "\r\nMessage-ID: <%s@xc>\r\nDate: %s\r\n", id, date);
-	if (r.expires) {
-		rfc5322(exp, r.expires);
-		k += (size_t)snprintf(hdr + k, sizeof hdr - k,
-		    "Expires: %s\r\n", exp);
-	}
-	k += (size_t)snprintf(hdr + k, sizeof hdr - k,
-	    "Comments: xc-pow 1 %016llx\r\n\r\n", (unsigned long long)nonce);
+	k = headers(hdr, sizeof hdr, groups, subject, id, now, r.expires,
+	    nonce);
 	if ((rc = mput(&b, hdr, k)) < 0 ||
 	    (rc = xc_armor_wr_new(&a, (xc_wr){ mput_crlf, &b }, &w)) < 0 ||
 	    (rc = w.write(w.ctx, env, len)) < 0 ||
@@ -258,28 +272,21 @@ xc_nntp_cards_article(uint8_t **out, size_t *outlen, const char *handle,
     int64_t now, char id[XC_ENVID_HEX + 1])
 {
 	struct mbuf b = { NULL, 0, 0 };
-	char hdr[1024], date[40], exp[40], *b64 = NULL;
+	char hdr[1024], subject[16 + XC_HANDLE_MAX], canon[XC_HANDLE_MAX + 1];
+	char *b64 = NULL;
 	size_t k, n, i;
 	int rc;
 
 	if (len == 0 || len > XC_NNTP_MAX_CHAIN)
 		return xc_fail(XC_ELIMIT, "a chain of cards of 1 to 65536 "
 		    "bytes");
-	if (strlen(handle) > XC_HANDLE_MAX ||
-	    strspn(handle, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-	    strlen(handle) || !*handle)
-		return xc_fail(XC_EINVAL, "not a handle");
+	if (xc_handle_norm(canon, handle, strlen(handle)) < 0 ||
+	    strcmp(canon, handle) != 0)
+		return xc_fail(XC_EINVAL, "not a handle in canonical form");
 	xc_nntp_cards_id(id, chain, len, expires);
-	rfc5322(date, now - now % 3600);
-	rfc5322(exp, expires);
-	k = (size_t)snprintf(hdr, sizeof hdr,
-	    "Path: not-for-mail\r\n"
-	    "From: xc <xc@xc.invalid>\r\n"
-	    "Newsgroups: " XC_NNTP_CARDS_GROUP "\r\n"
-	    "Subject: xc-card1 %s\r\n"
-	    "Message-ID: <%s@xc>\r\nDate: %s\r\nExpires: %s\r\n"
-	    "Comments: xc-pow 1 %016llx\r\n\r\n", handle, id, date, exp,
-	    (unsigned long long)nonce);
+	snprintf(subject, sizeof subject, "xc-card1 %s", handle);
+	k = headers(hdr, sizeof hdr, XC_NNTP_CARDS_GROUP, subject, id, now,
+	    expires, nonce);
 	n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	if ((b64 = malloc(n)) == NULL)
 		return xc_fail(XC_ENOMEM, "out of memory");

@@ -541,6 +541,8 @@ xc_net_add_tls(xc_net *net, const char *url, const char *pin, int tls,
 	net->srv[net->nsrv++] = s;
 	if (net->o.max_body == 0)
 		net->o.max_body = armored(max_size(net)) + 8192;
+	if (t == NULL)		/* a session only (xc_net_nntp) */
+		return 0;
 	memset(t, 0, sizeof *t);
 	t->name = "server";
 	t->put = srv_put;

@@ -342,6 +342,10 @@ int xc_card_sign(xc_card *c, const uint8_t *seed, char **out, size_t *len);
 /* Parses a card: shape, then signature (XC_ESIG), then strict JSON and
  * fields (XC_ECARD).  Neither expiry nor chain is judged here. */
 int xc_card_parse(xc_card *c, const char *buf, size_t len);
+/* The length of the next card of a chain at p (two lines, each ended by
+ * LF), or of all that is left when it lacks them (the parser refuses
+ * that); 0 at the end. */
+size_t xc_card_next(const char *p, size_t left);
 /* XC_EEXPIRED unless created <= now + 1 h (clock skew) and now < expires. */
 int xc_card_check_time(const xc_card *c, int64_t now);
 /* XC_ECHAIN unless next is prev's successor: same handle and identity key,
@@ -481,6 +485,11 @@ int xc_contact_import(const char *home, const char *card, size_t len,
  * XC_ENOTFOUND for a key that is no contact's; XC_EEQUIVOCAL as above. */
 int xc_contact_update(const char *home, const xc_card *c, const char *card,
     size_t len, int64_t now, int *outcome, xc_contact *ct);
+/* Calls fn for every contact that reads, in directory order (none
+ * without a contacts directory); a non-zero return of fn stops the walk
+ * and is returned. */
+int xc_contact_each(const char *home, int (*fn)(void *arg,
+    const xc_contact *ct), void *arg);
 /* verified, or back to contact (not while changed: accept first). */
 int xc_contact_mark(const char *home, const char *name, int state);
 /* Pins the pending card if fp (digits; spaces ignored) is its
@@ -1414,7 +1423,8 @@ typedef struct {
  * transport in *t; net's settings must be in place. */
 int xc_net_add(xc_net *net, const char *url, xc_transport *t);
 /* The same with TLS: the server's pins (NULL: the system's authorities)
- * and, for nntp://, XC_TLS_STARTTLS or XC_TLS_OFF. */
+ * and, for nntp://, XC_TLS_STARTTLS or XC_TLS_OFF.  t may be NULL for a
+ * server used only through xc_net_nntp. */
 int xc_net_add_tls(xc_net *net, const char *url, const char *pin, int tls,
     xc_transport *t);
 /* The pin of the certificate the i-th server showed when our check

@@ -6,7 +6,8 @@
 # and imports nothing: a stranger stays one until --adopt, a stranger who
 # claims a contact's handle is said not to be the one I know, and my own
 # card is "you".  A rotation published later reaches a contact that looks
-# it up (and a letter to it then uses the new key).  The node's filter
+# it up (and a letter to it then uses the new key); a chain longer than an
+# article holds is posted from its newest cards.  The node's filter
 # refuses card articles that are not exactly chains of the Subject's
 # handle (a bad signature, another handle, two keys, unchained, Expires
 # after the card or past 30 days, junk, a crosspost, no proof-of-work); a
@@ -19,7 +20,7 @@
 # shellcheck source=t/net.sh
 . "$root/t/net.sh"
 net_need
-plan 82
+plan 86
 
 A1=127.0.16.2 A2=127.0.16.3 P=11160
 U1=nntp://$A1:$P U2=nntp://$A2:$P
@@ -109,6 +110,23 @@ jl=$(grep -n "^{\"fingerprint\":\"$mfp\"" "$OUT" | cut -d: -f1)
 is "$(jf verification contact claim_conflict.with claim_conflict.fingerprint servers)" "stranger|null|alice|$afp|1" \
     "--json: mallory, a stranger claiming the @alice bob knows (her fingerprint named)"
 must_fail 2 xc-verify --home bob --json --contacts
+
+# ---- a chain longer than an article holds ----
+# 150 cards of about 600 bytes: the newest that fit in 64 KiB are posted,
+# still a chain, and a lookup finds the current card.
+xc-keygen --home long @long >/dev/null 2>&1 || bail "xc-keygen @long"
+i=1
+while [ "$i" -lt 150 ]; do
+	xc-keygen --home long --rotate >/dev/null 2>&1 || bail "rotate $i"
+	i=$((i + 1))
+done
+chain=$(xc-keygen --home long --chain | wc -c | tr -d ' ')
+expect_exit 0 xc-keygen --home long --server "$U1" --publish
+n=$(sed -n 's/^xc-keygen: published @long (\([0-9]*\) cards, until .*/\1/p' "$ERR")
+ok "a chain of $chain bytes: the newest $n of 150 cards posted" \
+    test "$chain" -gt 65536 -a "${n:-0}" -gt 50 -a "${n:-999}" -lt 150
+expect_exit 0 xc-verify --home bob --server "$U1" --lookup @long
+is "$(cut -f2-4 "$OUT")" "@long	stranger	seq 150" "... and a lookup finds card 150"
 
 # ---- nobody, a server down ----
 must_fail 1 xc-verify --home bob --server "$U1" --lookup @nobody

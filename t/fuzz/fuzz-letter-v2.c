@@ -69,6 +69,9 @@ entry(struct buf *b, const char *name, const uint8_t *d, size_t n)
 	put(b, zero, (size_t)XC_TAR_PAD(n));
 }
 
+#define PART "{\"name\":\"%s\",\"role\":\"%s\",\"type\":\"%s\"," \
+	"\"size\":%zu,\"stored\":%zu,\"encoding\":\"%s\",\"hash\":\"%s\"}"
+
 /* An unsigned level 1 letter: an empty text and one zlib part, or (for
  * 'Y') a zlib text alone.  The body is inflated to memory, an attachment
  * in memory too here (dirfd -1), but by the body's own path. */
@@ -78,7 +81,7 @@ zletter(struct buf *b, const uint8_t *data, size_t size)
 	static const uint8_t zero[1024];
 	struct xc_tree t;
 	uint8_t h[32], eh[32];
-	char hb[48], ehb[48], *json;
+	char hb[48], ehb[48], body[256], file[256], *json;
 	size_t declared = data[1] | (size_t)data[2] << 8 |
 	    (size_t)data[3] << 16, n = size - 4;
 	int len;
@@ -90,29 +93,25 @@ zletter(struct buf *b, const uint8_t *data, size_t size)
 	xc_tree_final(&t, h);
 	xc_b64_encode(hb, h, 32);
 	xc_b64_encode(ehb, eh, 32);
-	if (data[0] == 'Y')
-		len = asprintf(&json, "xc-letter-v2 - -\n{\"v\":2,\"id\":"
-		    "\"0123456789abcdef0123456789abcdef\",\"date\":1796399190,"
-		    "\"expires\":0,\"level\":1,\"to\":[{\"handle\":\"bob\","
-		    "\"fp\":\"12345 12345 12345 12345 12345 12345\"}],"
-		    "\"stanzas\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
-		    "\"reply_to\":\"\",\"thread\":\"\",\"parts\":[{\"name\":"
-		    "\"message.txt\",\"role\":\"body\",\"type\":\"text/plain; "
-		    "charset=utf-8\",\"size\":%zu,\"stored\":%zu,\"encoding\":"
-		    "\"zlib\",\"hash\":\"%s\"}]}\n", declared, n, hb);
-	else
-		len = asprintf(&json, "xc-letter-v2 - -\n{\"v\":2,\"id\":"
-		    "\"0123456789abcdef0123456789abcdef\",\"date\":1796399190,"
-		    "\"expires\":0,\"level\":1,\"to\":[{\"handle\":\"bob\","
-		    "\"fp\":\"12345 12345 12345 12345 12345 12345\"}],"
-		    "\"stanzas\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
-		    "\"reply_to\":\"\",\"thread\":\"\",\"parts\":[{\"name\":"
-		    "\"message.txt\",\"role\":\"body\",\"type\":\"text/plain; "
-		    "charset=utf-8\",\"size\":0,\"stored\":0,\"encoding\":"
-		    "\"none\",\"hash\":\"%s\"},{\"name\":\"z.bin\",\"role\":"
-		    "\"file\",\"type\":\"application/octet-stream\",\"size\":%zu,"
-		    "\"stored\":%zu,\"encoding\":\"zlib\",\"hash\":\"%s\"}]}\n",
-		    ehb, declared, n, hb);
+	/* The body, then (but for 'Y') the attachment, as parts of the
+	 * header. */
+	if (data[0] == 'Y') {
+		snprintf(body, sizeof body, PART, "message.txt", "body",
+		    "text/plain; charset=utf-8", declared, n, "zlib", hb);
+		file[0] = '\0';
+	} else {
+		snprintf(body, sizeof body, PART, "message.txt", "body",
+		    "text/plain; charset=utf-8", (size_t)0, (size_t)0, "none",
+		    ehb);
+		snprintf(file, sizeof file, "," PART, "z.bin", "file",
+		    "application/octet-stream", declared, n, "zlib", hb);
+	}
+	len = asprintf(&json, "xc-letter-v2 - -\n{\"v\":2,\"id\":"
+	    "\"0123456789abcdef0123456789abcdef\",\"date\":1796399190,"
+	    "\"expires\":0,\"level\":1,\"to\":[{\"handle\":\"bob\","
+	    "\"fp\":\"12345 12345 12345 12345 12345 12345\"}],"
+	    "\"stanzas\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+	    "\"reply_to\":\"\",\"thread\":\"\",\"parts\":[%s%s]}\n", body, file);
 	if (len < 0)
 		abort();
 	if (data[0] == 'Y')
